@@ -1,0 +1,1 @@
+export { StorageService, type ShelfOptions, type ShelfInfo } from './storage-service.ts';

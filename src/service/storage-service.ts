@@ -1,0 +1,102 @@
+import { ShelfError, installErrorTransfer } from '../errors/index.ts';
+import {
+  createMemoryKv, LogBuffer, logKeys, openIndexedDbKv, TypedKvStore,
+  type KvStore, type LogBufferOptions, type LogEntry, type LogLevel,
+} from '../kv/index.ts';
+import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
+
+installErrorTransfer();
+
+/** Options of `openShelf()`, as the storage worker receives them. */
+export interface ShelfOptions {
+  /** The database name; shelves with different names are fully separate. */
+  readonly name: string;
+  /** Keep everything in memory (nothing persisted); for tests and ephemeral sessions. */
+  readonly memory?: boolean;
+  /** IndexedDB write durability (default `'default'`, which Chromium treats as relaxed). */
+  readonly durability?: IDBTransactionDurability;
+  /** Log buffer settings. */
+  readonly logs?: LogBufferOptions;
+}
+
+/** What `open()` reports back. */
+export interface ShelfInfo {
+  readonly name: string;
+  readonly persistent: boolean;
+}
+
+/**
+ * Everything the storage worker owns, exposed through Comlink. The page never builds one;
+ * `openShelf()` talks to it through a proxy whose type is derived from this class.
+ * @internal
+ */
+export class StorageService {
+  #kv: KvStore | undefined;
+  #typed: TypedKvStore | undefined;
+  #logs: LogBuffer | undefined;
+  #name = '';
+
+  #store(): KvStore {
+    if (!this.#kv) throw new ShelfError('CLOSED', this.#name ? `shelf "${this.#name}" is closed` : 'shelf is not open');
+    return this.#kv;
+  }
+
+  #typedStore(): TypedKvStore {
+    this.#store();
+    return this.#typed!;
+  }
+
+  /** Byte-level KV access. */
+  readonly kvBytes = new WireBytesKv(() => this.#store());
+  /** KV access with values encoded by msgpackr in the worker. */
+  readonly kv = new WireTypedKv(() => this.#typedStore());
+
+  /** Buffered logging into `log:{level}:{id}` keys. */
+  readonly logs = {
+    add: (entries: LogEntry | readonly LogEntry[]): string[] => {
+      const buffer = this.#logBuffer();
+      return (Array.isArray(entries) ? entries : [entries]).map((e) => buffer.add(e));
+    },
+    flush: (): Promise<void> => this.#logBuffer().flush(),
+    list: async (options: { level?: LogLevel; limit?: number; reverse?: boolean } = {}): Promise<LogEntry[]> => {
+      const page = await (this.#typedStore() as TypedKvStore<LogEntry>).scan({
+        prefix: logKeys.prefix(options.level ? { level: options.level } : {}),
+        limit: options.limit ?? 100,
+        reverse: options.reverse ?? false,
+      });
+      return page.values ?? [];
+    },
+  };
+
+  #logBuffer(): LogBuffer {
+    this.#store();
+    return this.#logs!;
+  }
+
+  async open(options: ShelfOptions): Promise<ShelfInfo> {
+    if (this.#kv) throw new ShelfError('INVALID_ARGUMENT', `this worker already serves shelf "${this.#name}"`);
+    const { name, memory = false, durability, logs } = options ?? ({} as ShelfOptions);
+    if (typeof name !== 'string' || !name) {
+      throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
+    }
+    this.#kv = memory ? createMemoryKv({ name }) : await openIndexedDbKv({ name, ...(durability ? { durability } : {}) });
+    this.#typed = new TypedKvStore(this.#kv);
+    this.#logs = new LogBuffer(this.#typed as TypedKvStore<LogEntry>, logs);
+    this.#name = name;
+    return { name, persistent: !memory };
+  }
+
+  /** Flushes buffered logs and closes every store. Later calls fail with `CLOSED`. */
+  async close(): Promise<void> {
+    const kv = this.#kv;
+    if (!kv) return;
+    try {
+      await this.#logs?.stop();
+    } finally {
+      this.#kv = undefined;
+      this.#typed = undefined;
+      this.#logs = undefined;
+      await kv.close();
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { proxy, transfer } from 'comlink';
+import type {
+  BatchOp, KeyRange, KvStats, KvStore, ScanOptions, ScanPage, TransactionOptions,
+  TypedBatchOp, TypedKvStore, TypedScanPage, TypedTransaction, KvTransaction,
+} from '../kv/index.ts';
+
+/** Gives the buffers of `values` to the receiver instead of copying them. */
+function transferValues<T>(result: T, values: readonly (Uint8Array | undefined)[] | null): T {
+  if (!values) return result;
+  const buffers = new Set<ArrayBuffer>();
+  for (const v of values) if (v && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) buffers.add(v.buffer as ArrayBuffer);
+  return transfer(result, [...buffers]);
+}
+
+/**
+ * The byte KV store as the storage worker exposes it: results move as transferables and a
+ * transaction hands the page a proxy of its transaction.
+ * @internal
+ */
+export class WireBytesKv {
+  readonly #kv: () => KvStore;
+  constructor(kv: () => KvStore) {
+    this.#kv = kv;
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const v = await this.#kv().get(key);
+    return transferValues(v, [v]);
+  }
+  async getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const values = await this.#kv().getMany(keys);
+    return transferValues(values, values);
+  }
+  set(key: string, value: Uint8Array): Promise<void> {
+    return this.#kv().set(key, value);
+  }
+  delete(key: string): Promise<void> {
+    return this.#kv().delete(key);
+  }
+  has(key: string): Promise<boolean> {
+    return this.#kv().has(key);
+  }
+  count(range?: KeyRange): Promise<number> {
+    return this.#kv().count(range);
+  }
+  clear(): Promise<void> {
+    return this.#kv().clear();
+  }
+  batch(ops: readonly BatchOp[]): Promise<void> {
+    return this.#kv().batch(ops);
+  }
+  async scan(options?: ScanOptions): Promise<ScanPage> {
+    const page = await this.#kv().scan(options);
+    return transferValues(page, page.values);
+  }
+  transaction<T>(fn: (tx: KvTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.#kv().transaction((tx) => fn(proxy(tx)), options);
+  }
+  stats(): Promise<KvStats> {
+    return this.#kv().stats();
+  }
+}
+
+/**
+ * The msgpackr-typed KV store as the storage worker exposes it: the page sends and receives
+ * plain values; encoding and decoding happen in the worker.
+ * @internal
+ */
+export class WireTypedKv<T = unknown> {
+  readonly #kv: () => TypedKvStore<T>;
+  constructor(kv: () => TypedKvStore<T>) {
+    this.#kv = kv;
+  }
+  get(key: string): Promise<T | undefined> {
+    return this.#kv().get(key);
+  }
+  getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.#kv().getMany(keys);
+  }
+  set(key: string, value: T): Promise<void> {
+    return this.#kv().set(key, value);
+  }
+  delete(key: string): Promise<void> {
+    return this.#kv().delete(key);
+  }
+  has(key: string): Promise<boolean> {
+    return this.#kv().has(key);
+  }
+  count(range?: KeyRange): Promise<number> {
+    return this.#kv().count(range);
+  }
+  clear(): Promise<void> {
+    return this.#kv().clear();
+  }
+  batch(ops: readonly TypedBatchOp<T>[]): Promise<void> {
+    return this.#kv().batch(ops);
+  }
+  scan(options?: ScanOptions): Promise<TypedScanPage<T>> {
+    return this.#kv().scan(options);
+  }
+  transaction<R>(fn: (tx: TypedTransaction<T>) => Promise<R>, options?: TransactionOptions): Promise<R> {
+    return this.#kv().transaction((tx) => fn(proxy(tx)), options);
+  }
+  stats(): Promise<KvStats> {
+    return this.#kv().stats();
+  }
+}

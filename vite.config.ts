@@ -1,0 +1,13 @@
+import { defineConfig } from 'vite';
+
+// Serves the demo (/demo/) and the benchmark pages (/bench/) from the project root.
+export default defineConfig({
+  server: { port: 5173, strictPort: false },
+  preview: { port: 4173 },
+  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate'] },
+  worker: { format: 'es' },
+  build: {
+    outDir: 'dist-demo',
+    rollupOptions: { input: { demo: 'demo/index.html', bench: 'bench/kv.html' } },
+  },
+});
