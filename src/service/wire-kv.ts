@@ -6,10 +6,11 @@ import type {
 
 /** Gives the buffers of `values` to the receiver instead of copying them. */
 function transferValues<T>(result: T, values: readonly (Uint8Array | undefined)[] | null): T {
-  if (!values) return result;
+  // Comlink keys transfer lists by object in a WeakMap: primitives cannot carry one.
+  if (!values || result === null || typeof result !== 'object') return result;
   const buffers = new Set<ArrayBuffer>();
   for (const v of values) if (v && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) buffers.add(v.buffer as ArrayBuffer);
-  return transfer(result, [...buffers]);
+  return buffers.size ? transfer(result, [...buffers]) : result;
 }
 
 /**

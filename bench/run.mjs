@@ -1,0 +1,43 @@
+// Runs a benchmark page in real Chromium with a persistent profile, writes
+// bench/results/<name>.json and prints a markdown table.
+//   node bench/run.mjs kv [--records 100000] [--rounds 3] [--pointReads 100000]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright';
+import { createServer } from 'vite';
+import { launchOptions } from '../scripts/chromium.mjs';
+
+const [name = 'kv', ...rest] = process.argv.slice(2);
+const query = new URLSearchParams();
+for (let i = 0; i < rest.length; i += 2) query.set(rest[i].replace(/^--/, ''), rest[i + 1]);
+
+const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+await server.listen();
+const { port } = server.httpServer.address();
+const profile = mkdtempSync(join(tmpdir(), 'codeshelf-bench-'));
+const context = await chromium.launchPersistentContext(profile, { headless: true, ...launchOptions() });
+try {
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
+  await page.goto(`http://127.0.0.1:${port}/bench/${name}.html?${query}`);
+  const handle = await page.waitForFunction(() => window.__benchResult ?? window.__benchError, null, { timeout: 30 * 60_000, polling: 500 });
+  const result = await handle.jsonValue();
+  if (typeof result === 'string') throw new Error(`benchmark failed in the page:\n${result}`);
+  result.browser = context.browser()?.version() ?? 'chromium';
+  result.date = new Date().toISOString();
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/${name}.json`, JSON.stringify(result, null, 2) + '\n');
+  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  console.log(`\n${name}: median of ${result.rounds} rounds, ${result.records} records, persistent profile, ${result.browser}\n`);
+  console.log('| workload | codeshelf (page → worker) | raw IndexedDB (in worker) | codeshelf ops/s | raw ops/s | codeshelf / raw speed |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of result.rows) {
+    console.log(`| ${r.name} | ${fmt(r.codeshelfMs)} ms | ${fmt(r.rawMs)} ms | ${Math.round(r.codeshelfOpsPerSec).toLocaleString('en')} | ${Math.round(r.rawOpsPerSec).toLocaleString('en')} | ${r.speedVsRaw.toFixed(2)}× |`);
+  }
+  console.log(`\nwritten to bench/results/${name}.json`);
+} finally {
+  await context.close();
+  await server.close();
+  rmSync(profile, { recursive: true, force: true });
+}

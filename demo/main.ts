@@ -1,0 +1,143 @@
+// The codeshelf explorer demo. It uses only the public API: everything below that touches
+// storage runs in the storage worker behind `openShelf`.
+import { openShelf, defineKeySpace, type Shelf } from '../src/index.ts';
+
+interface FileRecord {
+  path: string;
+  language: string;
+  size: number;
+  lines: number;
+  text: string;
+  importedAt: string;
+}
+
+const files = defineKeySpace('file', { path: 'string' });
+const notes = defineKeySpace('note', { name: 'string' });
+
+const sample = import.meta.glob('./sample-repo/**/*', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+const LANGUAGES: Record<string, string> = { ts: 'typescript', py: 'python', md: 'markdown', js: 'javascript' };
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function languageOf(path: string): string {
+  return LANGUAGES[path.split('.').pop() ?? ''] ?? 'text';
+}
+
+async function importSample(shelf: Shelf): Promise<number> {
+  const importedAt = new Date().toISOString();
+  const ops = Object.entries(sample).map(([rawPath, text]) => {
+    const path = rawPath.replace('./sample-repo/', '');
+    const value: FileRecord = { path, language: languageOf(path), size: new Blob([text]).size, lines: text.split('\n').length, text, importedAt };
+    return { type: 'put' as const, key: files.key({ path }), value };
+  });
+  await shelf.kv.batch(ops);
+  await shelf.logs.add({ level: 'info', message: `imported ${ops.length} files from the sample repository` });
+  return ops.length;
+}
+
+async function renderFiles(shelf: Shelf): Promise<void> {
+  const page = await shelf.kv.scan({ prefix: files.prefix(), keysOnly: true });
+  const list = $('file-list');
+  list.replaceChildren(
+    ...page.keys.map((key) => {
+      const { path } = files.parse(key);
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.textContent = path;
+      button.dataset.path = path;
+      button.addEventListener('click', () => void showFile(shelf, path, button));
+      li.append(button);
+      return li;
+    }),
+  );
+  $('file-count').textContent = `${page.keys.length} in storage`;
+}
+
+async function showFile(shelf: Shelf, path: string, button: HTMLElement): Promise<void> {
+  const record = (await shelf.kv.get(files.key({ path }))) as FileRecord | undefined;
+  document.querySelectorAll('#file-list button').forEach((b) => b.setAttribute('aria-current', String(b === button)));
+  $('viewer-title').textContent = path;
+  $('viewer-meta').textContent = record ? `${record.language} · ${record.lines} lines · ${record.size} bytes · imported ${record.importedAt}` : 'not in storage';
+  $('viewer').textContent = record?.text ?? '';
+}
+
+async function renderNotes(shelf: Shelf): Promise<void> {
+  const page = await shelf.kv.scan({ prefix: notes.prefix() });
+  $('notes').replaceChildren(
+    ...page.keys.map((key, i) => {
+      const li = document.createElement('li');
+      li.textContent = `${notes.parse(key).name}: ${String(page.values![i])}`;
+      return li;
+    }),
+  );
+}
+
+async function renderStats(shelf: Shelf): Promise<void> {
+  const stats = await shelf.kv.stats();
+  const rows: [string, string][] = [
+    ['keys', String(stats.keyCount)],
+    ['bytes written', String(stats.bytesWritten)],
+    ['bytes read', String(stats.bytesRead)],
+    ...(['get', 'set', 'batch', 'scan'] as const).map((k): [string, string] => [
+      `${k} (count · mean)`,
+      `${stats.ops[k].count} · ${stats.ops[k].meanMs.toFixed(2)} ms`,
+    ]),
+  ];
+  $('stats').replaceChildren(
+    ...rows.map(([label, value]) => {
+      const tr = document.createElement('tr');
+      tr.innerHTML = '<td></td><td></td>';
+      tr.children[0]!.textContent = label;
+      tr.children[1]!.textContent = value;
+      return tr;
+    }),
+  );
+}
+
+async function renderLog(shelf: Shelf): Promise<void> {
+  await shelf.logs.flush();
+  const entries = await shelf.logs.list({ level: 'info', reverse: true, limit: 8 });
+  $('log').replaceChildren(
+    ...entries.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${e.timestamp?.slice(11, 19)} ${e.message}`;
+      return li;
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const shelf = await openShelf({ name: 'codeshelf-demo' });
+  const refresh = () => Promise.all([renderFiles(shelf), renderNotes(shelf), renderStats(shelf), renderLog(shelf)]);
+  const stored = await shelf.kv.count({ prefix: files.prefix() });
+  if (stored === 0) {
+    const n = await importSample(shelf);
+    $('status').textContent = `Imported ${n} sample files into IndexedDB through the storage worker.`;
+  } else {
+    $('status').textContent = `Opened ${stored} files persisted from an earlier visit.`;
+  }
+  await refresh();
+
+  $('reindex').addEventListener('click', async () => {
+    const n = await importSample(shelf);
+    $('status').textContent = `Re-imported ${n} sample files.`;
+    await refresh();
+  });
+  $('note-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const name = $<HTMLInputElement>('note-key').value.trim();
+    const text = $<HTMLInputElement>('note-text').value;
+    if (!name) return;
+    await shelf.kv.set(notes.key({ name }), text);
+    await shelf.logs.add({ level: 'info', message: `saved note "${name}"` });
+    $<HTMLFormElement>('note-form').reset();
+    await refresh();
+  });
+  window.addEventListener('pagehide', () => void shelf.logs.flush());
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error: unknown) => {
+  $('status').textContent = `Failed: ${(error as Error).message}`;
+  document.body.dataset.ready = 'error';
+});

@@ -1,0 +1,3 @@
+export { LruCache, type CacheOptions } from './lru-cache';
+export { Emitter } from './emitter';
+export { formatStats } from './stats';

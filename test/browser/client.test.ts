@@ -1,0 +1,124 @@
+import { deleteDB } from 'idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openIndexedDbKv, openShelf, ShelfError, type Shelf } from '../../src/index.ts';
+
+const opened: { shelf: Shelf; name: string }[] = [];
+async function fresh(options: { memory?: boolean } = {}): Promise<Shelf> {
+  const name = `client-${Date.now()}-${opened.length}`;
+  const shelf = await openShelf({ name, ...options });
+  opened.push({ shelf, name });
+  return shelf;
+}
+
+afterEach(async () => {
+  for (const { shelf, name } of opened.splice(0)) {
+    await shelf.close();
+    await deleteDB(`codeshelf:${name}:kv`);
+  }
+});
+
+describe('openShelf', () => {
+  it('round-trips structured values through the worker', async () => {
+    const shelf = await fresh();
+    expect(shelf.persistent).toBe(true);
+    const value = { path: 'src/a.ts', symbols: ['a', 'b'], size: 12, nested: { when: new Date(5) } };
+    await shelf.kv.set('file:a', value);
+    expect(await shelf.kv.get('file:a')).toEqual(value);
+    await shelf.kv.batch([{ type: 'put', key: 'file:b', value: 2 }, { type: 'delete', key: 'file:a' }]);
+    expect((await shelf.kv.scan({ prefix: 'file:' })).values).toEqual([2]);
+    const seen = [];
+    for await (const entry of shelf.kv.iterate({ prefix: 'file:' })) seen.push(entry);
+    expect(seen).toEqual([{ key: 'file:b', value: 2 }]);
+  });
+
+  it('writes are durable: a second connection after close sees them', async () => {
+    const shelf = await fresh();
+    await shelf.kvBytes.set('durable', new Uint8Array([9, 9]));
+    const name = shelf.name;
+    await shelf.close();
+    const direct = await openIndexedDbKv({ name });
+    expect([...(await direct.get('durable'))!]).toEqual([9, 9]);
+    await direct.close();
+  });
+
+  it('typed transactions run through proxies and detect conflicts', async () => {
+    const shelf = await fresh({ memory: true });
+    expect(shelf.persistent).toBe(false);
+    await shelf.kv.set('n', { v: 1 });
+    await shelf.kv.transaction(async (tx) => {
+      const n = (await tx.get('n')) as { v: number };
+      await tx.set('n', { v: n.v + 1 });
+    });
+    expect(await shelf.kv.get('n')).toEqual({ v: 2 });
+    const conflict = await shelf.kv
+      .transaction(async (tx) => {
+        await tx.get('n');
+        await shelf.kv.set('n', { v: 100 });
+        await tx.set('n', { v: -1 });
+      })
+      .catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ShelfError);
+    expect((conflict as ShelfError).code).toBe('TXN_CONFLICT');
+    expect(await shelf.kv.get('n')).toEqual({ v: 100 });
+  });
+
+  it('errors thrown in the worker arrive as ShelfError with code, message and worker stack', async () => {
+    const shelf = await fresh();
+    const error = (await shelf.kv.set('', 1).catch((e: unknown) => e)) as ShelfError;
+    expect(error).toBeInstanceOf(ShelfError);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe('key must not be empty');
+    expect(error.stack).toMatch(/validate/);
+    const undecodable = (await shelf.kv.set('u', undefined).catch((e: unknown) => e)) as ShelfError;
+    expect(undecodable.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('keeps the cause of a wrapped error across the boundary', async () => {
+    const shelf = await fresh();
+    await shelf.kvBytes.set('bad', new Uint8Array([0x92, 0x01]));
+    const error = (await shelf.kv.get('bad').catch((e: unknown) => e)) as ShelfError;
+    expect(error.code).toBe('CORRUPT');
+    expect(error.message).toMatch(/"bad"/);
+    expect((error.cause as { message: string }).message).toMatch(/MessagePack/);
+  });
+
+  it('refuses bad options with INVALID_ARGUMENT', async () => {
+    for (const bad of [{}, { name: '' }, { name: 5 }]) {
+      const error = (await openShelf(bad as { name: string }).catch((e: unknown) => e)) as ShelfError;
+      expect(error).toBeInstanceOf(ShelfError);
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toMatch(/options\.name/);
+    }
+  });
+
+  it('after close every call fails with CLOSED and close is idempotent', async () => {
+    const shelf = await fresh();
+    await shelf.kv.set('k', 1);
+    await shelf.close();
+    await shelf.close();
+    for (const call of [() => shelf.kv.get('k'), () => shelf.kvBytes.scan(), () => shelf.logs.flush(), () => shelf.kv.transaction(async () => 1)]) {
+      const error = (await call().catch((e: unknown) => e)) as ShelfError;
+      expect(error).toBeInstanceOf(ShelfError);
+      expect(error.code).toBe('CLOSED');
+    }
+  });
+
+  it('buffers logs in the worker and flushes them on close', async () => {
+    const shelf = await fresh();
+    const keys = await shelf.logs.add([
+      { level: 'info', message: 'indexing started' },
+      { level: 'error', message: 'parse failed', file: 'a.ts' },
+    ]);
+    expect(keys).toHaveLength(2);
+    expect(await shelf.logs.list({ level: 'error' })).toEqual([]);
+    await shelf.logs.flush();
+    const errors = await shelf.logs.list({ level: 'error' });
+    expect(errors.map((e) => [e.message, e.file])).toEqual([['parse failed', 'a.ts']]);
+    await shelf.logs.add({ level: 'info', message: 'unflushed at close' });
+    const name = shelf.name;
+    await shelf.close();
+    const reopened = await openShelf({ name });
+    opened.push({ shelf: reopened, name });
+    expect((await reopened.logs.list({ level: 'info' })).map((e) => e.message)).toEqual(['indexing started', 'unflushed at close']);
+  });
+});
