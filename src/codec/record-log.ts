@@ -1,0 +1,64 @@
+import { Packr } from 'msgpackr';
+import { ShelfError } from '../errors/index.ts';
+import { crc32 } from './crc32.ts';
+
+/**
+ * Append-only record logs (journals). Each record is:
+ *
+ * | size | field |
+ * | --- | --- |
+ * | 4 | payload length n (uint32 LE) |
+ * | 4 | CRC-32 of the payload (uint32 LE) |
+ * | n | payload: one msgpackr value |
+ *
+ * A reader stops at the first record that is short or fails its checksum: that is a torn
+ * tail from a write cut short, and everything before it is intact.
+ */
+export const RECORD_HEADER_BYTES = 8;
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+/** Encodes one journal record. */
+export function encodeRecord(value: unknown): Uint8Array {
+  let payload: Uint8Array;
+  try {
+    payload = packr.pack(value);
+  } catch (error) {
+    throw new ShelfError('INVALID_ARGUMENT', `record cannot be encoded: ${(error as Error).message}`, { cause: error });
+  }
+  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, payload.length, true);
+  view.setUint32(4, crc32(payload), true);
+  out.set(payload, RECORD_HEADER_BYTES);
+  return out;
+}
+
+/** The result of {@link readRecords}. */
+export interface RecordScan<T> {
+  readonly records: T[];
+  /** Bytes of intact records; anything after is a torn tail to truncate. */
+  readonly validBytes: number;
+  /** True when bytes after `validBytes` were dropped. */
+  readonly tornTail: boolean;
+}
+
+/** Reads records until the end or the first damaged one. Never throws on bad bytes. */
+export function readRecords<T = unknown>(bytes: Uint8Array, maxRecordBytes = 256 * 1024 * 1024): RecordScan<T> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: T[] = [];
+  let offset = 0;
+  while (offset + RECORD_HEADER_BYTES <= bytes.length) {
+    const length = view.getUint32(offset, true);
+    const end = offset + RECORD_HEADER_BYTES + length;
+    if (length > maxRecordBytes || end > bytes.length) break;
+    if (crc32(bytes, offset + RECORD_HEADER_BYTES, end) !== view.getUint32(offset + 4, true)) break;
+    try {
+      records.push(packr.unpack(bytes.subarray(offset + RECORD_HEADER_BYTES, end)) as T);
+    } catch {
+      break;
+    }
+    offset = end;
+  }
+  return { records, validBytes: offset, tornTail: offset !== bytes.length };
+}
