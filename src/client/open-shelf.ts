@@ -1,5 +1,6 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer, ShelfError } from '../errors/index.ts';
+import type { Doc, Filter } from '../collections/index.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
 
@@ -38,6 +39,12 @@ export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction'> & {
   iterate(options?: ScanOptions & { pageSize?: number }): AsyncIterableIterator<{ key: string; value: Uint8Array }>;
 };
 
+/** The page-side view of document collections. */
+export type ShelfCollections = Remote<Api['collections']> & {
+  /** Reads a collection batch by batch through a transferred stream (no round trip per batch). */
+  iterate(name: string, options?: { batchSize?: number; filter?: Filter }): AsyncIterableIterator<Doc[]>;
+};
+
 /** A handle on an open shelf. Every call runs in the storage worker. */
 export interface Shelf {
   readonly name: string;
@@ -46,6 +53,12 @@ export interface Shelf {
   readonly kv: ShelfKv;
   readonly kvBytes: ShelfKvBytes;
   readonly logs: Remote<Api['logs']>;
+  readonly collections: ShelfCollections;
+  /**
+   * Saves pending logs and dirty collections now. Called for you when the page is hidden
+   * or unloaded (`visibilitychange`, `pagehide`).
+   */
+  flush(): Promise<void>;
   /** Flushes, closes the stores and stops the worker. Later calls fail with `CLOSED`. */
   close(): Promise<void>;
 }
@@ -127,6 +140,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const remoteKv = remote.kv as unknown as Remote<Api['kv']>;
   const remoteBytes = remote.kvBytes as unknown as Remote<Api['kvBytes']>;
   const remoteLogs = remote.logs as unknown as Remote<Api['logs']>;
+  const remoteCollections = remote.collections as unknown as Remote<Api['collections']>;
   let closed = false;
   const isClosed = () => closed;
   const inTransaction = <F extends (tx: never) => Promise<unknown>>(run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
@@ -145,6 +159,26 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kvBytes as unknown as Pager, o),
   }) as unknown as ShelfKvBytes;
   const logs = guard(remoteLogs, isClosed, name, {});
+  const collections = guard(remoteCollections, isClosed, name, {
+    async *iterate(collection: string, o: { batchSize?: number; filter?: Filter } = {}) {
+      const reader = (await collections.stream(collection, o)).getReader();
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
+      } finally {
+        reader.releaseLock();
+      }
+    },
+  }) as unknown as ShelfCollections;
+
+  const flush = () => (closed ? Promise.resolve() : remote.flush());
+  // The page may be discarded after these events: save what is pending (best effort).
+  const onHide = () => {
+    if (typeof document === 'undefined' || document.visibilityState === 'hidden') void flush().catch(() => undefined);
+  };
+  if (typeof addEventListener === 'function') {
+    addEventListener('pagehide', onHide);
+    addEventListener('visibilitychange', onHide);
+  }
 
   return {
     name: info.name,
@@ -152,9 +186,15 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     kv,
     kvBytes,
     logs,
+    collections,
+    flush,
     async close() {
       if (closed) return;
       closed = true;
+      if (typeof removeEventListener === 'function') {
+        removeEventListener('pagehide', onHide);
+        removeEventListener('visibilitychange', onHide);
+      }
       try {
         await remote.close();
       } finally {

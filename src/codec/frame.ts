@@ -148,3 +148,28 @@ export function decodeFrameBytes(bytes: Uint8Array, ctx: DecodeContext): Uint8Ar
   if (!(flags & FLAG_RAW)) throw corrupt(ctx, 'frame holds MessagePack, not raw bytes');
   return payload;
 }
+
+/** What a frame header says, read before the payload (for streaming readers). */
+export interface FrameInfo {
+  readonly kind: string;
+  /** Header plus stored payload. */
+  readonly totalBytes: number;
+  /** Payload length after decompression. */
+  readonly rawBytes: number;
+}
+
+/** Reads and checks the fixed header at the start of `bytes` (at least {@link FRAME_HEADER_BYTES}). */
+export function readFrameInfo(bytes: Uint8Array, ctx: Pick<DecodeContext, 'name'>): FrameInfo {
+  const full = { kind: '', name: ctx.name };
+  if (bytes.length < FRAME_HEADER_BYTES) throw corrupt(full, `truncated: ${bytes.length} bytes where a ${FRAME_HEADER_BYTES}-byte frame header was expected`);
+  for (let i = 0; i < 4; i++) if (bytes[i] !== FRAME_MAGIC[i]) throw corrupt(full, 'bad magic bytes (not a codeshelf file)');
+  if (bytes[4] !== FRAME_VERSION) {
+    throw new ShelfError('UNSUPPORTED_VERSION', `${ctx.name}: format version ${bytes[4]} is not supported (this build reads version ${FRAME_VERSION})`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    kind: String.fromCharCode(bytes[8]!, bytes[9]!, bytes[10]!, bytes[11]!),
+    totalBytes: FRAME_HEADER_BYTES + view.getUint32(12, true),
+    rawBytes: view.getUint32(16, true),
+  };
+}

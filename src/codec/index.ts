@@ -1,7 +1,7 @@
 export { crc32 } from './crc32.ts';
 export {
   encodeFrame, decodeFrame, encodeFrameBytes, decodeFrameBytes,
-  FRAME_MAGIC, FRAME_VERSION, FRAME_HEADER_BYTES,
+  readFrameInfo, FRAME_MAGIC, FRAME_VERSION, FRAME_HEADER_BYTES, type FrameInfo,
   type FrameOptions, type DecodeContext,
 } from './frame.ts';
 export { encodeRecord, readRecords, RECORD_HEADER_BYTES, type RecordScan } from './record-log.ts';

@@ -1,1 +1,1 @@
-export { StorageService, type ShelfOptions, type ShelfInfo } from './storage-service.ts';
+export { StorageService, type ShelfOptions, type ShelfInfo, type ShelfCollectionOptions } from './storage-service.ts';

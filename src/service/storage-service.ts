@@ -3,6 +3,9 @@ import {
   createMemoryKv, LogBuffer, logKeys, openIndexedDbKv, TypedKvStore,
   type KvStore, type LogBufferOptions, type LogEntry, type LogLevel,
 } from '../kv/index.ts';
+import { CollectionEngine, KvBlobStore, type CollectionEngineOptions } from '../collections/index.ts';
+import { MemoryBlobStore, OpfsBlobStore, type BlobStore } from '../opfs/index.ts';
+import { WireCollections } from './wire-collections.ts';
 import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
 
 installErrorTransfer();
@@ -17,6 +20,17 @@ export interface ShelfOptions {
   readonly durability?: IDBTransactionDurability;
   /** Log buffer settings. */
   readonly logs?: LogBufferOptions;
+  /** Document collection settings. */
+  readonly collections?: ShelfCollectionOptions;
+}
+
+/** Where and how document collections are kept. */
+export interface ShelfCollectionOptions extends Omit<CollectionEngineOptions, 'storage'> {
+  /**
+   * `'opfs'` (default where available): files in `codeshelf/{name}/collections/` of the
+   * origin's private file system. `'kv'`: blobs in the shelf's IndexedDB store.
+   */
+  readonly storage?: 'opfs' | 'kv';
 }
 
 /** What `open()` reports back. */
@@ -34,6 +48,7 @@ export class StorageService {
   #kv: KvStore | undefined;
   #typed: TypedKvStore | undefined;
   #logs: LogBuffer | undefined;
+  #collections: CollectionEngine | undefined;
   #name = '';
 
   #store(): KvStore {
@@ -68,6 +83,14 @@ export class StorageService {
     },
   };
 
+  #collectionEngine(): CollectionEngine {
+    this.#store();
+    return this.#collections!;
+  }
+
+  /** Document collections: lazy loading, LRU bounded in bytes, background saving, streams. */
+  readonly collections = new WireCollections(() => this.#collectionEngine());
+
   #logBuffer(): LogBuffer {
     this.#store();
     return this.#logs!;
@@ -75,24 +98,37 @@ export class StorageService {
 
   async open(options: ShelfOptions): Promise<ShelfInfo> {
     if (this.#kv) throw new ShelfError('INVALID_ARGUMENT', `this worker already serves shelf "${this.#name}"`);
-    const { name, memory = false, durability, logs } = options ?? ({} as ShelfOptions);
+    const { name, memory = false, durability, logs, collections = {} } = options ?? ({} as ShelfOptions);
     if (typeof name !== 'string' || !name) {
       throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
     }
     this.#kv = memory ? createMemoryKv({ name }) : await openIndexedDbKv({ name, ...(durability ? { durability } : {}) });
     this.#typed = new TypedKvStore(this.#kv);
     this.#logs = new LogBuffer(this.#typed as TypedKvStore<LogEntry>, logs);
+    const { storage: where, ...engineOptions } = collections;
+    let blobs: BlobStore;
+    if (memory) blobs = new MemoryBlobStore();
+    else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) blobs = new KvBlobStore(this.#kv, 'collections:');
+    else blobs = await OpfsBlobStore.open(`codeshelf/${encodeURIComponent(name)}/collections`);
+    this.#collections = await CollectionEngine.open({ storage: blobs, ...engineOptions });
     this.#name = name;
     return { name, persistent: !memory };
   }
 
-  /** Flushes buffered logs and closes every store. Later calls fail with `CLOSED`. */
+  /** Saves what is pending (logs, dirty collections) without closing: for `pagehide`. */
+  async flush(): Promise<void> {
+    await Promise.all([this.#logBuffer().flush(), this.#collectionEngine().flush()]);
+  }
+
+  /** Flushes buffered logs and collections and closes every store. Later calls fail with `CLOSED`. */
   async close(): Promise<void> {
     const kv = this.#kv;
     if (!kv) return;
     try {
       await this.#logs?.stop();
+      await this.#collections?.close();
     } finally {
+      this.#collections = undefined;
       this.#kv = undefined;
       this.#typed = undefined;
       this.#logs = undefined;

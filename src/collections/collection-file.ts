@@ -1,0 +1,111 @@
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, readFrameInfo } from '../codec/index.ts';
+import { ShelfError } from '../errors/index.ts';
+import type { BlobStore } from '../opfs/index.ts';
+import type { Doc } from './types.ts';
+
+/**
+ * A collection file is a run of codec frames (see src/codec/frame.ts):
+ *
+ * 1. one `COLH` frame: `{ format: 1, name, count, blocks, generation, savedAt }`;
+ * 2. `blocks` × `COLB` frames, each a msgpackr (records) array of up to 1,000 documents,
+ *    deflated.
+ *
+ * Blocks let a reader stream a collection of any size one block at a time, and let a
+ * corrupted block be named precisely. Every frame carries its own CRC-32.
+ */
+export interface CollectionHeader {
+  readonly format: 1;
+  readonly name: string;
+  readonly count: number;
+  readonly blocks: number;
+  readonly generation: number;
+  readonly savedAt: number;
+}
+
+export const BLOCK_DOCS = 1000;
+
+/** Encodes documents into one collection file. */
+export function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (let i = 0; i < docs.length; i += blockDocs) blocks.push(encodeFrame(docs.slice(i, i + blockDocs), { kind: 'COLB' }));
+  const header: CollectionHeader = { format: 1, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
+  const head = encodeFrame(header, { kind: 'COLH', compress: false });
+  const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
+  out.set(head, 0);
+  let offset = head.length;
+  for (const b of blocks) {
+    out.set(b, offset);
+    offset += b.length;
+  }
+  return out;
+}
+
+/** One decoded block and the bytes it took before compression (for memory accounting). */
+export interface DecodedBlock {
+  readonly docs: Doc[];
+  readonly rawBytes: number;
+}
+
+function checkHeader(value: unknown, label: string): CollectionHeader {
+  const h = value as Partial<CollectionHeader> | null;
+  if (!h || typeof h !== 'object' || typeof h.name !== 'string' || !Number.isInteger(h.count) || !Number.isInteger(h.blocks)) {
+    throw new ShelfError('CORRUPT', `${label}: header is malformed`);
+  }
+  if (h.format !== 1) throw new ShelfError('UNSUPPORTED_VERSION', `${label}: collection format ${String(h.format)} is not supported`);
+  return h as CollectionHeader;
+}
+
+function checkBlock(value: unknown, label: string, index: number): Doc[] {
+  if (!Array.isArray(value) || value.some((d) => d === null || typeof d !== 'object' || typeof (d as Doc)._id !== 'string')) {
+    throw new ShelfError('CORRUPT', `${label}: block ${index} does not hold documents`);
+  }
+  return value as Doc[];
+}
+
+/**
+ * Reads a collection file frame by frame, fetching one frame at a time from `store`, so
+ * memory stays bounded by one block whatever the collection's size.
+ */
+export async function* readCollectionFile(
+  store: BlobStore,
+  file: string,
+  collection: string,
+): AsyncGenerator<DecodedBlock, void, undefined> {
+  const label = `collection ${JSON.stringify(collection)} (${file})`;
+  const size = await store.size(file);
+  if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
+  let offset = 0;
+  const next = async (kind: string) => {
+    if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
+    const info = readFrameInfo(await store.read(file, offset, FRAME_HEADER_BYTES), { name: label });
+    if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
+    const bytes = await store.read(file, offset, info.totalBytes);
+    offset += info.totalBytes;
+    return { value: decodeFrame(bytes, { kind, name: label }), rawBytes: info.rawBytes };
+  };
+  const header = checkHeader((await next('COLH')).value, label);
+  if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
+  let count = 0;
+  for (let i = 0; i < header.blocks; i++) {
+    const { value, rawBytes } = await next('COLB');
+    const docs = checkBlock(value, label, i);
+    count += docs.length;
+    yield { docs, rawBytes };
+  }
+  if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
+  if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+}
+
+/** Decodes a whole collection file held in memory (used by tests and fuzzing). */
+export async function decodeCollectionBytes(bytes: Uint8Array, collection: string): Promise<Doc[]> {
+  const one: BlobStore = {
+    list: async () => ['f'],
+    size: async () => bytes.length,
+    read: async (_n, offset = 0, length = bytes.length) => bytes.subarray(offset, offset + length),
+    write: async () => undefined,
+    remove: async () => undefined,
+  };
+  const docs: Doc[] = [];
+  for await (const block of readCollectionFile(one, 'bytes', collection)) docs.push(...block.docs);
+  return docs;
+}

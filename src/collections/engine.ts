@@ -1,0 +1,508 @@
+import { Packr } from 'msgpackr';
+import { ShelfError } from '../errors/index.ts';
+import type { BlobStore } from '../opfs/index.ts';
+import { ByteLru } from './byte-lru.ts';
+import { BLOCK_DOCS, encodeCollectionFile, readCollectionFile } from './collection-file.ts';
+import { compileFilter } from './filter.ts';
+import { collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
+import type { CollectionState, CollectionStats, Doc, Filter } from './types.ts';
+
+/** Options of {@link CollectionEngine.open}. */
+export interface CollectionEngineOptions {
+  /** Where collection files live (OPFS directory, KV store, memory). */
+  readonly storage: BlobStore;
+  /** Bytes of loaded documents to keep in memory (default 64 MiB). */
+  readonly memoryLimitBytes?: number;
+  /** Save dirty collections this often in ms (default 5,000; 0 turns it off). */
+  readonly saveIntervalMs?: number;
+  /** Documents per block in collection files (default 1,000). */
+  readonly blockDocs?: number;
+}
+
+/** Options of {@link CollectionEngine.find}. */
+export interface FindOptions {
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+// Per-document bookkeeping (Map entry, object header) on top of its encoded size.
+const DOC_OVERHEAD = 48;
+const sizer = new Packr({ useRecords: false });
+const docBytes = (doc: Doc) => sizer.pack(doc).length + DOC_OVERHEAD;
+
+interface Loaded {
+  docs: Map<string, Doc>;
+  bytes: number;
+  /** Bumped by every mutation; a save records the version it wrote. */
+  version: number;
+  savedVersion: number;
+}
+
+interface Entry {
+  name: string;
+  /** Generations on storage, ascending. The last one is current. */
+  generations: number[];
+  loaded?: Loaded;
+  loading?: Promise<Loaded>;
+  /** Serializes saves, drops and renames of this collection. */
+  lock: Promise<unknown>;
+}
+
+function checkName(name: unknown, argument = 'name'): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument} must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`);
+  }
+}
+
+function checkDoc(doc: unknown, argument: string): asserts doc is Record<string, unknown> {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument} must be an object`);
+  }
+  const id = (doc as { _id?: unknown })._id;
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument}._id must be a non-empty string`);
+  }
+}
+
+/**
+ * Document collections with lazy loading, an LRU bounded in bytes, background saving and
+ * streaming, persisted as versioned msgpackr + fflate files (see collection-file.ts).
+ *
+ * Writes change memory at once and reach storage at the next save: every
+ * `saveIntervalMs`, on {@link flush}, on {@link close}, and before a dirty collection is
+ * evicted. Each save writes a new generation file and only then removes the old one, so a
+ * crash mid-save leaves the previous version.
+ *
+ * @example
+ * ```ts
+ * const engine = await CollectionEngine.open({ storage: await OpfsBlobStore.open('app/collections') });
+ * await engine.create('outlines');
+ * await engine.insert('outlines', { _id: 'src/a.ts', symbols: ['main'] });
+ * await engine.close();
+ * ```
+ */
+export class CollectionEngine {
+  readonly #storage: BlobStore;
+  readonly #lru: ByteLru<string, Loaded>;
+  readonly #entries = new Map<string, Entry>();
+  readonly #blockDocs: number;
+  readonly #readers = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #saves = 0;
+  #bytesWritten = 0;
+  #loads = 0;
+  #recovered = 0;
+  /** Last error of a background save, if any. */
+  lastError: unknown = undefined;
+
+  private constructor(options: CollectionEngineOptions) {
+    const { memoryLimitBytes = 64 * 1024 * 1024, saveIntervalMs = 5000, blockDocs = BLOCK_DOCS } = options;
+    if (!Number.isFinite(memoryLimitBytes) || memoryLimitBytes <= 0) {
+      throw new ShelfError('INVALID_ARGUMENT', `options.memoryLimitBytes must be a positive number, got ${String(memoryLimitBytes)}`);
+    }
+    if (!Number.isFinite(saveIntervalMs) || saveIntervalMs < 0) {
+      throw new ShelfError('INVALID_ARGUMENT', `options.saveIntervalMs must be a non-negative number, got ${String(saveIntervalMs)}`);
+    }
+    if (!Number.isInteger(blockDocs) || blockDocs < 1) {
+      throw new ShelfError('INVALID_ARGUMENT', `options.blockDocs must be a positive integer, got ${String(blockDocs)}`);
+    }
+    this.#storage = options.storage;
+    this.#lru = new ByteLru(memoryLimitBytes);
+    this.#blockDocs = blockDocs;
+    if (saveIntervalMs > 0) {
+      this.#timer = setInterval(() => {
+        this.flush().catch((error: unknown) => {
+          this.lastError = error;
+        });
+      }, saveIntervalMs);
+    }
+  }
+
+  /** Opens an engine over `storage`, discovering the collections already saved there. */
+  static async open(options: CollectionEngineOptions): Promise<CollectionEngine> {
+    if (!options?.storage) throw new ShelfError('INVALID_ARGUMENT', 'options.storage is required');
+    const engine = new CollectionEngine(options);
+    for (const file of await options.storage.list()) {
+      const parsed = parseCollectionFileName(file);
+      if (!parsed) continue;
+      const entry = engine.#entries.get(parsed.name) ?? engine.#newEntry(parsed.name, []);
+      entry.generations.push(parsed.generation);
+      entry.generations.sort((a, b) => a - b);
+    }
+    return engine;
+  }
+
+  #newEntry(name: string, generations: number[]): Entry {
+    const entry: Entry = { name, generations, lock: Promise.resolve() };
+    this.#entries.set(name, entry);
+    return entry;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ShelfError('CLOSED', 'collection engine is closed');
+  }
+
+  #entry(name: string): Entry {
+    this.#assertOpen();
+    checkName(name);
+    const entry = this.#entries.get(name);
+    if (!entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(name)} does not exist`);
+    return entry;
+  }
+
+  #locked<T>(entry: Entry, run: () => Promise<T>): Promise<T> {
+    const result = entry.lock.catch(() => undefined).then(run);
+    entry.lock = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Names of all collections, sorted. */
+  list(): string[] {
+    this.#assertOpen();
+    return [...this.#entries.keys()].sort();
+  }
+
+  /** The lifecycle state of a collection. */
+  state(name: string): CollectionState {
+    const entry = this.#entry(name);
+    if (entry.loading) return 'loading';
+    if (!entry.loaded) return 'unloaded';
+    return entry.loaded.version === entry.loaded.savedVersion ? 'loaded' : 'dirty';
+  }
+
+  /** Creates an empty collection and saves it at once. `INVALID_ARGUMENT` if it exists. */
+  async create(name: string): Promise<void> {
+    this.#assertOpen();
+    checkName(name);
+    if (this.#entries.has(name)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(name)} already exists`);
+    const entry = this.#newEntry(name, []);
+    entry.loaded = { docs: new Map(), bytes: 0, version: 1, savedVersion: 0 };
+    this.#lru.set(name, entry.loaded, 0);
+    await this.save(name);
+  }
+
+  /** Deletes a collection and its files. */
+  async drop(name: string): Promise<void> {
+    const entry = this.#entry(name);
+    this.#entries.delete(name);
+    this.#lru.delete(name);
+    await this.#locked(entry, async () => {
+      for (const g of entry.generations) await this.#removeFile(collectionFileName(name, g));
+      entry.generations = [];
+    });
+  }
+
+  /** Renames a collection: the new name is written before the old one is removed. */
+  async rename(from: string, to: string): Promise<void> {
+    const entry = this.#entry(from);
+    checkName(to, 'to');
+    if (this.#entries.has(to)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(to)} already exists`);
+    const loaded = await this.#load(entry);
+    const target = this.#newEntry(to, []);
+    target.loaded = { docs: loaded.docs, bytes: loaded.bytes, version: 1, savedVersion: 0 };
+    this.#lru.set(to, target.loaded, loaded.bytes);
+    await this.save(to);
+    await this.drop(from);
+  }
+
+  /** Loads a collection if needed; concurrent first accesses share one load. */
+  async #load(entry: Entry): Promise<Loaded> {
+    if (entry.loaded) {
+      this.#lru.get(entry.name);
+      return entry.loaded;
+    }
+    if (!entry.loading) {
+      this.#lru.misses++;
+      entry.loading = this.#locked(entry, () => this.#readNewestGeneration(entry)).finally(() => {
+        entry.loading = undefined;
+      });
+      const loaded = await entry.loading;
+      entry.loaded = loaded;
+      this.#lru.set(entry.name, loaded, loaded.bytes);
+      this.#loads++;
+      await this.#enforceLimit(entry.name);
+      return loaded;
+    }
+    return entry.loading;
+  }
+
+  async #readNewestGeneration(entry: Entry): Promise<Loaded> {
+    const generations = [...entry.generations].reverse();
+    let firstError: unknown;
+    for (const g of generations) {
+      try {
+        const docs = new Map<string, Doc>();
+        let bytes = 0;
+        for await (const block of readCollectionFile(this.#storage, collectionFileName(entry.name, g), entry.name)) {
+          for (const doc of block.docs) docs.set(doc._id, doc);
+          bytes += block.rawBytes + DOC_OVERHEAD * block.docs.length;
+        }
+        if (g !== generations[0]) {
+          // A newer generation exists but does not read: a save that never finished. Drop it.
+          this.#recovered++;
+          for (const bad of entry.generations.filter((x) => x > g)) await this.#removeFile(collectionFileName(entry.name, bad));
+          entry.generations = entry.generations.filter((x) => x <= g);
+        }
+        return { docs, bytes, version: 0, savedVersion: 0 };
+      } catch (error) {
+        firstError ??= error;
+        // Only fall back while an older generation still exists: with a single file there
+        // is nothing older, and the damage must be reported.
+        if (!(error instanceof ShelfError) || (error.code !== 'CORRUPT' && error.code !== 'NOT_FOUND')) throw error;
+      }
+    }
+    if (!generations.length) throw new ShelfError('CORRUPT', `collection ${JSON.stringify(entry.name)} has no file`);
+    throw firstError;
+  }
+
+  /** Evicts least recently used collections (saving dirty ones first) until under the limit. */
+  async #enforceLimit(keep?: string): Promise<void> {
+    for (const name of this.#lru.victims((k) => k === keep)) {
+      const entry = this.#entries.get(name);
+      if (!entry?.loaded) continue;
+      if (entry.loaded.version !== entry.loaded.savedVersion) await this.save(name);
+      // Re-dirtied while saving: keep it for now; the next write or save round retries.
+      if (!entry.loaded || entry.loaded.version !== entry.loaded.savedVersion) continue;
+      this.#lru.evict(name);
+      entry.loaded = undefined;
+    }
+  }
+
+  #touch(name: string, loaded: Loaded, deltaBytes: number): Promise<void> {
+    loaded.version++;
+    loaded.bytes = Math.max(0, loaded.bytes + deltaBytes);
+    this.#lru.resize(name, loaded.bytes);
+    return this.#enforceLimit(name);
+  }
+
+  /** Inserts one document; returns its `_id` (generated when missing). Existing id → `INVALID_ARGUMENT`. */
+  async insert(name: string, doc: Omit<Doc, '_id'> & { _id?: string }): Promise<string> {
+    return (await this.insertMany(name, [doc]))[0]!;
+  }
+
+  /** Inserts documents all or nothing: one bad document means none is inserted. */
+  async insertMany(name: string, docs: readonly (Omit<Doc, '_id'> & { _id?: string })[]): Promise<string[]> {
+    const entry = this.#entry(name);
+    if (!Array.isArray(docs)) throw new ShelfError('INVALID_ARGUMENT', 'docs must be an array');
+    const loaded = await this.#load(entry);
+    const seen = new Set<string>();
+    const prepared = docs.map((d, i) => {
+      checkDoc(d, `docs[${i}]`);
+      const doc = { ...d, _id: d._id ?? newDocId() } as Doc;
+      if (loaded.docs.has(doc._id) || seen.has(doc._id)) {
+        throw new ShelfError('INVALID_ARGUMENT', `docs[${i}]._id ${JSON.stringify(doc._id)} already exists in ${JSON.stringify(name)}`);
+      }
+      seen.add(doc._id);
+      let size: number;
+      try {
+        size = docBytes(doc);
+      } catch (error) {
+        throw new ShelfError('INVALID_ARGUMENT', `docs[${i}] cannot be encoded: ${(error as Error).message}`, { cause: error });
+      }
+      return { doc, size };
+    });
+    let delta = 0;
+    for (const { doc, size } of prepared) {
+      loaded.docs.set(doc._id, doc);
+      delta += size;
+    }
+    await this.#touch(name, loaded, delta);
+    return prepared.map((p) => p.doc._id);
+  }
+
+  async get(name: string, id: string): Promise<Doc | undefined> {
+    const loaded = await this.#load(this.#entry(name));
+    return loaded.docs.get(id);
+  }
+
+  /** Shallow-merges `patch` into a document. Missing id → `NOT_FOUND`. */
+  async update(name: string, id: string, patch: Record<string, unknown>): Promise<Doc> {
+    checkDoc(patch, 'patch');
+    if (patch._id !== undefined && patch._id !== id) throw new ShelfError('INVALID_ARGUMENT', 'patch._id cannot change a document id');
+    return this.#swap(name, id, (old) => ({ ...old, ...patch, _id: id }));
+  }
+
+  /** Replaces a document's content, keeping its id. Missing id → `NOT_FOUND`. */
+  async replace(name: string, id: string, doc: Record<string, unknown>): Promise<Doc> {
+    checkDoc(doc, 'doc');
+    return this.#swap(name, id, () => ({ ...doc, _id: id }));
+  }
+
+  async #swap(name: string, id: string, make: (old: Doc) => Doc): Promise<Doc> {
+    const loaded = await this.#load(this.#entry(name));
+    const old = loaded.docs.get(id);
+    if (!old) throw new ShelfError('NOT_FOUND', `document ${JSON.stringify(id)} not in collection ${JSON.stringify(name)}`);
+    const next = make(old);
+    const size = docBytes(next);
+    loaded.docs.set(id, next);
+    await this.#touch(name, loaded, size - docBytes(old));
+    return next;
+  }
+
+  /** Deletes a document; returns whether it existed. */
+  async delete(name: string, id: string): Promise<boolean> {
+    const loaded = await this.#load(this.#entry(name));
+    const old = loaded.docs.get(id);
+    if (!old) return false;
+    loaded.docs.delete(id);
+    await this.#touch(name, loaded, -docBytes(old));
+    return true;
+  }
+
+  async find(name: string, filter?: Filter, options: FindOptions = {}): Promise<Doc[]> {
+    const test = compileFilter(filter);
+    const { limit = Infinity, offset = 0 } = options;
+    const loaded = await this.#load(this.#entry(name));
+    const out: Doc[] = [];
+    let skipped = 0;
+    for (const doc of loaded.docs.values()) {
+      if (!test(doc)) continue;
+      if (skipped++ < offset) continue;
+      out.push(doc);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async count(name: string, filter?: Filter): Promise<number> {
+    const loaded = await this.#load(this.#entry(name));
+    if (!filter) return loaded.docs.size;
+    const test = compileFilter(filter);
+    let n = 0;
+    for (const doc of loaded.docs.values()) if (test(doc)) n++;
+    return n;
+  }
+
+  findAll(name: string): Promise<Doc[]> {
+    return this.find(name);
+  }
+
+  /**
+   * Reads a collection in batches with bounded memory. A loaded collection is read from
+   * memory; an unloaded one block by block from its file, without loading it (its file is
+   * kept until the stream ends even if a save supersedes it).
+   */
+  async *iterate(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Doc[], void, undefined> {
+    const entry = this.#entry(name);
+    const { batchSize = 1000 } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
+    const test = compileFilter(options.filter);
+    let batch: Doc[] = [];
+    if (entry.loaded || entry.loading) {
+      const loaded = await this.#load(entry);
+      for (const doc of loaded.docs.values()) {
+        if (!test(doc)) continue;
+        batch.push(doc);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    } else {
+      const generation = entry.generations[entry.generations.length - 1];
+      if (generation === undefined) return;
+      const file = collectionFileName(name, generation);
+      this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
+      try {
+        for await (const block of readCollectionFile(this.#storage, file, name)) {
+          for (const doc of block.docs) {
+            if (!test(doc)) continue;
+            batch.push(doc);
+            if (batch.length >= batchSize) {
+              yield batch;
+              batch = [];
+            }
+          }
+        }
+      } finally {
+        const left = (this.#readers.get(file) ?? 1) - 1;
+        if (left) this.#readers.set(file, left);
+        else {
+          this.#readers.delete(file);
+          if (!entry.generations.includes(generation) || this.#entries.get(name) !== entry) await this.#removeFile(file);
+        }
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  /** The same as {@link iterate}, as a `ReadableStream` of batches (transferable to the page). */
+  stream(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Doc[]> {
+    this.#entry(name);
+    const it = this.iterate(name, options);
+    return new ReadableStream<Doc[]>(
+      {
+        async pull(controller) {
+          try {
+            const next = await it.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          } catch (error) {
+            controller.error(error);
+          }
+        },
+        async cancel() {
+          await it.return(undefined);
+        },
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  /** Saves one collection if it is dirty: a new generation file, then the old one removed. */
+  save(name: string): Promise<void> {
+    const entry = this.#entry(name);
+    return this.#locked(entry, async () => {
+      const loaded = entry.loaded;
+      if (!loaded || loaded.version === loaded.savedVersion) return;
+      const version = loaded.version;
+      const generation = (entry.generations[entry.generations.length - 1] ?? 0) + 1;
+      const bytes = encodeCollectionFile(name, [...loaded.docs.values()], generation, this.#blockDocs);
+      await this.#storage.write(collectionFileName(name, generation), bytes);
+      const old = entry.generations;
+      entry.generations = [generation];
+      loaded.savedVersion = version;
+      this.#saves++;
+      this.#bytesWritten += bytes.length;
+      for (const g of old) await this.#removeFile(collectionFileName(name, g));
+    });
+  }
+
+  async #removeFile(file: string): Promise<void> {
+    if (this.#readers.has(file)) return; // the last reader removes it
+    await this.#storage.remove(file);
+  }
+
+  /** Saves every dirty collection. */
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    const dirty = [...this.#entries.values()].filter((e) => e.loaded && e.loaded.version !== e.loaded.savedVersion);
+    await Promise.all(dirty.map((e) => this.save(e.name)));
+  }
+
+  stats(): CollectionStats {
+    return {
+      memoryUsed: this.#lru.bytes,
+      memoryLimit: this.#lru.limitBytes,
+      loadedCollections: this.#lru.size,
+      totalCollections: this.#entries.size,
+      cacheHits: this.#lru.hits,
+      cacheMisses: this.#lru.misses,
+      evictions: this.#lru.evictions,
+      saves: this.#saves,
+      bytesWritten: this.#bytesWritten,
+      loads: this.#loads,
+      recoveredSaves: this.#recovered,
+    };
+  }
+
+  /** Stops background saving, saves everything dirty, and refuses further calls. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,41 @@
+/** A stored document: any msgpack-able object with a string `_id`. */
+export interface Doc {
+  _id: string;
+  [field: string]: unknown;
+}
+
+/** A condition on one field: equality, or operators. */
+export type FieldCondition =
+  | unknown
+  | {
+      $eq?: unknown;
+      $ne?: unknown;
+      $gt?: number | string;
+      $gte?: number | string;
+      $lt?: number | string;
+      $lte?: number | string;
+      $in?: readonly unknown[];
+      $nin?: readonly unknown[];
+      $exists?: boolean;
+    };
+
+/** Field path (dots reach into nested objects) → condition; all must hold. */
+export type Filter = Record<string, FieldCondition>;
+
+/** Lifecycle of a collection in memory. */
+export type CollectionState = 'unloaded' | 'loading' | 'loaded' | 'dirty';
+
+/** Engine statistics. */
+export interface CollectionStats {
+  readonly memoryUsed: number;
+  readonly memoryLimit: number;
+  readonly loadedCollections: number;
+  readonly totalCollections: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly evictions: number;
+  readonly saves: number;
+  readonly bytesWritten: number;
+  readonly loads: number;
+  readonly recoveredSaves: number;
+}

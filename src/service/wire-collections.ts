@@ -1,0 +1,70 @@
+import { transfer } from 'comlink';
+import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
+
+/**
+ * Document collections as the storage worker exposes them. `stream` hands the page a
+ * transferable `ReadableStream` of document batches.
+ * @internal
+ */
+export class WireCollections {
+  readonly #engine: () => CollectionEngine;
+  constructor(engine: () => CollectionEngine) {
+    this.#engine = engine;
+  }
+  list(): string[] {
+    return this.#engine().list();
+  }
+  state(name: string) {
+    return this.#engine().state(name);
+  }
+  create(name: string): Promise<void> {
+    return this.#engine().create(name);
+  }
+  drop(name: string): Promise<void> {
+    return this.#engine().drop(name);
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.#engine().rename(from, to);
+  }
+  insert(name: string, doc: Omit<Doc, '_id'> & { _id?: string }): Promise<string> {
+    return this.#engine().insert(name, doc);
+  }
+  insertMany(name: string, docs: readonly (Omit<Doc, '_id'> & { _id?: string })[]): Promise<string[]> {
+    return this.#engine().insertMany(name, docs);
+  }
+  get(name: string, id: string): Promise<Doc | undefined> {
+    return this.#engine().get(name, id);
+  }
+  update(name: string, id: string, patch: Record<string, unknown>): Promise<Doc> {
+    return this.#engine().update(name, id, patch);
+  }
+  replace(name: string, id: string, doc: Record<string, unknown>): Promise<Doc> {
+    return this.#engine().replace(name, id, doc);
+  }
+  delete(name: string, id: string): Promise<boolean> {
+    return this.#engine().delete(name, id);
+  }
+  find(name: string, filter?: Filter, options?: FindOptions): Promise<Doc[]> {
+    return this.#engine().find(name, filter, options);
+  }
+  count(name: string, filter?: Filter): Promise<number> {
+    return this.#engine().count(name, filter);
+  }
+  findAll(name: string): Promise<Doc[]> {
+    return this.#engine().findAll(name);
+  }
+  /** A transferable stream of batches; the page reads it without further round trips. */
+  stream(name: string, options?: { batchSize?: number; filter?: Filter }): ReadableStream<Doc[]> {
+    const stream = this.#engine().stream(name, options);
+    return transfer(stream, [stream as unknown as Transferable]);
+  }
+  save(name: string): Promise<void> {
+    return this.#engine().save(name);
+  }
+  flush(): Promise<void> {
+    return this.#engine().flush();
+  }
+  stats(): CollectionStats {
+    return this.#engine().stats();
+  }
+}

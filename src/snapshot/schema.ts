@@ -1,0 +1,164 @@
+import { ShelfError } from '../errors/index.ts';
+import type { SqlDb } from './sql-db.ts';
+
+/**
+ * `PRAGMA application_id` of a codeshelf snapshot database: "CSSN" in the SQLite header
+ * (offset 68), so a foreign SQLite file is told apart from ours before any table is read.
+ */
+export const SNAPSHOT_APPLICATION_ID = 0x4353534e;
+
+/** One forward step of the schema. Each SQL string holds exactly one statement. @internal */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly statements: readonly string[];
+}
+
+const FTS_COLUMNS = 'content, fqn, file_path';
+
+/**
+ * Every schema step, oldest first. Never edit a released step: append a new one.
+ * @internal
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'repositories, snapshots, chunks, dependencies, file metadata',
+    statements: [
+      `PRAGMA application_id = ${SNAPSHOT_APPLICATION_ID}`,
+      `CREATE TABLE schema_version (
+        version INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied INTEGER NOT NULL
+      )`,
+      `CREATE TABLE repositories (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT,
+        created INTEGER NOT NULL
+      )`,
+      `CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        repo_id INTEGER NOT NULL REFERENCES repositories(id),
+        commit_hash TEXT NOT NULL,
+        branch TEXT,
+        parent_id INTEGER REFERENCES snapshots(id),
+        created INTEGER NOT NULL,
+        UNIQUE (repo_id, commit_hash)
+      )`,
+      `CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        repo_id INTEGER NOT NULL REFERENCES repositories(id),
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        file_path TEXT NOT NULL,
+        fqn TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        is_deleted INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL
+      )`,
+      // Serves lookups by snapshot, by (snapshot, file) and the upsert key.
+      'CREATE UNIQUE INDEX idx_chunks_snapshot_file ON chunks (snapshot_id, file_path, fqn)',
+      // Serves FQN lookups and dependency target resolution within a snapshot.
+      'CREATE INDEX idx_chunks_fqn ON chunks (snapshot_id, fqn, file_path)',
+      `CREATE TABLE dependencies (
+        id INTEGER PRIMARY KEY,
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        from_chunk_id INTEGER NOT NULL REFERENCES chunks(id),
+        to_chunk_id INTEGER REFERENCES chunks(id),
+        to_fqn TEXT NOT NULL,
+        kind TEXT NOT NULL
+      )`,
+      // One edge per (from, kind, target name); doubles as the "from" index.
+      'CREATE UNIQUE INDEX idx_deps_from ON dependencies (from_chunk_id, kind, to_fqn)',
+      'CREATE INDEX idx_deps_to ON dependencies (to_chunk_id)',
+      'CREATE INDEX idx_deps_to_fqn ON dependencies (snapshot_id, to_fqn)',
+      `CREATE TABLE file_metadata (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        path TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        PRIMARY KEY (snapshot_id, path)
+      ) WITHOUT ROWID`,
+    ],
+  },
+  {
+    version: 2,
+    description: 'FTS4 full-text index over chunk content, fqn and file path',
+    statements: [
+      // External content: the index stores no second copy of the text; snippet() reads
+      // it back from `chunks` by docid (= chunks.id).
+      `CREATE VIRTUAL TABLE chunks_fts USING fts4(content="chunks", ${FTS_COLUMNS}, tokenize=unicode61)`,
+      // BEFORE triggers: FTS4 must read the old text from `chunks` to remove its terms.
+      `CREATE TRIGGER chunks_fts_before_update BEFORE UPDATE OF ${FTS_COLUMNS} ON chunks
+        WHEN old.content IS NOT new.content OR old.fqn IS NOT new.fqn OR old.file_path IS NOT new.file_path
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      `CREATE TRIGGER chunks_fts_after_update AFTER UPDATE OF ${FTS_COLUMNS} ON chunks
+        WHEN old.content IS NOT new.content OR old.fqn IS NOT new.fqn OR old.file_path IS NOT new.file_path
+        BEGIN INSERT INTO chunks_fts (docid, ${FTS_COLUMNS}) VALUES (new.id, new.content, new.fqn, new.file_path); END`,
+      `CREATE TRIGGER chunks_fts_before_delete BEFORE DELETE ON chunks
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      `CREATE TRIGGER chunks_fts_after_insert AFTER INSERT ON chunks
+        BEGIN INSERT INTO chunks_fts (docid, ${FTS_COLUMNS}) VALUES (new.id, new.content, new.fqn, new.file_path); END`,
+      // Index chunks written by a version 1 database.
+      `INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`,
+    ],
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Reads the schema version of an open database: 0 for an empty one. A SQLite file that is
+ * not a snapshot database is `CORRUPT`.
+ * @internal
+ */
+export function readSchemaVersion(db: SqlDb): number {
+  const appId = db.get<{ application_id: number }>('PRAGMA application_id')?.application_id ?? 0;
+  const tables = db.query<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+  );
+  if (appId !== 0 && appId !== SNAPSHOT_APPLICATION_ID) {
+    throw new ShelfError('CORRUPT', `data is a SQLite database of another application (application_id ${appId})`);
+  }
+  if (tables.length === 0 && appId === 0) return 0;
+  if (!tables.some((t) => t.name === 'schema_version')) {
+    throw new ShelfError('CORRUPT', 'data is a SQLite database without a codeshelf schema_version table');
+  }
+  const row = db.get<{ version: number | null }>('SELECT max(version) AS version FROM schema_version');
+  return row?.version ?? 0;
+}
+
+/**
+ * Brings the schema up to `target` (default: {@link SCHEMA_VERSION}) in one transaction, so
+ * an interrupted upgrade leaves the old version intact. A database written by newer code
+ * is `UNSUPPORTED_VERSION`. Returns the versions before and after.
+ * @internal
+ */
+export async function migrate(db: SqlDb, now: number, target = SCHEMA_VERSION): Promise<{ from: number; to: number }> {
+  const from = readSchemaVersion(db);
+  if (from > SCHEMA_VERSION) {
+    throw new ShelfError(
+      'UNSUPPORTED_VERSION',
+      `snapshot database has schema version ${from}; this code supports up to ${SCHEMA_VERSION}`,
+    );
+  }
+  const steps = MIGRATIONS.filter((m) => m.version > from && m.version <= target);
+  if (steps.length === 0) return { from, to: from };
+  await db.commit(() => {
+    for (const step of steps) {
+      for (const sql of step.statements) db.run(sql);
+      db.run('INSERT INTO schema_version (version, description, applied) VALUES (?1, ?2, ?3)', [
+        step.version, step.description, now,
+      ]);
+    }
+  });
+  return { from, to: steps[steps.length - 1]!.version };
+}

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { crc32, decodeCollectionBytes, decodeFrame, decodeFrameBytes, encodeCollectionFile, encodeFrame, encodeFrameBytes, encodeRecord, readRecords, ShelfError } from '../../src/index.ts';
+
+const ctx = { kind: 'TEST', name: 'unit' };
+
+function typedError(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ShelfError);
+    return (error as ShelfError).code;
+  }
+  return 'none';
+}
+
+describe('frame', () => {
+  it('round-trips values with and without compression and records', () => {
+    const value = { rows: Array.from({ length: 50 }, (_, i) => ({ id: i, path: `src/${i}.ts`, tags: ['a'] })), big: 2n ** 64n };
+    for (const compress of [true, false]) {
+      for (const records of [true, false]) {
+        expect(decodeFrame(encodeFrame(value, { kind: 'TEST', compress, records }), ctx)).toEqual(value);
+      }
+    }
+    const bytes = new Uint8Array([1, 2, 3, 250]);
+    expect([...decodeFrameBytes(encodeFrameBytes(bytes, { kind: 'TEST' }), ctx)]).toEqual([1, 2, 3, 250]);
+  });
+
+  it('matches the documented header layout', () => {
+    const frame = encodeFrame({ a: 1 }, { kind: 'ABCD', compress: false, records: false });
+    expect(String.fromCharCode(...frame.subarray(0, 4))).toBe('CSHF');
+    expect(frame[4]).toBe(1);
+    expect(frame[5]).toBe(0);
+    expect(String.fromCharCode(...frame.subarray(8, 12))).toBe('ABCD');
+    const view = new DataView(frame.buffer);
+    expect(view.getUint32(12, true)).toBe(frame.length - 24);
+    expect(view.getUint32(20, true)).toBe(crc32(frame, 24));
+  });
+
+  it('classifies damage: magic, version, kind, truncation, checksum', () => {
+    const good = encodeFrame({ hello: 'world' }, { kind: 'TEST' });
+    const mutate = (f: (b: Uint8Array) => void) => {
+      const b = good.slice();
+      f(b);
+      return b;
+    };
+    expect(typedError(() => decodeFrame(mutate((b) => (b[0] = 0)), ctx))).toBe('CORRUPT');
+    expect(typedError(() => decodeFrame(mutate((b) => (b[4] = 9)), ctx))).toBe('UNSUPPORTED_VERSION');
+    expect(typedError(() => decodeFrame(good, { kind: 'OTHR', name: 'x' }))).toBe('CORRUPT');
+    expect(typedError(() => decodeFrame(good.subarray(0, good.length - 1), ctx))).toBe('CORRUPT');
+    expect(typedError(() => decodeFrame(good.subarray(0, 10), ctx))).toBe('CORRUPT');
+    expect(typedError(() => decodeFrame(mutate((b) => (b[b.length - 1]! ^= 1)), ctx))).toBe('CORRUPT');
+    expect(() => decodeFrame(good.subarray(0, 3), ctx)).toThrowError(/unit/);
+  });
+
+  it('fuzz: random and mutated bytes always end in a typed error or a value', () => {
+    const good = encodeFrame({ docs: [{ _id: 'a', n: 1 }] }, { kind: 'TEST' });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        expect(['CORRUPT', 'UNSUPPORTED_VERSION']).toContain(typedError(() => decodeFrame(bytes, ctx)));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), (flips) => {
+        const bytes = good.slice();
+        for (const [at, x] of flips) bytes[at]! ^= x;
+        const outcome = typedError(() => decodeFrame(bytes, ctx));
+        // A flip in the reserved/unused space can't exist: every byte is covered by a check.
+        expect(['CORRUPT', 'UNSUPPORTED_VERSION']).toContain(outcome);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('collection file', () => {
+  it('fuzz: mutated collection files decode to the same docs or a typed error, never anything else', async () => {
+    const docs = Array.from({ length: 2500 }, (_, i) => ({ _id: `d${i}`, n: i }));
+    const good = encodeCollectionFile('fz', docs, 1);
+    expect(await decodeCollectionBytes(good, 'fz')).toEqual(docs);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (at, x, truncate) => {
+        const bytes = truncate ? good.slice(0, at) : good.slice();
+        if (!truncate) bytes[at]! ^= x;
+        try {
+          await decodeCollectionBytes(bytes, 'fz');
+          throw new Error('damaged file decoded');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ShelfError);
+          expect(['CORRUPT', 'UNSUPPORTED_VERSION']).toContain((error as ShelfError).code);
+          expect((error as ShelfError).message).toMatch(/"fz"/);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('record log', () => {
+  it('reads records back and drops a torn tail', () => {
+    const records = [{ op: 'a' }, { op: 'b', n: [1, 2] }, { op: 'c' }].map(encodeRecord);
+    const all = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
+    let o = 0;
+    for (const r of records) {
+      all.set(r, o);
+      o += r.length;
+    }
+    expect(readRecords(all)).toEqual({ records: [{ op: 'a' }, { op: 'b', n: [1, 2] }, { op: 'c' }], validBytes: all.length, tornTail: false });
+    const torn = readRecords(all.subarray(0, all.length - 2));
+    expect(torn.records).toHaveLength(2);
+    expect(torn.tornTail).toBe(true);
+    expect(torn.validBytes).toBe(records[0]!.length + records[1]!.length);
+    const flipped = all.slice();
+    flipped[records[0]!.length + 9]! ^= 0xff;
+    expect(readRecords(flipped).records).toHaveLength(1);
+  });
+});
