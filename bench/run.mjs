@@ -28,12 +28,22 @@ try {
   result.date = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${name}.json`, JSON.stringify(result, null, 2) + '\n');
-  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-  console.log(`\n${name}: median of ${result.rounds} rounds, ${result.records} records, persistent profile, ${result.browser}\n`);
-  console.log('| workload | codeshelf (page → worker) | raw IndexedDB (in worker) | codeshelf ops/s | raw ops/s | codeshelf / raw speed |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of result.rows) {
-    console.log(`| ${r.name} | ${fmt(r.codeshelfMs)} ms | ${fmt(r.rawMs)} ms | ${Math.round(r.codeshelfOpsPerSec).toLocaleString('en')} | ${Math.round(r.rawOpsPerSec).toLocaleString('en')} | ${r.speedVsRaw.toFixed(2)}× |`);
+  const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  console.log(`\n${name}: medians of ${result.rounds} rounds, ${result.records} records, persistent profile, Chromium ${result.browser}\n`);
+  if (name === 'kv') {
+    console.log('| workload | codeshelf (page → worker) | raw IndexedDB (in worker) | codeshelf ops/s | raw ops/s | codeshelf / raw speed |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of result.rows) {
+      console.log(`| ${r.name} | ${fmt(r.codeshelfMs)} ms | ${fmt(r.rawMs)} ms | ${fmt(r.codeshelfOpsPerSec)} | ${fmt(r.rawOpsPerSec)} | ${r.speedVsRaw.toFixed(2)}× |`);
+    }
+  } else {
+    console.log(`| workload | codeshelf | ${result.baseline ?? 'baseline'} | baseline / codeshelf |`);
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const r of result.rows) {
+      const base = r.baseline === null ? '—' : `${fmt(r.baseline)} ${r.unit}`;
+      const ratio = r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`;
+      console.log(`| ${r.name} | ${fmt(r.codeshelf)} ${r.unit} | ${base} | ${ratio} |`);
+    }
   }
   console.log(`\nwritten to bench/results/${name}.json`);
 } finally {

@@ -31,8 +31,20 @@ async function importSample(shelf: Shelf): Promise<number> {
     return { type: 'put' as const, key: files.key({ path }), value };
   });
   await shelf.kv.batch(ops);
+  // Per-file outlines go into a document collection (saved in the background to OPFS).
+  if (!(await shelf.collections.list()).includes('outlines')) await shelf.collections.create('outlines');
+  for (const { value } of ops) {
+    const outline = { _id: value.path, language: value.language, lines: value.lines, symbols: outlineOf(value.text) };
+    await shelf.collections.replace('outlines', value.path, outline).catch(() => shelf.collections.insert('outlines', outline));
+  }
   await shelf.logs.add({ level: 'info', message: `imported ${ops.length} files from the sample repository` });
   return ops.length;
+}
+
+/** A rough outline (declared names) for the demo; the real one comes from tree-sitter later. */
+function outlineOf(text: string): string[] {
+  const names = text.matchAll(/(?:class|interface|function|def|type)\s+([A-Za-z_][\w]*)/g);
+  return [...new Set([...names].map((m) => m[1]!))];
 }
 
 async function renderFiles(shelf: Shelf): Promise<void> {
@@ -54,10 +66,14 @@ async function renderFiles(shelf: Shelf): Promise<void> {
 }
 
 async function showFile(shelf: Shelf, path: string, button: HTMLElement): Promise<void> {
-  const record = (await shelf.kv.get(files.key({ path }))) as FileRecord | undefined;
+  const [record, outline] = await Promise.all([
+    shelf.kv.get(files.key({ path })) as Promise<FileRecord | undefined>,
+    shelf.collections.get('outlines', path),
+  ]);
   document.querySelectorAll('#file-list button').forEach((b) => b.setAttribute('aria-current', String(b === button)));
   $('viewer-title').textContent = path;
-  $('viewer-meta').textContent = record ? `${record.language} · ${record.lines} lines · ${record.size} bytes · imported ${record.importedAt}` : 'not in storage';
+  const symbols = (outline?.symbols as string[] | undefined)?.join(', ') || 'none';
+  $('viewer-meta').textContent = record ? `${record.language} · ${record.lines} lines · ${record.size} bytes · declares ${symbols}` : 'not in storage';
   $('viewer').textContent = record?.text ?? '';
 }
 
@@ -83,15 +99,27 @@ async function renderStats(shelf: Shelf): Promise<void> {
       `${stats.ops[k].count} · ${stats.ops[k].meanMs.toFixed(2)} ms`,
     ]),
   ];
-  $('stats').replaceChildren(
-    ...rows.map(([label, value]) => {
-      const tr = document.createElement('tr');
-      tr.innerHTML = '<td></td><td></td>';
-      tr.children[0]!.textContent = label;
-      tr.children[1]!.textContent = value;
-      return tr;
-    }),
-  );
+  $('stats').replaceChildren(...rows.map(([label, value]) => row(label, value)));
+}
+
+async function renderCollections(shelf: Shelf): Promise<void> {
+  const stats = await shelf.collections.stats();
+  const rows: [string, string][] = [
+    ['collections (loaded / total)', `${stats.loadedCollections} / ${stats.totalCollections}`],
+    ['memory used / limit', `${(stats.memoryUsed / 1024).toFixed(1)} KiB / ${(stats.memoryLimit / 1048576).toFixed(0)} MiB`],
+    ['cache hits / misses', `${stats.cacheHits} / ${stats.cacheMisses}`],
+    ['evictions', String(stats.evictions)],
+    ['saves / bytes written', `${stats.saves} / ${stats.bytesWritten}`],
+  ];
+  $('collection-stats').replaceChildren(...rows.map(([label, value]) => row(label, value)));
+}
+
+function row(label: string, value: string): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  tr.innerHTML = '<td></td><td></td>';
+  tr.children[0]!.textContent = label;
+  tr.children[1]!.textContent = value;
+  return tr;
 }
 
 async function renderLog(shelf: Shelf): Promise<void> {
@@ -108,7 +136,7 @@ async function renderLog(shelf: Shelf): Promise<void> {
 
 async function main(): Promise<void> {
   const shelf = await openShelf({ name: 'codeshelf-demo' });
-  const refresh = () => Promise.all([renderFiles(shelf), renderNotes(shelf), renderStats(shelf), renderLog(shelf)]);
+  const refresh = () => Promise.all([renderFiles(shelf), renderNotes(shelf), renderStats(shelf), renderLog(shelf), renderCollections(shelf)]);
   const stored = await shelf.kv.count({ prefix: files.prefix() });
   if (stored === 0) {
     const n = await importSample(shelf);
@@ -133,7 +161,8 @@ async function main(): Promise<void> {
     $<HTMLFormElement>('note-form').reset();
     await refresh();
   });
-  window.addEventListener('pagehide', () => void shelf.logs.flush());
+  // Live stats while the demo works (the background save shows up here).
+  setInterval(() => void renderCollections(shelf).catch(() => undefined), 1000);
   document.body.dataset.ready = 'true';
 }
 

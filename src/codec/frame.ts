@@ -173,3 +173,56 @@ export function readFrameInfo(bytes: Uint8Array, ctx: Pick<DecodeContext, 'name'
     rawBytes: view.getUint32(16, true),
   };
 }
+
+type StreamCtor = new (format: 'deflate-raw') => TransformStream<Uint8Array, Uint8Array>;
+const g = globalThis as { CompressionStream?: StreamCtor; DecompressionStream?: StreamCtor };
+
+async function pipe(bytes: Uint8Array, transform: TransformStream<Uint8Array, Uint8Array>): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(transform);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * {@link encodeFrame} for large payloads: the same bytes on disk (raw deflate), but
+ * compressed by the platform's native `CompressionStream` where there is one (browsers,
+ * Node ≥ 18), which is faster and tighter than deflate in JavaScript; fflate otherwise.
+ */
+export async function encodeFrameAsync(value: unknown, options: FrameOptions): Promise<Uint8Array> {
+  if (!(options.compress ?? true) || !g.CompressionStream) return encodeFrame(value, options);
+  checkKind(options.kind);
+  const records = options.records ?? true;
+  let packed: Uint8Array;
+  try {
+    packed = (records ? recordPackr : plainPackr).pack(value);
+  } catch (error) {
+    throw new ShelfError('INVALID_ARGUMENT', `value cannot be encoded: ${(error as Error).message}`, { cause: error });
+  }
+  const payload = await pipe(packed, new g.CompressionStream('deflate-raw'));
+  return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | FLAG_DEFLATE, packed.length);
+}
+
+/** {@link decodeFrame} that inflates with the native `DecompressionStream` where there is one. */
+export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: DecodeContext): Promise<T> {
+  if (!g.DecompressionStream || bytes.length < FRAME_HEADER_BYTES || !(bytes[5]! & FLAG_DEFLATE)) return decodeFrame<T>(bytes, ctx);
+  // Check everything the header and checksum can tell before inflating.
+  const info = readFrameInfo(bytes, ctx);
+  const flags = bytes[5]!;
+  if (flags & ~KNOWN_FLAGS || bytes[6] !== 0 || bytes[7] !== 0) throw corrupt(ctx, `unknown flags 0x${flags.toString(16)}`);
+  if (info.kind !== ctx.kind) throw corrupt(ctx, `holds a ${JSON.stringify(info.kind)} frame, expected ${JSON.stringify(ctx.kind)}`);
+  if (bytes.length !== info.totalBytes) throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${info.totalBytes - FRAME_HEADER_BYTES} (truncated or padded)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (crc32(bytes, FRAME_HEADER_BYTES) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
+  if (flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
+  let payload: Uint8Array;
+  try {
+    payload = await pipe(bytes.subarray(FRAME_HEADER_BYTES), new g.DecompressionStream('deflate-raw'));
+  } catch (error) {
+    throw corrupt(ctx, 'compressed payload does not inflate', error);
+  }
+  if (payload.length !== info.rawBytes) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${info.rawBytes}`);
+  try {
+    return (flags & FLAG_RECORDS ? recordPackr : plainPackr).unpack(payload) as T;
+  } catch (error) {
+    throw corrupt(ctx, `payload is not valid MessagePack: ${(error as Error).message}`, error);
+  }
+}

@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, readFrameInfo } from '../codec/index.ts';
+import { decodeFrameAsync, encodeFrameAsync, FRAME_HEADER_BYTES, readFrameInfo } from '../codec/index.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
@@ -25,11 +25,12 @@ export interface CollectionHeader {
 export const BLOCK_DOCS = 1000;
 
 /** Encodes documents into one collection file. */
-export function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (let i = 0; i < docs.length; i += blockDocs) blocks.push(encodeFrame(docs.slice(i, i + blockDocs), { kind: 'COLB' }));
+export async function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Promise<Uint8Array> {
+  const pending: Promise<Uint8Array>[] = [];
+  for (let i = 0; i < docs.length; i += blockDocs) pending.push(encodeFrameAsync(docs.slice(i, i + blockDocs), { kind: 'COLB' }));
+  const blocks = await Promise.all(pending);
   const header: CollectionHeader = { format: 1, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
-  const head = encodeFrame(header, { kind: 'COLH', compress: false });
+  const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
   out.set(head, 0);
   let offset = head.length;
@@ -63,25 +64,51 @@ function checkBlock(value: unknown, label: string, index: number): Doc[] {
 }
 
 /**
- * Reads a collection file frame by frame, fetching one frame at a time from `store`, so
- * memory stays bounded by one block whatever the collection's size.
+ * Serves byte ranges of a blob from a read-ahead window, so a run of small frame reads
+ * costs one storage read per window rather than two per frame.
+ */
+class WindowReader {
+  #start = 0;
+  #bytes: Uint8Array = new Uint8Array(0);
+  constructor(
+    private readonly store: BlobStore,
+    private readonly file: string,
+    private readonly windowBytes: number,
+  ) {}
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = offset + length;
+    if (offset < this.#start || end > this.#start + this.#bytes.length) {
+      this.#bytes = await this.store.read(this.file, offset, Math.max(length, this.windowBytes));
+      this.#start = offset;
+    }
+    return this.#bytes.subarray(offset - this.#start, end - this.#start);
+  }
+}
+
+/**
+ * Reads a collection file block by block. With `windowBytes` set (streaming), memory stays
+ * bounded by one read-ahead window plus one block whatever the collection's size; without
+ * it (loading, where every document will be held anyway) the file is read in one go.
  */
 export async function* readCollectionFile(
   store: BlobStore,
   file: string,
   collection: string,
+  windowBytes = Infinity,
 ): AsyncGenerator<DecodedBlock, void, undefined> {
   const label = `collection ${JSON.stringify(collection)} (${file})`;
   const size = await store.size(file);
   if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
+  const reader = new WindowReader(store, file, Math.min(windowBytes, size));
   let offset = 0;
   const next = async (kind: string) => {
     if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
-    const info = readFrameInfo(await store.read(file, offset, FRAME_HEADER_BYTES), { name: label });
+    const info = readFrameInfo(await reader.read(offset, FRAME_HEADER_BYTES), { name: label });
     if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
-    const bytes = await store.read(file, offset, info.totalBytes);
+    const bytes = await reader.read(offset, info.totalBytes);
     offset += info.totalBytes;
-    return { value: decodeFrame(bytes, { kind, name: label }), rawBytes: info.rawBytes };
+    return { value: await decodeFrameAsync(bytes, { kind, name: label }), rawBytes: info.rawBytes };
   };
   const header = checkHeader((await next('COLH')).value, label);
   if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);

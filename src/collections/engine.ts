@@ -27,6 +27,8 @@ export interface FindOptions {
 
 // Per-document bookkeeping (Map entry, object header) on top of its encoded size.
 const DOC_OVERHEAD = 48;
+// Read-ahead of a stream from a file: memory per stream stays near this plus one block.
+const STREAM_WINDOW_BYTES = 1024 * 1024;
 const sizer = new Packr({ useRecords: false });
 const docBytes = (doc: Doc) => sizer.pack(doc).length + DOC_OVERHEAD;
 
@@ -405,7 +407,7 @@ export class CollectionEngine {
       const file = collectionFileName(name, generation);
       this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
       try {
-        for await (const block of readCollectionFile(this.#storage, file, name)) {
+        for await (const block of readCollectionFile(this.#storage, file, name, STREAM_WINDOW_BYTES)) {
           for (const doc of block.docs) {
             if (!test(doc)) continue;
             batch.push(doc);
@@ -458,7 +460,7 @@ export class CollectionEngine {
       if (!loaded || loaded.version === loaded.savedVersion) return;
       const version = loaded.version;
       const generation = (entry.generations[entry.generations.length - 1] ?? 0) + 1;
-      const bytes = encodeCollectionFile(name, [...loaded.docs.values()], generation, this.#blockDocs);
+      const bytes = await encodeCollectionFile(name, [...loaded.docs.values()], generation, this.#blockDocs);
       await this.#storage.write(collectionFileName(name, generation), bytes);
       const old = entry.generations;
       entry.generations = [generation];

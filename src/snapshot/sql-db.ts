@@ -107,16 +107,11 @@ export class SqlDb {
       this.#cache.set(sql, cached);
       return cached;
     }
-    const iterator = this.#db.iterateStatements(sql);
-    const first = iterator.next();
-    if (first.done) throw new ShelfError('INVALID_ARGUMENT', 'sql must hold one statement, got none');
-    const extra = iterator.next();
-    if (!extra.done) {
-      extra.value.free();
-      first.value.free();
-      throw new ShelfError('INVALID_ARGUMENT', 'sql must hold exactly one statement');
-    }
-    const statement = first.value;
+    let count = 0;
+    // The iterator frees each statement when it moves on (or on break), so it only counts.
+    for (const _ of this.#db.iterateStatements(sql)) if (++count > 1) break;
+    if (count !== 1) throw new ShelfError('INVALID_ARGUMENT', `sql must hold exactly one statement, got ${count > 1 ? 'more' : 'none'}`);
+    const statement = this.#db.prepare(sql);
     this.#cache.set(sql, statement);
     if (this.#cache.size > STATEMENT_CACHE_SIZE) {
       const [oldestSql, oldest] = this.#cache.entries().next().value as [string, Statement];
@@ -304,6 +299,17 @@ export class SqlDb {
     } catch (error) {
       throw sqlError(error, 'snapshot store export failed');
     }
+  }
+
+  /**
+   * Applies a connection setting such as `PRAGMA foreign_keys = ON`. Settings live in the
+   * connection, not the file, so they are not journaled: whoever opens the database applies
+   * them again. Not allowed inside a transaction (SQLite ignores some pragmas there).
+   */
+  configure(sql: string): void {
+    this.#assertOpen();
+    if (this.#depth > 0) throw new ShelfError('INVALID_ARGUMENT', 'configure() cannot run inside a transaction');
+    this.#db.run(sql);
   }
 
   /** Registers a deterministic scalar SQL function (used by read queries only). */

@@ -41,7 +41,7 @@ export function checkObject(value: unknown, argument: string, optional = true): 
 }
 
 /** An array. @internal */
-export function checkArray(value: unknown, argument: string): asserts value is unknown[] {
+export function checkArray(value: unknown, argument: string): asserts value is readonly unknown[] {
   if (!Array.isArray(value)) fail(`${argument} must be an array, got ${describe(value)}`);
 }
 

@@ -10,6 +10,9 @@ test('the demo imports the sample repository through the worker and shows a file
   await page.getByTestId('file-list').getByText('src/lru-cache.ts').click();
   await expect(page.getByTestId('viewer-title')).toHaveText('src/lru-cache.ts');
   await expect(page.getByTestId('viewer')).toContainText('export class LruCache<V>');
+  // The outline comes from the document collection in the worker.
+  await expect(page.getByTestId('viewer-meta')).toContainText('declares CacheOptions, LruCache');
+  await expect(page.getByTestId('collection-stats')).toContainText('1 / 1');
   await expect(page.getByTestId('stats')).toContainText('keys');
   await expect(page.getByTestId('log')).toContainText('imported 6 files');
   expect(errors).toEqual([]);

@@ -77,7 +77,7 @@ describe('frame', () => {
 describe('collection file', () => {
   it('fuzz: mutated collection files decode to the same docs or a typed error, never anything else', async () => {
     const docs = Array.from({ length: 2500 }, (_, i) => ({ _id: `d${i}`, n: i }));
-    const good = encodeCollectionFile('fz', docs, 1);
+    const good = await encodeCollectionFile('fz', docs, 1);
     expect(await decodeCollectionBytes(good, 'fz')).toEqual(docs);
     await fc.assert(
       fc.asyncProperty(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (at, x, truncate) => {

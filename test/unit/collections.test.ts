@@ -44,15 +44,18 @@ describe('ByteLru', () => {
 
 describe('background saving', () => {
   it('saves dirty collections on the interval and flushes on close', async () => {
-    vi.useFakeTimers();
+    // Only the interval is faked: compression runs on real (native stream) time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const storage = new MemoryBlobStore();
       const engine = await CollectionEngine.open({ storage, saveIntervalMs: 1000 });
       await engine.create('bg');
       await engine.insert('bg', { _id: 'a' });
       expect(engine.state('bg')).toBe('dirty');
-      await vi.advanceTimersByTimeAsync(1000);
-      expect(engine.state('bg')).toBe('loaded');
+      vi.advanceTimersByTime(999);
+      expect(engine.state('bg')).toBe('dirty');
+      vi.advanceTimersByTime(1);
+      await vi.waitFor(() => expect(engine.state('bg')).toBe('loaded'));
       await engine.insert('bg', { _id: 'b' });
       await engine.close();
       const again = await CollectionEngine.open({ storage, saveIntervalMs: 0 });

@@ -1,0 +1,82 @@
+// bench/collections: save+load and size against JSON, LRU ops/s, and documents streamed to
+// the page per second. Driven by bench/run.mjs, which reads window.__benchResult.
+import { wrap } from 'comlink';
+import { openShelf } from '../src/index.ts';
+import { makeAnalysisDocs } from './analysis-docs.ts';
+import type { CollectionsBenchApi } from './collections.worker.ts';
+
+const params = new URLSearchParams(location.search);
+const N = Number(params.get('records') ?? 100_000);
+const ROUNDS = Number(params.get('rounds') ?? 5);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function run() {
+  const log = (s: string) => (document.getElementById('out')!.textContent += `\n${s}`);
+  const bench = wrap<CollectionsBenchApi>(new Worker(new URL('./collections.worker.ts', import.meta.url), { type: 'module' }));
+  const path = `bench-collections-${Date.now()}/c`;
+  const cs = { save: [] as number[], load: [] as number[], bytes: 0 };
+  const js = { save: [] as number[], load: [] as number[], bytes: 0 };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? ['json', 'codeshelf'] : ['codeshelf', 'json'];
+    for (const who of order) {
+      const res = who === 'json' ? await bench.json(N, path) : await bench.codeshelf(N, path);
+      const into = who === 'json' ? js : cs;
+      into.save.push(res.saveMs);
+      into.load.push(res.loadMs);
+      into.bytes = res.bytes;
+      log(`round ${r} ${who}: save ${res.saveMs.toFixed(0)} ms, load ${res.loadMs.toFixed(0)} ms, ${res.bytes} B`);
+    }
+  }
+  const lruRuns = [];
+  for (let r = 0; r < ROUNDS; r++) lruRuns.push((await bench.lru(2_000_000, 10_000)).opsPerSec);
+  await bench.cleanup(path);
+
+  // Streaming to the page: from memory (loaded) and from the OPFS file (unloaded).
+  const name = `bench-stream-${Date.now()}`;
+  let shelf = await openShelf({ name, collections: { saveIntervalMs: 0, memoryLimitBytes: 1e10 } });
+  await shelf.collections.create('analysis');
+  const docs = makeAnalysisDocs(N);
+  for (let i = 0; i < docs.length; i += 20_000) await shelf.collections.insertMany('analysis', docs.slice(i, i + 20_000));
+  await shelf.collections.save('analysis');
+  const streamRate = async () => {
+    const t0 = performance.now();
+    let n = 0;
+    for await (const batch of shelf.collections.iterate('analysis', { batchSize: 2000 })) n += batch.length;
+    if (n !== N) throw new Error(`streamed ${n} of ${N}`);
+    return (n / (performance.now() - t0)) * 1000;
+  };
+  const fromMemory = [];
+  for (let r = 0; r < ROUNDS; r++) fromMemory.push(await streamRate());
+  const fromFile = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    await shelf.close();
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    fromFile.push(await streamRate());
+  }
+  await shelf.collections.drop('analysis');
+  await shelf.close();
+  indexedDB.deleteDatabase(`codeshelf:${name}:kv`);
+
+  const csTotal = median(cs.save) + median(cs.load);
+  const jsTotal = median(js.save) + median(js.load);
+  const rows = [
+    { name: `save ${N} analysis docs`, codeshelf: median(cs.save), baseline: median(js.save), unit: 'ms', ratio: median(js.save) / median(cs.save) },
+    { name: `load ${N} analysis docs`, codeshelf: median(cs.load), baseline: median(js.load), unit: 'ms', ratio: median(js.load) / median(cs.load) },
+    { name: 'save + load', codeshelf: csTotal, baseline: jsTotal, unit: 'ms', ratio: jsTotal / csTotal },
+    { name: 'file size', codeshelf: cs.bytes, baseline: js.bytes, unit: 'bytes', ratio: js.bytes / cs.bytes },
+    { name: 'LRU get/put (10k keys)', codeshelf: median(lruRuns), baseline: null, unit: 'ops/s', ratio: null },
+    { name: 'stream to page, loaded collection', codeshelf: median(fromMemory), baseline: null, unit: 'docs/s', ratio: null },
+    { name: 'stream to page, from OPFS file', codeshelf: median(fromFile), baseline: null, unit: 'docs/s', ratio: null },
+  ];
+  (window as unknown as { __benchResult: unknown }).__benchResult = { kind: 'collections', baseline: 'JSON on OPFS', records: N, rounds: ROUNDS, rows };
+  log('done');
+}
+
+run().catch((error: unknown) => {
+  (window as unknown as { __benchError: string }).__benchError = String((error as Error)?.stack ?? error);
+});

@@ -1,0 +1,87 @@
+// Save/load and LRU work for bench/collections, inside a dedicated worker: codeshelf's
+// collection engine on OPFS beside JSON (stringify + write / read + parse) on OPFS.
+import { expose } from 'comlink';
+import { ByteLru, CollectionEngine, OpfsBlobStore } from '../src/index.ts';
+import { makeAnalysisDocs } from './analysis-docs.ts';
+
+type SyncHandle = { write(b: Uint8Array, o?: { at?: number }): number; read(b: Uint8Array, o?: { at?: number }): number; getSize(): number; truncate(n: number): void; flush(): void; close(): void };
+
+async function dir(path: string): Promise<FileSystemDirectoryHandle> {
+  let d = await navigator.storage.getDirectory();
+  for (const p of path.split('/')) d = await d.getDirectoryHandle(p, { create: true });
+  return d;
+}
+
+async function syncHandle(d: FileSystemDirectoryHandle, name: string): Promise<SyncHandle> {
+  const f = await d.getFileHandle(name, { create: true });
+  return (f as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
+}
+
+const api = {
+  /** codeshelf: save (encode + write new generation) then load (fresh engine, read + decode). */
+  async codeshelf(n: number, path: string) {
+    const docs = makeAnalysisDocs(n);
+    const storage = await OpfsBlobStore.open(path);
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, memoryLimitBytes: 1e10 });
+    if (!engine.list().includes('analysis')) await engine.create('analysis');
+    else await engine.drop('analysis').then(() => engine.create('analysis'));
+    await engine.insertMany('analysis', docs);
+    let t0 = performance.now();
+    await engine.save('analysis');
+    const saveMs = performance.now() - t0;
+    const files = (await storage.list()).filter((f) => f.startsWith('analysis.') && f.endsWith('.csc'));
+    const bytes = (await storage.size(files[0]!)) ?? 0;
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, memoryLimitBytes: 1e10 });
+    t0 = performance.now();
+    const count = await engine.count('analysis');
+    const loadMs = performance.now() - t0;
+    if (count !== n) throw new Error(`loaded ${count} of ${n}`);
+    await engine.close();
+    return { saveMs, loadMs, bytes };
+  },
+  /** Baseline: JSON.stringify + write through a sync handle; read + JSON.parse. */
+  async json(n: number, path: string) {
+    const docs = makeAnalysisDocs(n);
+    const d = await dir(path);
+    let t0 = performance.now();
+    const text = new TextEncoder().encode(JSON.stringify(docs));
+    let h = await syncHandle(d, 'analysis.json');
+    h.truncate(0);
+    h.write(text, { at: 0 });
+    h.flush();
+    h.close();
+    const saveMs = performance.now() - t0;
+    t0 = performance.now();
+    h = await syncHandle(d, 'analysis.json');
+    const buf = new Uint8Array(h.getSize());
+    h.read(buf, { at: 0 });
+    h.close();
+    const back = JSON.parse(new TextDecoder().decode(buf)) as unknown[];
+    const loadMs = performance.now() - t0;
+    if (back.length !== n) throw new Error('json round trip lost documents');
+    return { saveMs, loadMs, bytes: text.length };
+  },
+  /** Mixed LRU get/put over `keys` keys; returns ops per second. */
+  lru(ops: number, keys: number) {
+    const lru = new ByteLru<number, number>(keys * 50);
+    for (let i = 0; i < keys; i++) lru.set(i, i, 100);
+    let x = 12345;
+    const t0 = performance.now();
+    for (let i = 0; i < ops; i++) {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      const k = x % keys;
+      if (i & 1) lru.get(k);
+      else lru.set(k, i, 100);
+    }
+    const ms = performance.now() - t0;
+    return { opsPerSec: (ops / ms) * 1000, ms };
+  },
+  async cleanup(path: string) {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(path.split('/')[0]!, { recursive: true }).catch(() => undefined);
+  },
+};
+
+expose(api);
+export type CollectionsBenchApi = typeof api;

@@ -1,0 +1,285 @@
+import { IntVector } from './int-vector.ts';
+import { writeGaps } from './postings-codec.ts';
+import { SegmentBody, SegmentHead, type FieldColumn, type Segment } from './segment.ts';
+import { TermInterner } from './term-interner.ts';
+import { scanTokens } from './tokenizer.ts';
+import { collectTrigrams, TRIGRAM_SPACE } from './trigram.ts';
+import { ByteWriter } from './varint.ts';
+
+/** What the builder keeps per document besides its tokens. @internal */
+export interface BuilderDocument {
+  readonly docNum: number;
+  readonly id: string;
+  readonly text: string;
+  /** Flat `[field, value, ...]` pairs. */
+  readonly fields: readonly string[];
+  readonly hash: number;
+}
+
+/**
+ * Accumulates documents (tokenized once, as term ids and positions in flat typed arrays,
+ * plus their distinct trigrams) and freezes them into an immutable {@link Segment} with
+ * counting sorts, so building costs O(tokens) plus sorting the distinct terms. It is also
+ * the index's small mutable segment: documents can be removed before the next build.
+ * @internal
+ */
+export class SegmentBuilder {
+  readonly #interner = new TermInterner();
+  readonly #occTerms = new IntVector(4096);
+  readonly #occPos = new IntVector(4096);
+  readonly #occStart = new IntVector();
+  readonly #triKeys = new IntVector(4096);
+  readonly #triStart = new IntVector();
+  readonly #docs: BuilderDocument[] = [];
+  readonly #lengths = new IntVector();
+  readonly #dead: boolean[] = [];
+  #liveDocs = 0;
+  #liveTokens = 0;
+  #deadTokens = 0;
+
+  /** Documents added, including removed ones. */
+  get docCount(): number {
+    return this.#docs.length;
+  }
+
+  get liveDocs(): number {
+    return this.#liveDocs;
+  }
+
+  get liveTokens(): number {
+    return this.#liveTokens;
+  }
+
+  get deadTokens(): number {
+    return this.#deadTokens;
+  }
+
+  /** Approximate bytes held. */
+  get byteSize(): number {
+    let chars = 0;
+    for (const d of this.#docs) chars += d.text.length;
+    return chars * 2 + this.#occTerms.byteLength * 2 + this.#triKeys.byteLength + this.#interner.byteLength;
+  }
+
+  /** Adds a document (its `docNum` must exceed every earlier one); returns its token count. */
+  add(doc: BuilderDocument): number {
+    this.#occStart.push(this.#occTerms.length);
+    this.#triStart.push(this.#triKeys.length);
+    const tokens = scanTokens(doc.text, this.#interner, this.#occTerms, this.#occPos, null);
+    collectTrigrams(doc.text, this.#triKeys);
+    this.#docs.push(doc);
+    this.#lengths.push(tokens);
+    this.#dead.push(false);
+    this.#liveDocs++;
+    this.#liveTokens += tokens;
+    return tokens;
+  }
+
+  /** Local index of a doc number, or -1 (removed documents included). */
+  localOf(docNum: number): number {
+    const docs = this.#docs;
+    let lo = 0;
+    let hi = docs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (docs[mid]!.docNum < docNum) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < docs.length && docs[lo]!.docNum === docNum ? lo : -1;
+  }
+
+  /** The document at `local`, and its token count. */
+  documentAt(local: number): { doc: BuilderDocument; tokens: number; removed: boolean } {
+    return { doc: this.#docs[local]!, tokens: this.#lengths.data[local]!, removed: this.#dead[local]! };
+  }
+
+  /** Live documents, oldest first. */
+  liveDocuments(): BuilderDocument[] {
+    return this.#docs.filter((_, i) => !this.#dead[i]);
+  }
+
+  /** Drops document `local` from the next build. */
+  remove(local: number): void {
+    if (this.#dead[local] !== false) return;
+    this.#dead[local] = true;
+    const tokens = this.#lengths.data[local]!;
+    this.#liveDocs--;
+    this.#liveTokens -= tokens;
+    this.#deadTokens += tokens;
+  }
+
+  /** Freezes the live documents into a segment with id `id`. */
+  build(id: number): Segment {
+    const live: number[] = [];
+    for (let i = 0; i < this.#docs.length; i++) if (!this.#dead[i]) live.push(i);
+    const head = this.#buildHead(id, live);
+    const postings = this.#buildPostings(live);
+    const trigrams = this.#buildTrigrams(live);
+    const body = new SegmentBody({ ...postings, ...trigrams, texts: live.map((i) => this.#docs[i]!.text) });
+    return { head, body };
+  }
+
+  #buildHead(id: number, live: number[]): SegmentHead {
+    const n = live.length;
+    const docNums = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    const textLengths = new Uint32Array(n);
+    const hashes = new Float64Array(n);
+    const ids: string[] = [];
+    const docs = live.map((i) => this.#docs[i]!);
+    docs.forEach((d, j) => {
+      docNums[j] = d.docNum;
+      lengths[j] = this.#lengths.data[live[j]!]!;
+      textLengths[j] = d.text.length;
+      hashes[j] = d.hash;
+      ids.push(d.id);
+    });
+    return new SegmentHead(id, docNums, ids, lengths, textLengths, hashes, buildFieldColumns(docs.map((d) => d.fields)));
+  }
+
+  #buildPostings(live: number[]) {
+    const interner = this.#interner;
+    const occTerms = this.#occTerms.data;
+    const occPos = this.#occPos.data;
+    const end = (i: number) => (i + 1 < this.#docs.length ? this.#occStart.data[i + 1]! : this.#occTerms.length);
+    const counts = new Int32Array(interner.size);
+    let totalOcc = 0;
+    for (const i of live) {
+      for (let o = this.#occStart.data[i]!, e = end(i); o < e; o++) counts[occTerms[o]!]!++;
+      totalOcc += end(i) - this.#occStart.data[i]!;
+    }
+    const terms: string[] = [];
+    for (let t = 0; t < counts.length; t++) if (counts[t]! > 0) terms.push(interner.terms[t]!);
+    terms.sort();
+    const remap = new Int32Array(interner.size);
+    const occOffsets = new Uint32Array(terms.length + 1);
+    for (let s = 0; s < terms.length; s++) {
+      const t = interner.lookup(terms[s]!);
+      remap[t] = s;
+      occOffsets[s + 1] = occOffsets[s]! + counts[t]!;
+    }
+    const cursor = occOffsets.slice(0, terms.length);
+    const occDoc = new Uint32Array(totalOcc);
+    const occP = new Uint32Array(totalOcc);
+    for (let d = 0; d < live.length; d++) {
+      const i = live[d]!;
+      for (let o = this.#occStart.data[i]!, e = end(i); o < e; o++) {
+        const slot = cursor[remap[occTerms[o]!]!]!++;
+        occDoc[slot] = d;
+        occP[slot] = occPos[o]!;
+      }
+    }
+    // At most one posting per occurrence; trimmed below.
+    const postStart = new Uint32Array(terms.length + 1);
+    let postDocs = new Uint32Array(totalOcc);
+    let postFreqs = new Uint32Array(totalOcc);
+    let posStart = new Uint32Array(totalOcc + 1);
+    const pos = new ByteWriter(totalOcc + 16);
+    let p = 0;
+    for (let s = 0; s < terms.length; s++) {
+      postStart[s] = p;
+      let o = occOffsets[s]!;
+      const e = occOffsets[s + 1]!;
+      while (o < e) {
+        const doc = occDoc[o]!;
+        posStart[p] = pos.length;
+        let q = o;
+        let prev = 0;
+        while (q < e && occDoc[q] === doc) {
+          const v = occP[q]!;
+          pos.writeVarint(q === o ? v : v - prev);
+          prev = v;
+          q++;
+        }
+        postDocs[p] = doc;
+        postFreqs[p] = q - o;
+        p++;
+        o = q;
+      }
+    }
+    postStart[terms.length] = p;
+    posStart[p] = pos.length;
+    if (p < totalOcc) {
+      postDocs = postDocs.slice(0, p);
+      postFreqs = postFreqs.slice(0, p);
+      posStart = posStart.slice(0, p + 1);
+    }
+    return { terms, postStart, postDocs, postFreqs, posStart, posBytes: pos.finish() };
+  }
+
+  #buildTrigrams(live: number[]) {
+    const counts = trigramScratch();
+    const touched = new IntVector(4096);
+    const keys = this.#triKeys.data;
+    const end = (i: number) => (i + 1 < this.#docs.length ? this.#triStart.data[i + 1]! : this.#triKeys.length);
+    let pairs = 0;
+    for (const i of live) {
+      for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) {
+        const key = keys[k]!;
+        if (counts[key]++ === 0) touched.push(key);
+      }
+      pairs += end(i) - this.#triStart.data[i]!;
+    }
+    const triKeys = new Uint32Array(touched.data.subarray(0, touched.length)).sort();
+    const triCount = new Uint32Array(triKeys.length);
+    let offset = 0;
+    for (let j = 0; j < triKeys.length; j++) {
+      const key = triKeys[j]!;
+      triCount[j] = counts[key]!;
+      counts[key] = offset;
+      offset += triCount[j]!;
+    }
+    const flat = new Uint32Array(pairs);
+    for (let d = 0; d < live.length; d++) {
+      const i = live[d]!;
+      for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) flat[counts[keys[k]!]!++] = d;
+    }
+    const triStart = new Uint32Array(triKeys.length + 1);
+    const bytes = new ByteWriter(pairs + 16);
+    offset = 0;
+    for (let j = 0; j < triKeys.length; j++) {
+      triStart[j] = bytes.length;
+      writeGaps(bytes, flat, offset, offset + triCount[j]!);
+      offset += triCount[j]!;
+      counts[triKeys[j]!] = 0;
+    }
+    triStart[triKeys.length] = bytes.length;
+    return { triKeys, triCount, triStart, triBytes: bytes.finish() };
+  }
+}
+
+let scratch: Int32Array | null = null;
+function trigramScratch(): Int32Array {
+  scratch ??= new Int32Array(TRIGRAM_SPACE);
+  return scratch;
+}
+
+/** Builds metadata columns from per-document field pairs. @internal */
+export function buildFieldColumns(perDoc: readonly (readonly string[])[]): Map<string, FieldColumn> {
+  const names = new Set<string>();
+  for (const pairs of perDoc) for (let i = 0; i < pairs.length; i += 2) names.add(pairs[i]!);
+  const out = new Map<string, FieldColumn>();
+  for (const name of [...names].sort()) {
+    const dict = new Map<string, number>();
+    const values: string[] = [];
+    const start = new Uint32Array(perDoc.length + 1);
+    const ids: number[] = [];
+    perDoc.forEach((pairs, d) => {
+      start[d] = ids.length;
+      for (let i = 0; i < pairs.length; i += 2) {
+        if (pairs[i] !== name) continue;
+        const value = pairs[i + 1]!;
+        let v = dict.get(value);
+        if (v === undefined) {
+          v = values.length;
+          dict.set(value, v);
+          values.push(value);
+        }
+        ids.push(v);
+      }
+    });
+    start[perDoc.length] = ids.length;
+    out.set(name, { values, start, valueIds: Uint32Array.from(ids) });
+  }
+  return out;
+}

@@ -1,0 +1,321 @@
+import { ShelfError } from '../errors/index.ts';
+import {
+  ensureSnapshot, findRepository, findSnapshot, hashChunks, requireRepository, requireSnapshot, resolveTargetsForFile,
+  resolveTargetsForFqns, softDeleteFile, upsertChunk, upsertDependency, upsertFileMetadata,
+} from './chunk-writes.ts';
+import { dependenciesFrom, dependenciesTo, transitiveDependencies } from './graph-queries.ts';
+import {
+  chunkColumns, FILE_METADATA_COLUMNS, REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, toChunk, toFileMetadata, toRepository,
+  toSnapshot, type ChunkRow, type FileMetadataRow, type RepositoryRow, type SnapshotRow,
+} from './rows.ts';
+import { searchChunks } from './search.ts';
+import type { JournalStatement, SqlDb } from './sql-db.ts';
+import type {
+  Chunk, ChunkInput, Dependency, DependencyInput, FileMetadata, FileMetadataInput, ReadOptions, Repository, SearchHit,
+  SearchOptions, Snapshot, TransitiveDependency,
+} from './types.ts';
+import {
+  checkChunk, checkChunks, checkDependencies, checkFileMetadata, checkInteger, checkName, checkObject,
+  checkOptionalString, checkReadOptions, checkSearchOptions,
+} from './validate.ts';
+
+const LIVE = (options?: ReadOptions) => (options?.includeDeleted ? '' : ' AND c.is_deleted = 0');
+const CHUNK_ORDER = 'ORDER BY c.file_path, c.start_line, c.fqn, c.id';
+
+/**
+ * The low-level snapshot store: repositories, snapshots, chunks, dependency edges, file
+ * metadata and full-text search over one in-memory sql.js database.
+ *
+ * - Repositories are named by `name`, snapshots by commit hash within their repository.
+ *   Naming a repository or snapshot that does not exist is `NOT_FOUND`; bad input is
+ *   `INVALID_ARGUMENT` naming the argument, refused before anything is written.
+ * - Chunks are never removed, only soft-deleted; saving a chunk again (same snapshot, file
+ *   and FQN) updates it in place and revives it. Reads skip soft-deleted chunks unless
+ *   `includeDeleted` is set.
+ * - Each write is one SQLite transaction (a batch is all-or-nothing) and is reported to the
+ *   `onCommit` hook given at open.
+ *
+ * @example
+ * ```ts
+ * const store = await openChunkStore();
+ * await store.saveRepository('app');
+ * await store.createSnapshot('app', 'c0ffee');
+ * await store.saveChunks('app', 'c0ffee', chunks);
+ * const hits = await store.searchContent('login', { snapshot: { repo: 'app', commit: 'c0ffee' } });
+ * ```
+ */
+export class ChunkStore {
+  readonly #db: SqlDb;
+  readonly #now: () => number;
+
+  /** @internal Use {@link openChunkStore} or {@link openSnapshotStore}. */
+  constructor(db: SqlDb, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Creates the repository or updates its `url` (when given); returns it. */
+  async saveRepository(name: string, options?: { url?: string | null }): Promise<Repository> {
+    checkName(name, 'name');
+    checkObject(options, 'options');
+    checkOptionalString(options?.url, 'options.url');
+    const hasUrl = options?.url !== undefined;
+    const now = this.#now();
+    return this.#db.commit(() => {
+      this.#db.run(
+        `INSERT INTO repositories (name, url, created) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name) DO UPDATE SET url = CASE WHEN ?4 THEN excluded.url ELSE url END`,
+        [name, options?.url ?? null, now, hasUrl ? 1 : 0],
+      );
+      return toRepository(findRepository(this.#db, name)!);
+    });
+  }
+
+  /** The repository named `name`, or `undefined`. */
+  async getRepository(name: string): Promise<Repository | undefined> {
+    checkName(name, 'name');
+    const row = findRepository(this.#db, name);
+    return row && toRepository(row);
+  }
+
+  /** Every repository, by name. */
+  async listRepositories(): Promise<Repository[]> {
+    return this.#db.query<RepositoryRow>(`SELECT ${REPOSITORY_COLUMNS} FROM repositories ORDER BY name`).map(toRepository);
+  }
+
+  /**
+   * Creates the snapshot `commit` of `repo`, or returns the existing one unchanged.
+   * `options.parent` names the parent snapshot by commit hash.
+   */
+  async createSnapshot(repo: string, commit: string, options?: { branch?: string | null; parent?: string }): Promise<Snapshot> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkObject(options, 'options');
+    checkOptionalString(options?.branch, 'options.branch');
+    if (options?.parent !== undefined) checkName(options.parent, 'options.parent');
+    const now = this.#now();
+    return this.#db.commit(() => {
+      const repoRow = requireRepository(this.#db, repo);
+      let parentId: number | null = null;
+      if (options?.parent !== undefined) parentId = requireSnapshot(this.#db, repo, options.parent, 'options.parent').id;
+      return toSnapshot(ensureSnapshot(this.#db, repoRow.id, commit, options?.branch ?? null, parentId, now));
+    });
+  }
+
+  /** The snapshot `commit` of `repo`, or `undefined`; an unknown `repo` is `NOT_FOUND`. */
+  async getSnapshot(repo: string, commit: string): Promise<Snapshot | undefined> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    const row = findSnapshot(this.#db, requireRepository(this.#db, repo).id, commit);
+    return row && toSnapshot(row);
+  }
+
+  /** The snapshots of `repo`, oldest first. */
+  async listSnapshots(repo: string): Promise<Snapshot[]> {
+    checkName(repo, 'repo');
+    const repoRow = requireRepository(this.#db, repo);
+    return this.#db.query<SnapshotRow>(
+      `SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE repo_id = ?1 ORDER BY created, id`, [repoRow.id],
+    ).map(toSnapshot);
+  }
+
+  /** Inserts or updates (reviving) one chunk of a snapshot; returns it as stored. */
+  async saveChunk(repo: string, commit: string, chunk: ChunkInput): Promise<Chunk> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkChunk(chunk, 'chunk');
+    const [hashed] = await hashChunks([chunk]);
+    const now = this.#now();
+    const id = await this.#db.commit(() => {
+      const snapshot = requireSnapshot(this.#db, repo, commit);
+      const chunkId = upsertChunk(this.#db, snapshot, hashed!, now);
+      resolveTargetsForFqns(this.#db, snapshot.id, [chunk.fqn]);
+      return chunkId;
+    });
+    return (await this.getChunk(id))!;
+  }
+
+  /**
+   * Inserts or updates many chunks in one transaction: all or nothing. When two entries
+   * share file and FQN the later one wins. Returns the ids in input order.
+   */
+  async saveChunks(repo: string, commit: string, chunks: readonly ChunkInput[]): Promise<number[]> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkChunks(chunks, 'chunks');
+    const hashed = await hashChunks(chunks);
+    const now = this.#now();
+    return this.#db.commit(() => {
+      const snapshot = requireSnapshot(this.#db, repo, commit);
+      const ids = hashed.map((c) => upsertChunk(this.#db, snapshot, c, now));
+      if (ids.length) resolveTargetsForFqns(this.#db, snapshot.id, chunks.map((c) => c.fqn));
+      return ids;
+    });
+  }
+
+  /** The chunk with this id, or `undefined` (also when soft-deleted, unless asked). */
+  async getChunk(id: number, options?: ReadOptions): Promise<Chunk | undefined> {
+    checkInteger(id, 'id', 1);
+    checkReadOptions(options);
+    const row = this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1${LIVE(options)}`, [id]);
+    return row && toChunk(row);
+  }
+
+  /** The chunks of a snapshot, by file path and position. */
+  async getChunks(repo: string, commit: string, options?: ReadOptions): Promise<Chunk[]> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkReadOptions(options);
+    const snapshot = requireSnapshot(this.#db, repo, commit);
+    return this.#db.query<ChunkRow>(
+      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1${LIVE(options)} ${CHUNK_ORDER}`, [snapshot.id],
+    ).map(toChunk);
+  }
+
+  /** The chunks of one file of a snapshot, by position. */
+  async getChunksByFile(repo: string, commit: string, path: string, options?: ReadOptions): Promise<Chunk[]> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkName(path, 'path');
+    checkReadOptions(options);
+    const snapshot = requireSnapshot(this.#db, repo, commit);
+    return this.#db.query<ChunkRow>(
+      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1 AND c.file_path = ?2${LIVE(options)}
+       ${CHUNK_ORDER}`, [snapshot.id, path],
+    ).map(toChunk);
+  }
+
+  /** The chunk named `fqn` in a snapshot (the first by file path if several files define it). */
+  async getChunkByFqn(repo: string, commit: string, fqn: string, options?: ReadOptions): Promise<Chunk | undefined> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkName(fqn, 'fqn');
+    checkReadOptions(options);
+    const snapshot = requireSnapshot(this.#db, repo, commit);
+    const row = this.#db.get<ChunkRow>(
+      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1 AND c.fqn = ?2${LIVE(options)}
+       ORDER BY c.is_deleted, c.file_path LIMIT 1`, [snapshot.id, fqn],
+    );
+    return row && toChunk(row);
+  }
+
+  /** Soft-deletes every live chunk of one file; returns how many. */
+  async softDeleteFileChunks(repo: string, commit: string, path: string): Promise<number> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkName(path, 'path');
+    const now = this.#now();
+    return this.#db.commit(() => {
+      const snapshot = requireSnapshot(this.#db, repo, commit);
+      const count = softDeleteFile(this.#db, snapshot.id, path, now);
+      resolveTargetsForFile(this.#db, snapshot.id, path);
+      return count;
+    });
+  }
+
+  /**
+   * Adds edges in one transaction (an edge that exists is kept). Each belongs to the
+   * snapshot of its `fromChunkId`, which must be a live chunk (`NOT_FOUND` otherwise).
+   * Returns the edge ids in input order.
+   */
+  async saveDependencies(deps: readonly DependencyInput[]): Promise<number[]> {
+    checkDependencies(deps, 'deps');
+    return this.#db.commit(() => deps.map((d, i) => {
+      const from = this.#db.get<{ snapshot_id: number }>(
+        'SELECT snapshot_id FROM chunks WHERE id = ?1 AND is_deleted = 0', [d.fromChunkId],
+      );
+      if (!from) throw new ShelfError('NOT_FOUND', `deps[${i}].fromChunkId: no live chunk ${d.fromChunkId}`);
+      return upsertDependency(this.#db, from.snapshot_id, d.fromChunkId, d.toFqn, d.kind);
+    }));
+  }
+
+  /** Edges leaving a chunk (none when it is soft-deleted or unknown). */
+  async getDependenciesFrom(chunkId: number): Promise<Dependency[]> {
+    checkInteger(chunkId, 'chunkId', 1);
+    return dependenciesFrom(this.#db, chunkId);
+  }
+
+  /** Edges from live chunks that resolve to this chunk. */
+  async getDependenciesTo(chunkId: number): Promise<Dependency[]> {
+    checkInteger(chunkId, 'chunkId', 1);
+    return dependenciesTo(this.#db, chunkId);
+  }
+
+  /**
+   * Every live chunk reachable from `chunkId` in at most `maxDepth` edges, each once with
+   * its shortest distance, nearest first. Cycles are safe; the start chunk is not listed.
+   */
+  async getTransitiveDependencies(chunkId: number, maxDepth: number): Promise<TransitiveDependency[]> {
+    checkInteger(chunkId, 'chunkId', 1);
+    checkInteger(maxDepth, 'maxDepth', 1, 1000);
+    return transitiveDependencies(this.#db, chunkId, maxDepth);
+  }
+
+  /**
+   * Full-text search (FTS4 query syntax) over live chunks' content, FQN and path, ranked by
+   * BM25, with a highlighted snippet per hit.
+   */
+  async searchContent(query: string, options?: SearchOptions): Promise<SearchHit[]> {
+    checkName(query, 'query');
+    checkSearchOptions(options);
+    return searchChunks(this.#db, query, options);
+  }
+
+  /** Inserts or replaces the metadata of one file of a snapshot. */
+  async saveFileMetadata(repo: string, commit: string, metadata: FileMetadataInput): Promise<FileMetadata> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkFileMetadata(metadata, 'metadata');
+    const snapshotId = await this.#db.commit(() => {
+      const snapshot = requireSnapshot(this.#db, repo, commit);
+      upsertFileMetadata(this.#db, snapshot.id, metadata);
+      return snapshot.id;
+    });
+    return { snapshotId, path: metadata.path, contentHash: metadata.contentHash, size: metadata.size,
+      language: metadata.language, chunkCount: metadata.chunkCount };
+  }
+
+  /** The metadata of one file, or `undefined`. */
+  async getFileMetadata(repo: string, commit: string, path: string): Promise<FileMetadata | undefined> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    checkName(path, 'path');
+    const snapshot = requireSnapshot(this.#db, repo, commit);
+    const row = this.#db.get<FileMetadataRow>(
+      `SELECT ${FILE_METADATA_COLUMNS} FROM file_metadata WHERE snapshot_id = ?1 AND path = ?2`, [snapshot.id, path],
+    );
+    return row && toFileMetadata(row);
+  }
+
+  /** The metadata of every file of a snapshot, by path. */
+  async listFileMetadata(repo: string, commit: string): Promise<FileMetadata[]> {
+    checkName(repo, 'repo');
+    checkName(commit, 'commit');
+    const snapshot = requireSnapshot(this.#db, repo, commit);
+    return this.#db.query<FileMetadataRow>(
+      `SELECT ${FILE_METADATA_COLUMNS} FROM file_metadata WHERE snapshot_id = ?1 ORDER BY path`, [snapshot.id],
+    ).map(toFileMetadata);
+  }
+
+  /**
+   * The database as SQLite file bytes (sql.js `export()`), openable again with
+   * `openSnapshotStore({ data })`.
+   */
+  exportDatabase(): Uint8Array {
+    return this.#db.export();
+  }
+
+  /**
+   * Executes journal statements (from `onCommit`) in one transaction. Replaying the
+   * statements of a run of commits onto the state before them rebuilds the same database.
+   * Replayed statements are not reported to `onCommit` again.
+   */
+  async replay(statements: readonly JournalStatement[]): Promise<void> {
+    this.#db.replay(statements);
+  }
+
+  /** Frees the database; every later call is `CLOSED`. */
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,204 @@
+import { ShelfError } from '../errors/index.ts';
+import { sha256Hex, utf8Length } from './content-hash.ts';
+import { REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, type RepositoryRow, type SnapshotRow } from './rows.ts';
+import type { SqlDb } from './sql-db.ts';
+import type { ChunkInput, FileDependencyInput, FileInfo, FileMetadataInput } from './types.ts';
+import { checkFileChunks, checkFileDependencies, checkFileInfo, checkName } from './validate.ts';
+
+/**
+ * The synchronous write steps shared by {@link ChunkStore} and {@link CodeSnapshotStore}.
+ * They run inside a {@link SqlDb} transaction and take every value (timestamps, hashes) as
+ * a parameter, so the statements they issue replay to the same state.
+ * @internal
+ */
+
+/** A chunk with its content hash computed ahead of the transaction. */
+export interface HashedChunk {
+  readonly chunk: ChunkInput;
+  readonly hash: string;
+}
+
+/** A file validated and hashed, ready to be written in one synchronous step. */
+export interface PreparedFile {
+  readonly path: string;
+  readonly chunks: readonly HashedChunk[];
+  readonly dependencies: readonly FileDependencyInput[];
+  readonly metadata: FileMetadataInput;
+}
+
+// Target of an edge: the live chunk of the same snapshot with that FQN, first by path.
+const RESOLVE = `(SELECT c.id FROM chunks c WHERE c.snapshot_id = dependencies.snapshot_id
+  AND c.fqn = dependencies.to_fqn AND c.is_deleted = 0 ORDER BY c.file_path LIMIT 1)`;
+
+const SQL = {
+  findRepo: `SELECT ${REPOSITORY_COLUMNS} FROM repositories WHERE name = ?1`,
+  findSnapshot: `SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE repo_id = ?1 AND commit_hash = ?2`,
+  insertSnapshot: `INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (repo_id, commit_hash) DO NOTHING`,
+  upsertChunk: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content,
+      content_hash, is_deleted, updated)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)
+    ON CONFLICT (snapshot_id, file_path, fqn) DO UPDATE SET
+      updated = CASE WHEN is_deleted = 0 AND content_hash = excluded.content_hash AND kind = excluded.kind
+        AND language = excluded.language AND start_line = excluded.start_line AND end_line = excluded.end_line
+        THEN updated ELSE excluded.updated END,
+      kind = excluded.kind, language = excluded.language, start_line = excluded.start_line,
+      end_line = excluded.end_line, content = excluded.content, content_hash = excluded.content_hash, is_deleted = 0
+    RETURNING id`,
+  softDeleteFileExcept: `UPDATE chunks SET is_deleted = 1, updated = ?3
+    WHERE snapshot_id = ?1 AND file_path = ?2 AND is_deleted = 0 AND fqn NOT IN (SELECT value FROM json_each(?4))`,
+  deleteStaleFileDeps: `DELETE FROM dependencies
+    WHERE from_chunk_id IN (SELECT id FROM chunks WHERE snapshot_id = ?1 AND file_path = ?2)
+      AND (from_chunk_id, kind, to_fqn) NOT IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+        json_extract(value, '$[2]') FROM json_each(?3))`,
+  upsertDependency: `INSERT INTO dependencies (snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind)
+    VALUES (?1, ?2, (SELECT c.id FROM chunks c WHERE c.snapshot_id = ?1 AND c.fqn = ?3 AND c.is_deleted = 0
+      ORDER BY c.file_path LIMIT 1), ?3, ?4)
+    ON CONFLICT (from_chunk_id, kind, to_fqn) DO UPDATE SET to_chunk_id = excluded.to_chunk_id
+    RETURNING id`,
+  upsertMetadata: `INSERT INTO file_metadata (snapshot_id, path, content_hash, size, language, chunk_count)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (snapshot_id, path) DO UPDATE SET content_hash = excluded.content_hash, size = excluded.size,
+      language = excluded.language, chunk_count = excluded.chunk_count`,
+  deleteMetadata: 'DELETE FROM file_metadata WHERE snapshot_id = ?1 AND path = ?2',
+  resolveForFqns: `UPDATE dependencies SET to_chunk_id = ${RESOLVE}
+    WHERE snapshot_id = ?1 AND to_fqn IN (SELECT value FROM json_each(?2)) AND to_chunk_id IS NOT ${RESOLVE}`,
+  resolveForFile: `UPDATE dependencies SET to_chunk_id = ${RESOLVE}
+    WHERE snapshot_id = ?1 AND to_fqn IN (SELECT fqn FROM chunks WHERE snapshot_id = ?1 AND file_path = ?2)
+      AND to_chunk_id IS NOT ${RESOLVE}`,
+  resolveAll: `UPDATE dependencies SET to_chunk_id = ${RESOLVE} WHERE snapshot_id = ?1 AND to_chunk_id IS NOT ${RESOLVE}`,
+} as const;
+
+/** The repository named `name`, or `undefined`. */
+export function findRepository(db: SqlDb, name: string): RepositoryRow | undefined {
+  return db.get<RepositoryRow>(SQL.findRepo, [name]);
+}
+
+/** The repository named `name`; `NOT_FOUND` naming `argument` otherwise. */
+export function requireRepository(db: SqlDb, name: string, argument = 'repo'): RepositoryRow {
+  const row = findRepository(db, name);
+  if (!row) throw new ShelfError('NOT_FOUND', `${argument}: no repository named "${name}"`);
+  return row;
+}
+
+/** The snapshot of `repoId` at `commit`, or `undefined`. */
+export function findSnapshot(db: SqlDb, repoId: number, commit: string): SnapshotRow | undefined {
+  return db.get<SnapshotRow>(SQL.findSnapshot, [repoId, commit]);
+}
+
+/** The snapshot `commit` of repository `repo`; `NOT_FOUND` naming the argument otherwise. */
+export function requireSnapshot(db: SqlDb, repo: string, commit: string, argument = 'commit'): SnapshotRow {
+  const repoRow = requireRepository(db, repo);
+  const row = findSnapshot(db, repoRow.id, commit);
+  if (!row) throw new ShelfError('NOT_FOUND', `${argument}: repository "${repo}" has no snapshot "${commit}"`);
+  return row;
+}
+
+/** Creates the snapshot unless it exists; returns the stored row either way. */
+export function ensureSnapshot(
+  db: SqlDb, repoId: number, commit: string, branch: string | null, parentId: number | null, now: number,
+): SnapshotRow {
+  db.run(SQL.insertSnapshot, [repoId, commit, branch, parentId, now]);
+  return findSnapshot(db, repoId, commit)!;
+}
+
+/** Inserts or updates (and revives) one chunk; returns its id. */
+export function upsertChunk(db: SqlDb, snapshot: SnapshotRow, item: HashedChunk, now: number): number {
+  const c = item.chunk;
+  const { rows } = db.run(SQL.upsertChunk, [
+    snapshot.repo_id, snapshot.id, c.filePath, c.fqn, c.kind, c.language, c.startLine, c.endLine, c.content,
+    item.hash, now,
+  ]);
+  return rows[0]![0] as number;
+}
+
+/** Re-resolves edges of the snapshot that point at any of `fqns`. */
+export function resolveTargetsForFqns(db: SqlDb, snapshotId: number, fqns: Iterable<string>): void {
+  db.run(SQL.resolveForFqns, [snapshotId, JSON.stringify([...new Set(fqns)])]);
+}
+
+/** Re-resolves edges that point at FQNs defined (now or before) in one file. */
+export function resolveTargetsForFile(db: SqlDb, snapshotId: number, path: string): void {
+  db.run(SQL.resolveForFile, [snapshotId, path]);
+}
+
+/** Re-resolves every edge of a snapshot. */
+export function resolveAllTargets(db: SqlDb, snapshotId: number): void {
+  db.run(SQL.resolveAll, [snapshotId]);
+}
+
+/** Soft-deletes the live chunks of a file except those named in `keep`; returns how many. */
+export function softDeleteFile(db: SqlDb, snapshotId: number, path: string, now: number, keep: string[] = []): number {
+  return db.run(SQL.softDeleteFileExcept, [snapshotId, path, now, JSON.stringify(keep)]).changes;
+}
+
+/** Upserts one edge, resolving its target now; returns its id. */
+export function upsertDependency(db: SqlDb, snapshotId: number, fromChunkId: number, toFqn: string, kind: string): number {
+  return db.run(SQL.upsertDependency, [snapshotId, fromChunkId, toFqn, kind]).rows[0]![0] as number;
+}
+
+/** Inserts or replaces a file's metadata row. */
+export function upsertFileMetadata(db: SqlDb, snapshotId: number, m: FileMetadataInput): void {
+  db.run(SQL.upsertMetadata, [snapshotId, m.path, m.contentHash, m.size, m.language, m.chunkCount]);
+}
+
+/**
+ * Makes `path` in `snapshot` hold exactly `file` (or nothing when `file` is null): upserts
+ * its chunks, soft-deletes the others, replaces the edges leaving the file, writes its
+ * metadata and re-resolves edges that point into it. Running it twice changes nothing.
+ */
+export function writeFile(
+  db: SqlDb, snapshot: SnapshotRow, path: string, file: PreparedFile | null, now: number,
+): { chunkIds: number[]; softDeleted: number } {
+  const chunkIds = file ? file.chunks.map((c) => upsertChunk(db, snapshot, c, now)) : [];
+  const fqns = file ? file.chunks.map((c) => c.chunk.fqn) : [];
+  const softDeleted = softDeleteFile(db, snapshot.id, path, now, fqns);
+  const idByFqn = new Map(fqns.map((fqn, i) => [fqn, chunkIds[i]!]));
+  const edges = new Map<string, [number, string, string]>();
+  for (const d of file?.dependencies ?? []) {
+    const edge: [number, string, string] = [idByFqn.get(d.fromFqn)!, d.kind, d.toFqn];
+    edges.set(JSON.stringify(edge), edge);
+  }
+  db.run(SQL.deleteStaleFileDeps, [snapshot.id, path, JSON.stringify([...edges.values()])]);
+  for (const [from, kind, toFqn] of edges.values()) upsertDependency(db, snapshot.id, from, toFqn, kind);
+  if (file) upsertFileMetadata(db, snapshot.id, file.metadata);
+  else db.run(SQL.deleteMetadata, [snapshot.id, path]);
+  resolveTargetsForFile(db, snapshot.id, path);
+  return { chunkIds, softDeleted };
+}
+
+/** Hashes the content of each chunk (before any transaction starts). */
+export async function hashChunks(chunks: readonly ChunkInput[]): Promise<HashedChunk[]> {
+  const hashes = await Promise.all(chunks.map((c) => sha256Hex(c.content)));
+  return chunks.map((chunk, i) => ({ chunk, hash: hashes[i]! }));
+}
+
+/**
+ * Validates and hashes one file's chunks, edges and facts, naming arguments as
+ * `${argument}.chunks[i]` etc. Throws `INVALID_ARGUMENT` before anything is written.
+ */
+export async function prepareFile(
+  path: string, chunks: unknown, dependencies: unknown, info: unknown, argument: { chunks: string; deps: string; file: string },
+): Promise<PreparedFile> {
+  checkName(path, 'path');
+  const list = checkFileChunks(chunks, argument.chunks, path);
+  const deps = dependencies ?? [];
+  checkFileDependencies(deps, argument.deps, new Set(list.map((c) => c.fqn)));
+  checkFileInfo(info, argument.file);
+  const fileInfo = (info ?? {}) as FileInfo;
+  const hashed = await hashChunks(list);
+  let contentHash = fileInfo.contentHash;
+  let size = fileInfo.size;
+  if (contentHash === undefined || size === undefined) {
+    const joined = list.map((c) => c.content).join('\n');
+    contentHash ??= await sha256Hex(joined);
+    size ??= utf8Length(joined);
+  }
+  const language = fileInfo.language ?? list[0]?.language ?? '';
+  return {
+    path,
+    chunks: hashed,
+    dependencies: deps,
+    metadata: { path, contentHash, size, language, chunkCount: list.length },
+  };
+}
