@@ -216,7 +216,7 @@ export class SegmentBuilder {
     for (const i of live) {
       for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) {
         const key = keys[k]!;
-        if (counts[key]++ === 0) touched.push(key);
+        if (counts[key]!++ === 0) touched.push(key);
       }
       pairs += end(i) - this.#triStart.data[i]!;
     }

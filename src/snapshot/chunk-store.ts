@@ -126,13 +126,13 @@ export class ChunkStore {
     checkChunk(chunk, 'chunk');
     const [hashed] = await hashChunks([chunk]);
     const now = this.#now();
-    const id = await this.#db.commit(() => {
+    return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      const chunkId = upsertChunk(this.#db, snapshot, hashed!, now);
+      const id = upsertChunk(this.#db, snapshot, hashed!, now);
       resolveTargetsForFqns(this.#db, snapshot.id, [chunk.fqn]);
-      return chunkId;
+      // Read back inside the transaction, so the result is exactly what this call wrote.
+      return toChunk(this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1`, [id])!);
     });
-    return (await this.getChunk(id))!;
   }
 
   /**

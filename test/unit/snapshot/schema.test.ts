@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { isShelfError, type ShelfErrorCode } from '../../../src/errors/index.ts';
+import { openSnapshotStore, SCHEMA_VERSION, SNAPSHOT_APPLICATION_ID, type JournalStatement } from '../../../src/snapshot/index.ts';
+import { migrate, MIGRATIONS, readSchemaVersion } from '../../../src/snapshot/schema.ts';
+import { SqlDb } from '../../../src/snapshot/sql-db.ts';
+import { chunk, dumpDatabase, openTestStore, sqlJs } from './helpers.ts';
+
+async function openError(data: unknown): Promise<unknown> {
+  return openSnapshotStore({ sqlJs: sqlJs(), data: data as Uint8Array }).then(() => undefined, (e: unknown) => e);
+}
+
+function expectCode(error: unknown, code: ShelfErrorCode): void {
+  expect(isShelfError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
+}
+
+/** A database at schema version 1 holding one chunk, written with the version 1 statements only. */
+async function versionOneBytes(): Promise<Uint8Array> {
+  const db = new SqlDb(await sqlJs(), undefined);
+  expect(await migrate(db, 1000, 1)).toEqual({ from: 0, to: 1 });
+  db.transaction(() => {
+    db.run("INSERT INTO repositories (name, url, created) VALUES ('legacy', NULL, 1)");
+    db.run("INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (1, 'old', 'main', NULL, 2)");
+    db.run(`INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content,
+      content_hash, is_deleted, updated) VALUES (1, 1, 'src/old.ts', 'old.fn', 'function', 'ts', 1, 2,
+      'function ancientHelper() {}', 'h', 0, 3)`);
+  });
+  expect(readSchemaVersion(db)).toBe(1);
+  const bytes = db.export();
+  db.close();
+  return bytes;
+}
+
+describe('schema', () => {
+  it('a new database is at the latest version, marked with the codeshelf application id', async () => {
+    const store = await openTestStore();
+    const dump = await dumpDatabase(store.exportDatabase());
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    expect(dump.schema_version!.map((r) => r[0])).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(dump.application_id).toEqual([[SNAPSHOT_APPLICATION_ID]]);
+    expect(dump.schema!.map((r) => r[1])).toEqual(expect.arrayContaining([
+      'chunks', 'chunks_fts', 'dependencies', 'file_metadata', 'repositories', 'snapshots', 'schema_version',
+      'idx_chunks_fqn', 'idx_chunks_snapshot_file', 'idx_deps_from', 'idx_deps_to', 'idx_deps_to_fqn',
+    ]));
+  });
+
+  it('migrates an older database forward, indexing its existing chunks, and journals the step', async () => {
+    const old = await versionOneBytes();
+    const journal: JournalStatement[][] = [];
+    const store = await openTestStore({ data: old, journal });
+    const hits = await store.chunks.searchContent('ancientHelper');
+    expect(hits.map((h) => h.chunk.fqn)).toEqual(['old.fn']);
+    const dump = await dumpDatabase(store.exportDatabase());
+    expect(dump.schema_version!.map((r) => r[0])).toEqual([1, 2]);
+    expect(journal).toHaveLength(1);
+    expect(journal[0]!.some((s) => s.sql.includes('CREATE VIRTUAL TABLE chunks_fts'))).toBe(true);
+
+    // The migration is itself replayable: the journal on top of the old bytes gives the same database.
+    const replayed = new SqlDb(await sqlJs(), old);
+    replayed.replay(journal.flat());
+    expect(await dumpDatabase(replayed.export())).toEqual(dump);
+
+    // Reopening the migrated bytes applies nothing.
+    const again: JournalStatement[][] = [];
+    await openTestStore({ data: store.exportDatabase(), journal: again });
+    expect(again).toEqual([]);
+  });
+
+  it('refuses a database written by newer code with UNSUPPORTED_VERSION', async () => {
+    const SQL = await sqlJs();
+    const raw = new SQL.Database((await openTestStore()).exportDatabase());
+    raw.run("INSERT INTO schema_version (version, description, applied) VALUES (?, 'from the future', 0)", [SCHEMA_VERSION + 1]);
+    const error = await openError(raw.export());
+    expectCode(error, 'UNSUPPORTED_VERSION');
+    expect((error as Error).message).toContain(String(SCHEMA_VERSION + 1));
+  });
+
+  it('round-trips through exportDatabase and keeps working after reopening', async () => {
+    const store = await openTestStore();
+    await store.chunks.saveRepository('app');
+    await store.chunks.createSnapshot('app', 'c1');
+    const [first] = await store.chunks.saveChunks('app', 'c1', [chunk('a.ts', 'a.f', 'hello world')]);
+    const bytes = store.exportDatabase();
+    const reopened = await openTestStore({ data: bytes });
+    expect(await dumpDatabase(reopened.exportDatabase())).toEqual(await dumpDatabase(bytes));
+    const [second] = await reopened.chunks.saveChunks('app', 'c1', [chunk('b.ts', 'b.g', 'hello again')]);
+    expect(second).toBe(first! + 1);
+    expect((await reopened.chunks.searchContent('hello')).length).toBe(2);
+    // The original is unaffected by writes to the copy.
+    expect((await store.chunks.searchContent('hello')).length).toBe(1);
+  });
+
+  it('treats empty bytes as a new database', async () => {
+    const store = await openSnapshotStore({ sqlJs: sqlJs(), data: new Uint8Array(0) });
+    expect(await store.chunks.listRepositories()).toEqual([]);
+  });
+
+  it('refuses bytes that are not a snapshot database with CORRUPT', async () => {
+    const SQL = await sqlJs();
+    const good = (await openTestStore()).exportDatabase();
+    const pageSize = (good[16]! << 8) | good[17]!;
+
+    expectCode(await openError(new Uint8Array(4096).fill(7)), 'CORRUPT');
+    expectCode(await openError(new TextEncoder().encode('not a database at all')), 'CORRUPT');
+    expectCode(await openError(good.slice(0, good.byteLength - pageSize / 2)), 'CORRUPT');
+
+    // A valid header over scrambled pages.
+    const scrambled = good.slice();
+    for (let i = 100; i < scrambled.byteLength; i++) scrambled[i] = (i * 131) & 0xff;
+    expectCode(await openError(scrambled), 'CORRUPT');
+
+    // A healthy SQLite file of some other application.
+    const foreign = new SQL.Database();
+    foreign.run('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+    expectCode(await openError(foreign.export()), 'CORRUPT');
+    const otherApp = new SQL.Database();
+    otherApp.run('PRAGMA application_id = 42');
+    expectCode(await openError(otherApp.export()), 'CORRUPT');
+
+    expectCode(await openError('SQLite format 3'), 'INVALID_ARGUMENT');
+  });
+});
