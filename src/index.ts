@@ -9,4 +9,4 @@ export * from './kv/index.ts';
 export type { ShelfOptions, ShelfInfo, ShelfCollectionOptions } from './service/index.ts';
 export * from './codec/index.ts';
 export * from './collections/index.ts';
-export { MemoryBlobStore, OpfsBlobStore, type BlobStore } from './opfs/index.ts';
+export * from './opfs/index.ts';

@@ -9,9 +9,12 @@ const TABLE = (() => {
   return table;
 })();
 
-/** The CRC-32 of `bytes`, as an unsigned 32-bit integer. */
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffffffff;
+/**
+ * The CRC-32 of `bytes[start, end)`, as an unsigned 32-bit integer. Pass a previous result
+ * as `previous` to continue it: `crc32(b, 0, b.length, crc32(a))` is the CRC of `a` then `b`.
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = start; i < end; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

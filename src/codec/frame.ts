@@ -16,7 +16,7 @@ import { crc32 } from './crc32.ts';
  * | 8 | 4 | kind: four ASCII characters naming what the frame holds (`COLL`, `SEGM`, ...) |
  * | 12 | 4 | stored payload length in bytes |
  * | 16 | 4 | payload length after decompression |
- * | 20 | 4 | CRC-32 of the stored payload |
+ * | 20 | 4 | CRC-32 of bytes 4–19 (version to raw length) followed by the stored payload |
  * | 24 | n | payload |
  */
 export const FRAME_MAGIC = new Uint8Array([0x43, 0x53, 0x48, 0x46]);
@@ -61,6 +61,11 @@ function corrupt(ctx: DecodeContext, why: string, cause?: unknown): ShelfError {
   return new ShelfError('CORRUPT', `${ctx.name}: ${why}`, cause === undefined ? {} : { cause });
 }
 
+/** CRC-32 over the header fields after the magic (so a flipped flag is caught) and the payload. */
+function frameChecksum(bytes: Uint8Array): number {
+  return crc32(bytes, FRAME_HEADER_BYTES, bytes.length, crc32(bytes, 4, 20));
+}
+
 function frame(payload: Uint8Array, kind: string, flags: number, rawLength: number): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   const view = new DataView(out.buffer);
@@ -70,8 +75,8 @@ function frame(payload: Uint8Array, kind: string, flags: number, rawLength: numb
   for (let i = 0; i < 4; i++) out[8 + i] = kind.charCodeAt(i);
   view.setUint32(12, payload.length, true);
   view.setUint32(16, rawLength, true);
-  view.setUint32(20, crc32(payload), true);
   out.set(payload, FRAME_HEADER_BYTES);
+  view.setUint32(20, frameChecksum(out), true);
   return out;
 }
 
@@ -118,7 +123,7 @@ function openFrame(bytes: Uint8Array, ctx: DecodeContext): { payload: Uint8Array
   if (bytes.length !== FRAME_HEADER_BYTES + stored) {
     throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${stored} (truncated or padded)`);
   }
-  if (crc32(bytes, FRAME_HEADER_BYTES) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
+  if (frameChecksum(bytes) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
   let payload = bytes.subarray(FRAME_HEADER_BYTES);
   if (flags & FLAG_DEFLATE) {
     try {
@@ -211,7 +216,7 @@ export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: Deco
   if (info.kind !== ctx.kind) throw corrupt(ctx, `holds a ${JSON.stringify(info.kind)} frame, expected ${JSON.stringify(ctx.kind)}`);
   if (bytes.length !== info.totalBytes) throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${info.totalBytes - FRAME_HEADER_BYTES} (truncated or padded)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (crc32(bytes, FRAME_HEADER_BYTES) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
+  if (frameChecksum(bytes) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
   if (flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
   let payload: Uint8Array;
   try {

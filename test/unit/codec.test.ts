@@ -26,6 +26,12 @@ describe('frame', () => {
     expect([...decodeFrameBytes(encodeFrameBytes(bytes, { kind: 'TEST' }), ctx)]).toEqual([1, 2, 3, 250]);
   });
 
+  it('continues a CRC like zlib does', () => {
+    const a = new TextEncoder().encode('123456789');
+    expect(crc32(a)).toBe(0xcbf43926);
+    expect(crc32(a, 4, 9, crc32(a, 0, 4))).toBe(0xcbf43926);
+  });
+
   it('matches the documented header layout', () => {
     const frame = encodeFrame({ a: 1 }, { kind: 'ABCD', compress: false, records: false });
     expect(String.fromCharCode(...frame.subarray(0, 4))).toBe('CSHF');
@@ -34,7 +40,7 @@ describe('frame', () => {
     expect(String.fromCharCode(...frame.subarray(8, 12))).toBe('ABCD');
     const view = new DataView(frame.buffer);
     expect(view.getUint32(12, true)).toBe(frame.length - 24);
-    expect(view.getUint32(20, true)).toBe(crc32(frame, 24));
+    expect(view.getUint32(20, true)).toBe(crc32(frame, 24, frame.length, crc32(frame, 4, 20)));
   });
 
   it('classifies damage: magic, version, kind, truncation, checksum', () => {

@@ -1,0 +1,198 @@
+import { ShelfError, toShelfError } from '../errors/index.ts';
+
+/**
+ * An append-only file whose appends are on disk when the call returns. In a dedicated
+ * worker it is an OPFS sync access handle (`write` + `flush`, both synchronous); the memory
+ * version serves Node, edge runtimes and tests, and can simulate a torn write.
+ */
+export interface AppendFile {
+  readonly name: string;
+  /** Current length in bytes. */
+  readonly size: number;
+  /** The whole content (read once, at open, for replay). */
+  readAll(): Uint8Array;
+  /** Appends and flushes; durable when it returns. */
+  append(bytes: Uint8Array): void;
+  /** Cuts the file to `size` bytes (drops a torn tail). */
+  truncate(size: number): void;
+  close(): void;
+}
+
+/** Files a journaled store needs: whole files for checkpoints, append files for journals. */
+export interface JournalFiles {
+  list(): Promise<string[]>;
+  read(name: string): Promise<Uint8Array>;
+  /** Writes a whole file, flushed before it resolves. */
+  write(name: string, bytes: Uint8Array): Promise<void>;
+  remove(name: string): Promise<void>;
+  openAppend(name: string): Promise<AppendFile>;
+}
+
+/** Journal files in memory. `tornWrites` lets tests cut appends short. */
+export class MemoryJournalFiles implements JournalFiles {
+  readonly files = new Map<string, Uint8Array>();
+  /** When set, the next append stores only this many of its bytes, then throws. */
+  tornNextAppend: number | undefined;
+
+  async list(): Promise<string[]> {
+    return [...this.files.keys()];
+  }
+  async read(name: string): Promise<Uint8Array> {
+    const f = this.files.get(name);
+    if (!f) throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+    return f.slice();
+  }
+  async write(name: string, bytes: Uint8Array): Promise<void> {
+    this.files.set(name, bytes.slice());
+  }
+  async remove(name: string): Promise<void> {
+    this.files.delete(name);
+  }
+  async openAppend(name: string): Promise<AppendFile> {
+    if (!this.files.has(name)) this.files.set(name, new Uint8Array(0));
+    const files = this.files;
+    const self = this;
+    return {
+      name,
+      get size() {
+        return files.get(name)!.length;
+      },
+      readAll: () => files.get(name)!.slice(),
+      append(bytes: Uint8Array) {
+        const cut = self.tornNextAppend;
+        const keep = cut === undefined ? bytes : bytes.subarray(0, cut);
+        const old = files.get(name)!;
+        const next = new Uint8Array(old.length + keep.length);
+        next.set(old);
+        next.set(keep, old.length);
+        files.set(name, next);
+        if (cut !== undefined) {
+          self.tornNextAppend = undefined;
+          throw new ShelfError('ABORTED', 'simulated torn write');
+        }
+      },
+      truncate(size: number) {
+        files.set(name, files.get(name)!.slice(0, size));
+      },
+      close() {},
+    };
+  }
+}
+
+type SyncHandle = {
+  read(buffer: Uint8Array, options?: { at?: number }): number;
+  write(buffer: Uint8Array, options?: { at?: number }): number;
+  getSize(): number;
+  truncate(size: number): void;
+  flush(): void;
+  close(): void;
+};
+
+/** Journal files in an OPFS directory; append files hold a sync access handle while open. */
+export class OpfsJournalFiles implements JournalFiles {
+  readonly #dir: FileSystemDirectoryHandle;
+
+  private constructor(dir: FileSystemDirectoryHandle) {
+    this.#dir = dir;
+  }
+
+  static async open(path: string): Promise<OpfsJournalFiles> {
+    if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {
+      throw new ShelfError('INVALID_ARGUMENT', 'OPFS is not available in this runtime');
+    }
+    let dir = await navigator.storage.getDirectory();
+    for (const part of path.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });
+    return new OpfsJournalFiles(dir);
+  }
+
+  async list(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const [name, handle] of (this.#dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+      if (handle.kind === 'file') names.push(name);
+    }
+    return names;
+  }
+
+  async #sync(name: string, create: boolean): Promise<SyncHandle> {
+    const file = await this.#dir.getFileHandle(name, { create });
+    const sync = (file as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
+    if (typeof sync !== 'function') throw new ShelfError('INVALID_ARGUMENT', 'OPFS sync access handles need a dedicated worker');
+    return sync.call(file);
+  }
+
+  async read(name: string): Promise<Uint8Array> {
+    try {
+      const file = await (await this.#dir.getFileHandle(name)).getFile();
+      return new Uint8Array(await file.arrayBuffer());
+    } catch (error) {
+      throw toShelfError(error, `reading "${name}"`);
+    }
+  }
+
+  async write(name: string, bytes: Uint8Array): Promise<void> {
+    let handle: SyncHandle | undefined;
+    try {
+      handle = await this.#sync(name, true);
+      handle.truncate(0);
+      let at = 0;
+      while (at < bytes.length) at += handle.write(bytes.subarray(at), { at });
+      handle.flush();
+    } catch (error) {
+      throw toShelfError(error, `writing "${name}"`);
+    } finally {
+      handle?.close();
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.#dir.removeEntry(name);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'NotFoundError') throw toShelfError(error, `removing "${name}"`);
+    }
+  }
+
+  async openAppend(name: string): Promise<AppendFile> {
+    let handle: SyncHandle;
+    try {
+      handle = await this.#sync(name, true);
+    } catch (error) {
+      throw toShelfError(error, `opening "${name}"`);
+    }
+    let size = handle.getSize();
+    return {
+      name,
+      get size() {
+        return size;
+      },
+      readAll() {
+        const out = new Uint8Array(size);
+        let at = 0;
+        while (at < size) {
+          const n = handle.read(out.subarray(at), { at });
+          if (n <= 0) break;
+          at += n;
+        }
+        return out.subarray(0, at);
+      },
+      append(bytes: Uint8Array) {
+        try {
+          let written = 0;
+          while (written < bytes.length) written += handle.write(bytes.subarray(written), { at: size + written });
+          handle.flush();
+          size += written;
+        } catch (error) {
+          throw toShelfError(error, `appending to "${name}"`);
+        }
+      },
+      truncate(n: number) {
+        handle.truncate(n);
+        handle.flush();
+        size = n;
+      },
+      close() {
+        handle.close();
+      },
+    };
+  }
+}
