@@ -140,8 +140,11 @@ export class SqlDb {
   }
 
   /**
-   * Executes one mutating statement. Outside a transaction it runs in its own one.
-   * Transaction control (`BEGIN`, `COMMIT`, savepoints) is refused: use {@link transaction}.
+   * Executes one mutating statement and records it for the journal. Outside a transaction
+   * it runs in its own one (a promise returned by the hook is then not awaited: stores use
+   * {@link commit}). Transaction control (`BEGIN`, `COMMIT`, savepoints) is refused: use
+   * {@link transaction}. Mutating SQL must be deterministic — no `CURRENT_TIMESTAMP`,
+   * `random()` or JS-defined functions — so that a replay writes the same rows.
    */
   run(sql: string, params: readonly SqlParam[] = []): RunResult {
     this.#assertOpen();
