@@ -124,10 +124,9 @@ export class CheckpointJournal<R> {
       } else file.close();
     }
     const report: RecoveryReport = { generation: newest, fromCheckpoint: base === 0 && !image ? null : base, replayedRecords: replayed, droppedTornBytes: dropped, skippedCheckpoints: skipped };
-    const store = new CheckpointJournal(options, newest, journal!, report);
-    // Recovered through a damaged checkpoint: write a good one now.
-    if (skipped.length) await store.checkpoint();
-    return store;
+    // Recovered through a damaged checkpoint? The caller should checkpoint once its database
+    // is ready (`recovery.skippedCheckpoints` is non-empty).
+    return new CheckpointJournal(options, newest, journal!, report);
   }
 
   get generation(): number {
@@ -150,20 +149,24 @@ export class CheckpointJournal<R> {
     this.#journal.append(encodeRecord(record));
   }
 
-  /** Writes the whole image as a new generation and retires the one before the previous. */
-  checkpoint(): Promise<void> {
-    this.#checkpointing ??= this.#doCheckpoint().finally(() => {
+  /**
+   * Writes the whole image as a new generation and retires the one before the previous.
+   * `image` replaces the database's own export (to install an imported database).
+   */
+  async checkpoint(image?: Uint8Array): Promise<void> {
+    while (this.#checkpointing) await this.#checkpointing.catch(() => undefined);
+    this.#checkpointing = this.#doCheckpoint(image).finally(() => {
       this.#checkpointing = undefined;
     });
     return this.#checkpointing;
   }
 
-  async #doCheckpoint(): Promise<void> {
+  async #doCheckpoint(given?: Uint8Array): Promise<void> {
     const { files } = this.#options;
     const next = this.#generation + 1;
     const journal = await files.openAppend(journalName(next));
     // One synchronous turn: the image and the journal switch happen together.
-    const image = this.#options.exportImage();
+    const image = given ?? this.#options.exportImage();
     const old = this.#journal;
     this.#journal = journal;
     this.#generation = next;

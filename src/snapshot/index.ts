@@ -16,3 +16,4 @@ export type {
   FileChunkInput, FileDependencyInput, FileDiffSummary, FileInfo, FileMetadata, FileMetadataInput, IncrementalStats,
   ReadOptions, ReplaceFileResult, Repository, SearchHit, SearchOptions, Snapshot, SnapshotRef, TransitiveDependency,
 } from './types.ts';
+export { DurableSnapshotStore, openDurableSnapshotStore, type DurableSnapshotOptions, type DurabilityStats } from './durable-store.ts';

@@ -1,0 +1,176 @@
+import type { SqlJsStatic } from 'sql.js';
+import { ShelfError, toShelfError } from '../errors/index.ts';
+import { CheckpointJournal, type JournalFiles, type RecoveryReport } from '../opfs/index.ts';
+import type { CodeSnapshotStore } from './code-snapshot-store.ts';
+import { loadDefaultSqlJs, openSnapshotStore, type OpenSnapshotStoreOptions } from './open.ts';
+import type { JournalStatement } from './sql-db.ts';
+
+/** Options of {@link openDurableSnapshotStore}. */
+export interface DurableSnapshotOptions extends Omit<OpenSnapshotStoreOptions, 'data' | 'onCommit'> {
+  /** Where the journal and checkpoints live (OPFS in the storage worker, memory in tests). */
+  readonly files: JournalFiles;
+  /** Checkpoint when the journal passes this many bytes (default 16 MiB). */
+  readonly checkpointBytes?: number;
+}
+
+/** Durability statistics. */
+export interface DurabilityStats {
+  readonly generation: number;
+  readonly journalBytes: number;
+  readonly checkpoints: number;
+  readonly commits: number;
+  readonly recovery: RecoveryReport;
+}
+
+/**
+ * The code snapshot store made durable: every commit's statements are appended to the
+ * journal and flushed before the call that made it resolves (O(size of the change)), and
+ * checkpoints write the whole database as a new generation in the background once the
+ * journal passes `checkpointBytes`. See {@link CheckpointJournal} for files and recovery.
+ *
+ * Recovery replays onto a bare sql.js database and only then opens the store, so schema
+ * migrations of a newer codeshelf run after the old journal has been applied, and are
+ * journaled themselves.
+ */
+export class DurableSnapshotStore {
+  #store: CodeSnapshotStore;
+  readonly #journal: CheckpointJournal<JournalStatement[]>;
+  readonly #open: (data: Uint8Array | undefined) => Promise<CodeSnapshotStore>;
+  readonly #sql: SqlJsStatic;
+  #commits = 0;
+  #failed: ShelfError | undefined;
+  /** The last error of a background checkpoint (the journal still holds everything). */
+  lastError: unknown;
+
+  private constructor(store: CodeSnapshotStore, journal: CheckpointJournal<JournalStatement[]>, open: (data: Uint8Array | undefined) => Promise<CodeSnapshotStore>, sql: SqlJsStatic) {
+    this.#sql = sql;
+    this.#store = store;
+    this.#journal = journal;
+    this.#open = open;
+  }
+
+  /** The store; its writes are durable when they resolve. */
+  get store(): CodeSnapshotStore {
+    if (this.#failed) throw this.#failed;
+    return this.#store;
+  }
+
+  static async open(options: DurableSnapshotOptions): Promise<DurableSnapshotStore> {
+    const { files, checkpointBytes, ...storeOptions } = options;
+    const SQL: SqlJsStatic = await (storeOptions.sqlJs ?? loadDefaultSqlJs());
+    let raw: InstanceType<SqlJsStatic['Database']> | undefined;
+    let self: DurableSnapshotStore | undefined;
+    const journal = await CheckpointJournal.open<JournalStatement[]>({
+      files,
+      ...(checkpointBytes === undefined ? {} : { checkpointBytes }),
+      load(image) {
+        raw = new SQL.Database(image);
+      },
+      apply(statements) {
+        raw!.run('BEGIN');
+        try {
+          for (const s of statements) raw!.run(s.sql, s.params as (string | number | null | Uint8Array)[]);
+          raw!.run('COMMIT');
+        } catch (error) {
+          raw!.run('ROLLBACK');
+          throw new ShelfError('CORRUPT', `journal replay failed: ${(error as Error).message}`, { cause: error });
+        }
+      },
+      exportImage: () => self!.#store.exportDatabase(),
+    });
+    const recovered = raw!.export();
+    raw!.close();
+    const open = (data: Uint8Array | undefined) =>
+      openSnapshotStore({
+        ...storeOptions,
+        sqlJs: SQL,
+        ...(data && data.byteLength ? { data } : {}),
+        // The image came from a checksummed checkpoint plus replay: skip the full-file check.
+        checkIntegrity: false,
+        onCommit: (statements) => (self ? self.#onCommit(statements) : undefined),
+      });
+    // Commits made while opening (migrations) are journaled once `self` exists: collect them.
+    const early: JournalStatement[][] = [];
+    const store = await openSnapshotStore({
+      ...storeOptions,
+      sqlJs: SQL,
+      ...(recovered.byteLength ? { data: recovered } : {}),
+      checkIntegrity: false,
+      onCommit: (statements) => (self ? self.#onCommit(statements) : void early.push(statements)),
+    });
+    self = new DurableSnapshotStore(store, journal, open, SQL);
+    for (const statements of early) self.#onCommit(statements);
+    // Recovered past a damaged checkpoint: write a good one now.
+    if (journal.recovery.skippedCheckpoints.length) await journal.checkpoint();
+    return self;
+  }
+
+  #onCommit(statements: JournalStatement[]): void {
+    if (this.#failed) throw this.#failed;
+    try {
+      this.#journal.append(statements);
+    } catch (error) {
+      // Memory is now ahead of the disk: refuse everything until the store is reopened,
+      // which recovers to the last durable commit.
+      const cause = toShelfError(error, 'snapshot journal append');
+      this.#failed = new ShelfError(cause.code === 'INTERNAL' ? 'ABORTED' : cause.code, `snapshot store: a commit could not be made durable (${cause.message}); reopen the store`, { cause: error });
+      throw this.#failed;
+    }
+    this.#commits++;
+    if (this.#journal.needsCheckpoint) {
+      this.#journal.checkpoint().catch((error: unknown) => {
+        this.lastError = error;
+      });
+    }
+  }
+
+  /** Writes a checkpoint now. */
+  checkpoint(): Promise<void> {
+    return this.#journal.checkpoint();
+  }
+
+  /** The database as a `.sqlite` file. */
+  exportDatabase(): Uint8Array {
+    return this.store.exportDatabase();
+  }
+
+  /**
+   * Replaces the whole database with an existing `.sqlite` file (validated, and migrated
+   * if older), installed as a new checkpoint generation.
+   */
+  async importDatabase(bytes: Uint8Array): Promise<void> {
+    const candidate = await openSnapshotStore({ sqlJs: this.#sql, data: bytes });
+    const image = candidate.exportDatabase();
+    candidate.close();
+    await this.#journal.checkpoint(image);
+    const next = await this.#open(image);
+    const old = this.#store;
+    this.#store = next;
+    old.close();
+  }
+
+  stats(): DurabilityStats {
+    return {
+      generation: this.#journal.generation,
+      journalBytes: this.#journal.journalBytes,
+      checkpoints: this.#journal.checkpoints,
+      commits: this.#commits,
+      recovery: this.#journal.recovery,
+    };
+  }
+
+  /** Checkpoints (unless told not to), then frees the database. */
+  async close(options: { checkpoint?: boolean } = {}): Promise<void> {
+    try {
+      await this.#journal.close({ checkpoint: !this.#failed && (options.checkpoint ?? true) });
+    } finally {
+      this.#store.close();
+    }
+  }
+}
+
+/** Opens (recovering) a durable snapshot store; see {@link DurableSnapshotStore}. */
+export function openDurableSnapshotStore(options: DurableSnapshotOptions): Promise<DurableSnapshotStore> {
+  if (!options?.files) throw new ShelfError('INVALID_ARGUMENT', 'options.files is required');
+  return DurableSnapshotStore.open(options);
+}
