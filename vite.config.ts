@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   server: { port: 5173, strictPort: false },
   preview: { port: 4173 },
-  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'sql.js'] },
   worker: { format: 'es' },
   build: {
     outDir: 'dist-demo',

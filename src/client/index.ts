@@ -1,1 +1,1 @@
-export { openShelf, type OpenShelfOptions, type Shelf, type ShelfKv, type ShelfKvBytes, type ShelfCollections } from './open-shelf.ts';
+export { openShelf, type OpenShelfOptions, type Shelf, type ShelfKv, type ShelfKvBytes, type ShelfCollections, type ShelfSnapshots } from './open-shelf.ts';

@@ -45,6 +45,9 @@ export type ShelfCollections = Remote<Api['collections']> & {
   iterate(name: string, options?: { batchSize?: number; filter?: Filter }): AsyncIterableIterator<Doc[]>;
 };
 
+/** The page-side view of the code snapshot store. */
+export type ShelfSnapshots = Remote<Api['snapshots']>;
+
 /** A handle on an open shelf. Every call runs in the storage worker. */
 export interface Shelf {
   readonly name: string;
@@ -54,6 +57,8 @@ export interface Shelf {
   readonly kvBytes: ShelfKvBytes;
   readonly logs: Remote<Api['logs']>;
   readonly collections: ShelfCollections;
+  /** Repositories, commit snapshots, chunks, dependencies, diffs: sql.js journaled to OPFS. */
+  readonly snapshots: ShelfSnapshots;
   /**
    * Saves pending logs and dirty collections now. Called for you when the page is hidden
    * or unloaded (`visibilitychange`, `pagehide`).
@@ -141,6 +146,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const remoteBytes = remote.kvBytes as unknown as Remote<Api['kvBytes']>;
   const remoteLogs = remote.logs as unknown as Remote<Api['logs']>;
   const remoteCollections = remote.collections as unknown as Remote<Api['collections']>;
+  const remoteSnapshots = remote.snapshots as unknown as Remote<Api['snapshots']>;
   let closed = false;
   const isClosed = () => closed;
   const inTransaction = <F extends (tx: never) => Promise<unknown>>(run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
@@ -170,6 +176,16 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     },
   }) as unknown as ShelfCollections;
 
+  const snapshots = guard(remoteSnapshots, isClosed, name, {
+    chunks: guard(remoteSnapshots.chunks as unknown as object, isClosed, name, {}),
+    // The analyze callback runs on the page: hand it over as a proxy.
+    createIncrementalSnapshot: (...args: Parameters<ShelfSnapshots['createIncrementalSnapshot']>) => {
+      if (closed) return Promise.reject(new ShelfError('CLOSED', `shelf "${name}" is closed`));
+      const [repo, base, next, paths, analyze, o] = args;
+      return remoteSnapshots.createIncrementalSnapshot(repo, base, next, paths, typeof analyze === 'function' ? proxy(analyze) : analyze, o);
+    },
+  }) as unknown as ShelfSnapshots;
+
   const flush = () => (closed ? Promise.resolve() : remote.flush());
   // The page may be discarded after these events: save what is pending (best effort).
   const onHide = () => {
@@ -187,6 +203,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     kvBytes,
     logs,
     collections,
+    snapshots,
     flush,
     async close() {
       if (closed) return;

@@ -4,7 +4,9 @@ import {
   type KvStore, type LogBufferOptions, type LogEntry, type LogLevel,
 } from '../kv/index.ts';
 import { CollectionEngine, KvBlobStore, type CollectionEngineOptions } from '../collections/index.ts';
-import { MemoryBlobStore, OpfsBlobStore, type BlobStore } from '../opfs/index.ts';
+import { MemoryBlobStore, MemoryJournalFiles, OpfsBlobStore, OpfsJournalFiles, type BlobStore } from '../opfs/index.ts';
+import { openDurableSnapshotStore, type DurableSnapshotStore } from '../snapshot/index.ts';
+import { WireSnapshots } from './wire-snapshots.ts';
 import { WireCollections } from './wire-collections.ts';
 import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
 
@@ -22,6 +24,8 @@ export interface ShelfOptions {
   readonly logs?: LogBufferOptions;
   /** Document collection settings. */
   readonly collections?: ShelfCollectionOptions;
+  /** Code snapshot store settings. */
+  readonly snapshots?: { readonly checkpointBytes?: number };
 }
 
 /** Where and how document collections are kept. */
@@ -49,6 +53,8 @@ export class StorageService {
   #typed: TypedKvStore | undefined;
   #logs: LogBuffer | undefined;
   #collections: CollectionEngine | undefined;
+  #snapshots: Promise<DurableSnapshotStore> | undefined;
+  #options: ShelfOptions | undefined;
   #name = '';
 
   #store(): KvStore {
@@ -91,6 +97,23 @@ export class StorageService {
   /** Document collections: lazy loading, LRU bounded in bytes, background saving, streams. */
   readonly collections = new WireCollections(() => this.#collectionEngine());
 
+  /** The code snapshot store (sql.js, journaled to OPFS); opened on first use. */
+  readonly snapshots = new WireSnapshots(() => this.#snapshotStore());
+
+  #snapshotStore(): Promise<DurableSnapshotStore> {
+    this.#store();
+    this.#snapshots ??= (async () => {
+      const { name, memory, snapshots = {} } = this.#options!;
+      const files = memory ? new MemoryJournalFiles() : await OpfsJournalFiles.open(`codeshelf/${encodeURIComponent(name)}/snapshots`);
+      const { loadBrowserSqlJs } = await import('./sqljs-loader.ts');
+      return openDurableSnapshotStore({ files, sqlJs: loadBrowserSqlJs(), ...snapshots });
+    })().catch((error: unknown) => {
+      this.#snapshots = undefined;
+      throw error;
+    });
+    return this.#snapshots;
+  }
+
   #logBuffer(): LogBuffer {
     this.#store();
     return this.#logs!;
@@ -111,6 +134,7 @@ export class StorageService {
     else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) blobs = new KvBlobStore(this.#kv, 'collections:');
     else blobs = await OpfsBlobStore.open(`codeshelf/${encodeURIComponent(name)}/collections`);
     this.#collections = await CollectionEngine.open({ storage: blobs, ...engineOptions });
+    this.#options = options;
     this.#name = name;
     return { name, persistent: !memory };
   }
@@ -127,7 +151,9 @@ export class StorageService {
     try {
       await this.#logs?.stop();
       await this.#collections?.close();
+      if (this.#snapshots) await (await this.#snapshots.catch(() => undefined))?.close();
     } finally {
+      this.#snapshots = undefined;
       this.#collections = undefined;
       this.#kv = undefined;
       this.#typed = undefined;
