@@ -1,6 +1,7 @@
 // The codeshelf explorer demo. It uses only the public API: everything below that touches
 // storage runs in the storage worker behind `openShelf`.
 import { openShelf, defineKeySpace, type Shelf } from '../src/index.ts';
+import { runSnapshotPanel } from './snapshot-panel.ts';
 
 interface FileRecord {
   path: string;
@@ -160,6 +161,16 @@ async function main(): Promise<void> {
     await shelf.logs.add({ level: 'info', message: `saved note "${name}"` });
     $<HTMLFormElement>('note-form').reset();
     await refresh();
+  });
+  $('snapshot-run').addEventListener('click', async () => {
+    $('snapshot-out').textContent = 'Snapshotting…';
+    const sampleFiles = Object.entries(sample).map(([raw, text]) => {
+      const path = raw.replace('./sample-repo/', '');
+      return { path, text, language: languageOf(path) };
+    });
+    await runSnapshotPanel(shelf, sampleFiles, $('snapshot-out')).catch((error: unknown) => {
+      $('snapshot-out').textContent = `Failed: ${(error as Error).message}`;
+    });
   });
   // Live stats while the demo works (the background save shows up here).
   setInterval(() => void renderCollections(shelf).catch(() => undefined), 1000);

@@ -46,7 +46,7 @@ export type ShelfCollections = Remote<Api['collections']> & {
 };
 
 /** The page-side view of the code snapshot store. */
-export type ShelfSnapshots = Remote<Api['snapshots']>;
+export type ShelfSnapshots = Omit<Remote<Api['snapshots']>, 'chunks'> & { readonly chunks: Remote<Api['snapshots']['chunks']> };
 
 /** A handle on an open shelf. Every call runs in the storage worker. */
 export interface Shelf {

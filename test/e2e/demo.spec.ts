@@ -15,6 +15,11 @@ test('the demo imports the sample repository through the worker and shows a file
   await expect(page.getByTestId('collection-stats')).toContainText('1 / 1');
   await expect(page.getByTestId('stats')).toContainText('keys');
   await expect(page.getByTestId('log')).toContainText('imported 6 files');
+  // The snapshot panel: two commits, one file changed, FQN diff and a dependency walk.
+  await page.getByTestId('snapshot-run').click();
+  await expect(page.getByTestId('snapshot-diff')).toContainText('modified src.lru-cache.LruCache');
+  await expect(page.getByTestId('snapshot-out')).toContainText('1 file analysed, 3 copied');
+  await expect(page.getByTestId('snapshot-walk')).toContainText('src.lru-cache.LruCache');
   expect(errors).toEqual([]);
 });
 
