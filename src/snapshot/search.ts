@@ -35,7 +35,7 @@ export function searchChunks(db: SqlDb, query: string, options: SearchOptions = 
   const limit = options.limit ?? DEFAULT_LIMIT;
   const ranked = runMatch(() => db.query<{ id: number; score: number }>(
     `SELECT c.id AS id, ${RANK_FUNCTION}(matchinfo(chunks_fts, 'pcnalx')) AS score
-     FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.docid
+     FROM chunks_fts CROSS JOIN chunks c ON c.id = chunks_fts.docid
      WHERE ${where.join(' AND ')}
      ORDER BY score DESC, c.id LIMIT ?${params.push(limit)}`,
     params,
