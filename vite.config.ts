@@ -8,6 +8,6 @@ export default defineConfig({
   worker: { format: 'es' },
   build: {
     outDir: 'dist-demo',
-    rollupOptions: { input: { demo: 'demo/index.html', kv: 'bench/kv.html', collections: 'bench/collections.html' } },
+    rollupOptions: { input: { demo: 'demo/index.html', kv: 'bench/kv.html', collections: 'bench/collections.html', snapshot: 'bench/snapshot.html' } },
   },
 });

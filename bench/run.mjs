@@ -40,9 +40,10 @@ try {
     console.log(`| workload | codeshelf | ${result.baseline ?? 'baseline'} | baseline / codeshelf |`);
     console.log('| --- | ---: | ---: | ---: |');
     for (const r of result.rows) {
-      const base = r.baseline === null ? '—' : `${fmt(r.baseline)} ${r.unit}`;
+      const show = (v) => (typeof v === 'string' ? v : `${fmt(v)} ${r.unit}`);
+      const base = r.baseline === null ? '—' : show(r.baseline);
       const ratio = r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`;
-      console.log(`| ${r.name} | ${fmt(r.codeshelf)} ${r.unit} | ${base} | ${ratio} |`);
+      console.log(`| ${r.name} | ${show(r.codeshelf)} | ${base} | ${ratio} |`);
     }
   }
   console.log(`\nwritten to bench/results/${name}.json`);

@@ -1,0 +1,158 @@
+// bench/snapshot, inside a dedicated worker: durable commits (journal + checkpoints in OPFS)
+// beside the naive "export the whole database and write it after every commit".
+import { expose } from 'comlink';
+import { OpfsJournalFiles, openDurableSnapshotStore, openSnapshotStore, type ChunkInput, type DurableSnapshotStore } from '../src/index.ts';
+import { loadBrowserSqlJs } from '../src/service/sqljs-loader.ts';
+
+type SyncHandle = { write(b: Uint8Array, o?: { at?: number }): number; truncate(n: number): void; flush(): void; close(): void };
+
+const WORDS = ['parse', 'token', 'index', 'query', 'cache', 'store', 'node', 'tree', 'symbol', 'range', 'emit', 'load', 'visit', 'scope', 'type'];
+let seed = 1;
+// High bits of the LCG: its low bits cycle too fast to spread tokens.
+const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) >>> 8) % n;
+function body(fqn: string, bytes: number): string {
+  let s = `export function ${fqn.split('.').pop()}(input: string) {\n`;
+  while (s.length < bytes) s += `  const ${WORDS[rand(15)]}${rand(5000)} = ${WORDS[rand(15)]}(${WORDS[rand(15)]}, ${rand(1000)});\n`;
+  return s + '}\n';
+}
+function fileChunks(path: string, n: number, version: number, bytes = 1000): ChunkInput[] {
+  const mod = path.replace(/\.ts$/, '').replaceAll('/', '.');
+  return Array.from({ length: n }, (_, i) => ({ filePath: path, fqn: `${mod}.fn${i}`, kind: 'function', language: 'typescript', startLine: i * 30 + 1, endLine: i * 30 + 29, content: `// v${version}\n${body(`${mod}.fn${i}`, bytes)}` }));
+}
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+async function dir(path: string) {
+  let d = await navigator.storage.getDirectory();
+  for (const p of path.split('/')) d = await d.getDirectoryHandle(p, { create: true });
+  return d;
+}
+
+const api = {
+  /** Commit latency at growing database sizes, durable vs naive, measured in the same worker. */
+  async commitLatency(sizesMb: number[], samples: number, root: string) {
+    const sqlJs = loadBrowserSqlJs();
+    const durable: DurableSnapshotStore = await openDurableSnapshotStore({ files: await OpfsJournalFiles.open(`${root}/durable`), sqlJs, checkpointBytes: 16 * 1024 * 1024 });
+    const naive = await openSnapshotStore({ sqlJs });
+    const naiveDir = await dir(`${root}/naive`);
+    const naiveFile = await naiveDir.getFileHandle('db.sqlite', { create: true });
+    const handle = (await (naiveFile as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle());
+    for (const store of [durable.store, naive]) {
+      await store.chunks.saveRepository('app');
+      await store.chunks.createSnapshot('app', 'base');
+      await store.chunks.createSnapshot('app', 'work', { parent: 'base' });
+    }
+    const rows = [];
+    let filesSoFar = 0;
+    for (const mb of sizesMb) {
+      // Grow both databases to about `mb` MB with 1 KB chunks (20 files of 50 chunks per step).
+      while (durable.exportDatabase().length < mb * 1024 * 1024) {
+        for (let f = 0; f < 20; f++, filesSoFar++) {
+          const chunks = fileChunks(`src/bulk/f${filesSoFar}.ts`, 50, 0);
+          await durable.store.chunks.saveChunks('app', 'base', chunks);
+          await naive.chunks.saveChunks('app', 'base', chunks);
+        }
+      }
+      const size = durable.exportDatabase().length;
+      const d: number[] = [];
+      const n: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const path = `src/hot/file${i % 10}.ts`;
+        const chunks = fileChunks(path, 100, i + mb * 1000, 500);
+        let t0 = performance.now();
+        await durable.store.replaceFile('app', 'base', 'work', path, chunks);
+        d.push(performance.now() - t0);
+        t0 = performance.now();
+        await naive.replaceFile('app', 'base', 'work', path, chunks);
+        const bytes = naive.exportDatabase();
+        handle.truncate(0);
+        handle.write(bytes, { at: 0 });
+        handle.flush();
+        n.push(performance.now() - t0);
+      }
+      rows.push({ mb, bytes: size, durableP50: percentile(d, 50), durableP95: percentile(d, 95), naiveP50: percentile(n, 50), naiveP95: percentile(n, 95), checkpoints: durable.stats().checkpoints });
+    }
+    handle.close();
+    const chunkCount = (await durable.store.chunks.getChunks('app', 'base')).length;
+    // FTS, BFS, single write and batch on the largest database.
+    // Queries are identifiers taken from stored chunks, so each has real (and few) matches.
+    const fts: number[] = [];
+    const sample = await durable.store.chunks.getChunksByFile('app', 'base', 'src/bulk/f3.ts');
+    let hits = 0;
+    for (let i = 0; i < 30; i++) {
+      const term = /const (\w+)/.exec(sample[i % sample.length]!.content.split('\n')[2 + (i % 5)]!)![1]!;
+      const t0 = performance.now();
+      hits += (await durable.store.chunks.searchContent(term, { limit: 20, snapshot: { repo: 'app', commit: 'base' } })).length;
+      fts.push(performance.now() - t0);
+    }
+    const chain = await durable.store.chunks.getChunksByFile('app', 'base', 'src/bulk/f0.ts');
+    const deps = [];
+    for (let f = 0; f < 40; f++) {
+      const from = await durable.store.chunks.getChunksByFile('app', 'base', `src/bulk/f${f}.ts`);
+      for (let i = 0; i < from.length; i++) {
+        deps.push({ fromChunkId: from[i]!.id, toFqn: `src.bulk.f${f + 1}.fn${i}`, kind: 'calls' });
+        deps.push({ fromChunkId: from[i]!.id, toFqn: `src.bulk.f${f}.fn${(i + 1) % from.length}`, kind: 'calls' });
+      }
+    }
+    await durable.store.chunks.saveDependencies(deps);
+    const bfs: number[] = [];
+    let reached = 0;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      reached = (await durable.store.chunks.getTransitiveDependencies(chain[i % chain.length]!.id, 10)).length;
+      bfs.push(performance.now() - t0);
+    }
+    const single: number[] = [];
+    const batch: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      let t0 = performance.now();
+      await durable.store.chunks.saveChunk('app', 'work', fileChunks('src/single.ts', 1, i)[0]!);
+      single.push(performance.now() - t0);
+      t0 = performance.now();
+      await durable.store.chunks.saveChunks('app', 'work', fileChunks(`src/batch${i}.ts`, 100, i, 300));
+      batch.push(performance.now() - t0);
+    }
+    await durable.close({ checkpoint: false });
+    naive.close();
+    return {
+      rows,
+      chunkCount,
+      ops: [
+        { name: `FTS query (${chunkCount} chunks, ${(hits / 30).toFixed(1)} hits each)`, p50: percentile(fts, 50), p95: percentile(fts, 95) },
+        { name: `dependency BFS to depth 10 (${reached} reached)`, p50: percentile(bfs, 50), p95: percentile(bfs, 95) },
+        { name: 'single chunk write, durable', p50: percentile(single, 50), p95: percentile(single, 95) },
+        { name: '100-chunk batch, durable', p50: percentile(batch, 50), p95: percentile(batch, 95) },
+      ],
+    };
+  },
+
+  /** Incremental (1 changed file) vs full (every file analysed) snapshot of a 5,000-file repo. */
+  async incremental(files: number, root: string) {
+    const durable = await openDurableSnapshotStore({ files: await OpfsJournalFiles.open(`${root}/incremental`), sqlJs: loadBrowserSqlJs(), checkpointBytes: 64 * 1024 * 1024 });
+    const s = durable.store;
+    await s.chunks.saveRepository('repo');
+    await s.chunks.createSnapshot('repo', 's1');
+    const paths = Array.from({ length: files }, (_, i) => `src/m${i % 50}/file${i}.ts`);
+    for (let i = 0; i < paths.length; i += 250) {
+      await s.chunks.saveChunks('repo', 's1', paths.slice(i, i + 250).flatMap((p) => fileChunks(p, 3, 1, 200)));
+    }
+    const analyze = async (path: string) => ({ chunks: fileChunks(path, 3, 2, 200), dependencies: [] });
+    let t0 = performance.now();
+    const inc = await s.createIncrementalSnapshot('repo', 's1', 's2', [paths[17]!], analyze);
+    const incMs = performance.now() - t0;
+    t0 = performance.now();
+    const full = await s.createIncrementalSnapshot('repo', 's1', 's3', paths, analyze);
+    const fullMs = performance.now() - t0;
+    await durable.close({ checkpoint: false });
+    return { files, incMs, fullMs, incStats: inc, fullStats: full };
+  },
+
+  async cleanup(root: string) {
+    const r = await navigator.storage.getDirectory();
+    await r.removeEntry(root, { recursive: true }).catch(() => undefined);
+  },
+};
+
+expose(api);
+export type SnapshotBenchApi = typeof api;
