@@ -15,19 +15,12 @@ const SQL = {
     WHERE d.from_chunk_id = ?1 AND f.is_deleted = 0 ORDER BY d.kind, d.to_fqn, d.id`,
   to: `SELECT ${DEPS_COLUMNS} FROM dependencies d JOIN chunks f ON f.id = d.from_chunk_id
     WHERE d.to_chunk_id = ?1 AND f.is_deleted = 0 ORDER BY d.from_chunk_id, d.kind, d.id`,
-  // Breadth-first by levels: UNION drops repeated (chunk, depth) pairs, so a cycle adds at
-  // most one row per chunk per level and the walk stops at maxDepth; MIN(depth) then keeps
-  // each chunk once, at its shortest distance. Cost is O(reachable chunks × maxDepth).
-  transitive: `WITH RECURSIVE reach(id, depth) AS (
-      SELECT d.to_chunk_id, 1 FROM dependencies d JOIN chunks f ON f.id = d.from_chunk_id
-        WHERE d.from_chunk_id = ?1 AND f.is_deleted = 0 AND d.to_chunk_id IS NOT NULL
-      UNION
-      SELECT d.to_chunk_id, r.depth + 1 FROM reach r JOIN dependencies d ON d.from_chunk_id = r.id
-        WHERE r.depth < ?2 AND d.to_chunk_id IS NOT NULL
-    )
-    SELECT ${chunkColumns('c')}, MIN(r.depth) AS depth FROM reach r JOIN chunks c ON c.id = r.id
-    WHERE c.is_deleted = 0 AND c.id <> ?1
-    GROUP BY c.id ORDER BY depth, c.file_path, c.fqn, c.id`,
+  // One breadth-first level: the live targets of a frontier of chunks.
+  level: `SELECT DISTINCT d.to_chunk_id AS id FROM dependencies d JOIN chunks f ON f.id = d.from_chunk_id
+    WHERE d.from_chunk_id IN (SELECT value FROM json_each(?1)) AND f.is_deleted = 0 AND d.to_chunk_id IS NOT NULL`,
+  reached: `SELECT ${chunkColumns('c')}, j.value ->> '$[1]' AS depth
+    FROM json_each(?1) j JOIN chunks c ON c.id = j.value ->> '$[0]'
+    WHERE c.is_deleted = 0 ORDER BY depth, c.file_path, c.fqn, c.id`,
 } as const;
 
 /** Edges leaving `chunkId`. */
@@ -40,8 +33,25 @@ export function dependenciesTo(db: SqlDb, chunkId: number): Dependency[] {
   return db.query<DependencyRow>(SQL.to, [chunkId]).map(toDependency);
 }
 
-/** Every live chunk reachable from `chunkId` within `maxDepth` edges, once each, nearest first. */
+/**
+ * Every live chunk reachable from `chunkId` within `maxDepth` edges, once each at its
+ * shortest distance, nearest first. Breadth-first with a visited set: one query per level,
+ * so the cost is O(edges of reached chunks), and cycles end the walk instead of repeating.
+ */
 export function transitiveDependencies(db: SqlDb, chunkId: number, maxDepth: number): TransitiveDependency[] {
-  return db.query<ChunkRow & { depth: number }>(SQL.transitive, [chunkId, maxDepth])
-    .map((row) => ({ chunk: toChunk(row), depth: row.depth }));
+  const depthOf = new Map<number, number>([[chunkId, 0]]);
+  let frontier = [chunkId];
+  for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
+    const next: number[] = [];
+    for (const { id } of db.query<{ id: number }>(SQL.level, [JSON.stringify(frontier)])) {
+      if (depthOf.has(id)) continue;
+      depthOf.set(id, depth);
+      next.push(id);
+    }
+    frontier = next;
+  }
+  depthOf.delete(chunkId);
+  if (depthOf.size === 0) return [];
+  return db.query<ChunkRow & { depth: number }>(SQL.reached, [JSON.stringify([...depthOf])])
+    .map((row) => ({ chunk: toChunk(row), depth: Number(row.depth) }));
 }
