@@ -89,16 +89,19 @@ export function encodeFrameBytes(bytes: Uint8Array, options: FrameOptions): Uint
   return frame(payload, options.kind, FLAG_RAW | (compress ? FLAG_DEFLATE : 0), bytes.length);
 }
 
-/** Encodes `value` with msgpackr, compresses it and wraps it in a frame. */
-export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
+function pack(value: unknown, options: FrameOptions): { records: boolean; packed: Uint8Array } {
   checkKind(options.kind);
   const records = options.records ?? true;
-  let packed: Uint8Array;
   try {
-    packed = (records ? recordPackr : plainPackr).pack(value);
+    return { records, packed: (records ? recordPackr : plainPackr).pack(value) };
   } catch (error) {
     throw new ShelfError('INVALID_ARGUMENT', `value cannot be encoded: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Encodes `value` with msgpackr, compresses it and wraps it in a frame. */
+export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
+  const { records, packed } = pack(value, options);
   const compress = options.compress ?? true;
   const payload = compress ? deflateSync(packed, { level: options.level ?? 1 }) : packed;
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | (compress ? FLAG_DEFLATE : 0), packed.length);
@@ -194,14 +197,7 @@ async function pipe(bytes: Uint8Array, transform: TransformStream<Uint8Array, Ui
  */
 export async function encodeFrameAsync(value: unknown, options: FrameOptions): Promise<Uint8Array> {
   if (!(options.compress ?? true) || !g.CompressionStream) return encodeFrame(value, options);
-  checkKind(options.kind);
-  const records = options.records ?? true;
-  let packed: Uint8Array;
-  try {
-    packed = (records ? recordPackr : plainPackr).pack(value);
-  } catch (error) {
-    throw new ShelfError('INVALID_ARGUMENT', `value cannot be encoded: ${(error as Error).message}`, { cause: error });
-  }
+  const { records, packed } = pack(value, options);
   const payload = await pipe(packed, new g.CompressionStream('deflate-raw'));
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | FLAG_DEFLATE, packed.length);
 }

@@ -1,4 +1,5 @@
 import { ShelfError, toShelfError } from '../errors/index.ts';
+import { listFiles, openOpfsDirectory, removeFile, syncHandle, writeFileDurably, type SyncHandle } from './opfs-directory.ts';
 
 /**
  * An append-only file whose appends are on disk when the call returns. In a dedicated
@@ -79,15 +80,6 @@ export class MemoryJournalFiles implements JournalFiles {
   }
 }
 
-type SyncHandle = {
-  read(buffer: Uint8Array, options?: { at?: number }): number;
-  write(buffer: Uint8Array, options?: { at?: number }): number;
-  getSize(): number;
-  truncate(size: number): void;
-  flush(): void;
-  close(): void;
-};
-
 /** Journal files in an OPFS directory; append files hold a sync access handle while open. */
 export class OpfsJournalFiles implements JournalFiles {
   readonly #dir: FileSystemDirectoryHandle;
@@ -97,27 +89,11 @@ export class OpfsJournalFiles implements JournalFiles {
   }
 
   static async open(path: string): Promise<OpfsJournalFiles> {
-    if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {
-      throw new ShelfError('INVALID_ARGUMENT', 'OPFS is not available in this runtime');
-    }
-    let dir = await navigator.storage.getDirectory();
-    for (const part of path.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });
-    return new OpfsJournalFiles(dir);
+    return new OpfsJournalFiles(await openOpfsDirectory(path));
   }
 
-  async list(): Promise<string[]> {
-    const names: string[] = [];
-    for await (const [name, handle] of (this.#dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
-      if (handle.kind === 'file') names.push(name);
-    }
-    return names;
-  }
-
-  async #sync(name: string, create: boolean): Promise<SyncHandle> {
-    const file = await this.#dir.getFileHandle(name, { create });
-    const sync = (file as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
-    if (typeof sync !== 'function') throw new ShelfError('INVALID_ARGUMENT', 'OPFS sync access handles need a dedicated worker');
-    return sync.call(file);
+  list(): Promise<string[]> {
+    return listFiles(this.#dir);
   }
 
   async read(name: string): Promise<Uint8Array> {
@@ -129,33 +105,20 @@ export class OpfsJournalFiles implements JournalFiles {
     }
   }
 
-  async write(name: string, bytes: Uint8Array): Promise<void> {
-    let handle: SyncHandle | undefined;
-    try {
-      handle = await this.#sync(name, true);
-      handle.truncate(0);
-      let at = 0;
-      while (at < bytes.length) at += handle.write(bytes.subarray(at), { at });
-      handle.flush();
-    } catch (error) {
-      throw toShelfError(error, `writing "${name}"`);
-    } finally {
-      handle?.close();
-    }
+  write(name: string, bytes: Uint8Array): Promise<void> {
+    return writeFileDurably(this.#dir, name, bytes);
   }
 
-  async remove(name: string): Promise<void> {
-    try {
-      await this.#dir.removeEntry(name);
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'NotFoundError') throw toShelfError(error, `removing "${name}"`);
-    }
+  remove(name: string): Promise<void> {
+    return removeFile(this.#dir, name);
   }
 
   async openAppend(name: string): Promise<AppendFile> {
     let handle: SyncHandle;
     try {
-      handle = await this.#sync(name, true);
+      const found = await syncHandle(await this.#dir.getFileHandle(name, { create: true }));
+      if (!found) throw new ShelfError('INVALID_ARGUMENT', 'OPFS append files need a dedicated worker (sync access handles)');
+      handle = found;
     } catch (error) {
       throw toShelfError(error, `opening "${name}"`);
     }
