@@ -1,7 +1,7 @@
 /**
  * A least-recently-used map bounded by a byte budget rather than an entry count. Pinned
- * entries (segments not yet saved, so they cannot be reloaded) are never evicted; while
- * they exceed the budget the cache is simply over it.
+ * entries (segments not yet saved, so they cannot be reloaded) and the most recently used
+ * entry are never evicted; while they exceed the budget the cache is simply over it.
  * @internal
  */
 export class ByteLru<K, V> {
@@ -76,9 +76,12 @@ export class ByteLru<K, V> {
 
   #evict(): void {
     if (this.#bytes <= this.#maxBytes) return;
+    let newest: K | undefined;
+    for (const key of this.#entries.keys()) newest = key;
     for (const [key, entry] of this.#entries) {
       if (this.#bytes <= this.#maxBytes) break;
-      if (entry.pinned) continue;
+      // The most recent entry stays even when it alone exceeds the budget.
+      if (entry.pinned || key === newest) continue;
       this.#entries.delete(key);
       this.#bytes -= entry.bytes;
       this.evictions++;

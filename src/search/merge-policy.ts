@@ -78,7 +78,7 @@ export function findMerges(stats: readonly SegmentStat[], options: MergePolicyOp
     };
     for (let i = 0; i < stats.length; i++) {
       if (used[i] === 0 && tiers[i] === level) run.push(i);
-      else if (used[i] === 0 || run.length > 0) flush();
+      else flush();
     }
     flush();
   }

@@ -70,6 +70,6 @@ export function kvSegmentStorage(kv: KvStore, prefix = 'search:'): SegmentStorag
     get: (key) => kv.get(prefix + key),
     put: (key, value) => kv.set(prefix + key, value),
     delete: (key) => kv.delete(prefix + key),
-    batch: (ops) => kv.batch(ops.map((op) => (op.type === 'put' ? { ...op, key: prefix + op.key } : { ...op, key: prefix + op.key }))),
+    batch: (ops) => kv.batch(ops.map((op) => ({ ...op, key: prefix + op.key }))),
   };
 }

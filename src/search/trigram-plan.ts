@@ -369,3 +369,24 @@ export function planAdmits(plan: TrigramPlan, has: (trigram: string) => boolean)
       return plan.trigrams.some(has) || plan.subs.some((s) => planAdmits(s, has));
   }
 }
+
+/**
+ * The longest literal every match of a case-sensitive pattern must contain (from the top
+ * level of the expression), or null. Verification skips documents without it using
+ * `indexOf`, which is much cheaper than running a regex that starts with a class.
+ * @internal
+ */
+export function requiredLiteral(pattern: string, flags: string): string | null {
+  if (flags.includes('i')) return null;
+  const node = parseRegex(pattern, flags);
+  if (node === null) return null;
+  const items = node.t === 'cat' ? node.items : [node];
+  let best = '';
+  let run = '';
+  for (const item of items) {
+    if (item.t === 'lit') run += item.s;
+    else if (item.t !== 'empty') run = '';
+    if (run.length > best.length) best = run;
+  }
+  return best.length >= 2 ? best : null;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { isShelfError } from '../../../src/errors/index.ts';
+import { createMemoryKv } from '../../../src/kv/index.ts';
+import { kvSegmentStorage, SearchIndex, type SegmentStorage, type SegmentStorageOp } from '../../../src/search/index.ts';
+import { loadCorpus, type CorpusDoc } from './corpus.ts';
+
+/** A plain Map-backed SegmentStorage written for the tests (no batch: exercises the ordered path). */
+class MapStorage implements SegmentStorage {
+  readonly map = new Map<string, Uint8Array>();
+  puts: string[] = [];
+  async get(key: string) {
+    return this.map.get(key);
+  }
+  async put(key: string, value: Uint8Array) {
+    this.puts.push(key);
+    this.map.set(key, value.slice());
+  }
+  async delete(key: string) {
+    this.map.delete(key);
+  }
+}
+
+const QUERIES = ['readonly', '"array buffer"', 'promise* -then', 'function OR class', 'Symbol.iterator'];
+const REGEXES = ['new (Map|Set)\\(', 'Uint(8|16)Array', '\\bexport\\b'];
+
+async function answers(index: SearchIndex): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const q of QUERIES) {
+    const r = await index.query(q, { limit: 50 });
+    out.push(r.total, r.hits.map((h) => [h.id, h.score.toFixed(9), h.ranges]));
+  }
+  for (const p of REGEXES) {
+    const r = await index.regex(p, { limit: Infinity });
+    out.push(r.matches);
+  }
+  return out;
+}
+
+function corpusPart(): CorpusDoc[] {
+  return loadCorpus().filter((_, i) => i % 3 === 0);
+}
+
+async function builtIndex(storage: SegmentStorage, docs: CorpusDoc[]): Promise<SearchIndex> {
+  const index = await SearchIndex.open(storage, { segmentTokens: 25_000 });
+  index.addMany(docs);
+  index.remove(docs[3]!.id);
+  index.update({ ...docs[5]!, text: `${docs[5]!.text}\nconst addedLater = new Map();\n` });
+  await index.flush();
+  return index;
+}
+
+describe('search persistence', () => {
+  it('reopens from storage with identical answers, loading bodies lazily', async () => {
+    const storage = new MapStorage();
+    const docs = corpusPart();
+    const index = await builtIndex(storage, docs);
+    const expected = await answers(index);
+    const reopened = await SearchIndex.open(storage);
+    expect(reopened.size).toBe(index.size);
+    expect(reopened.stats().loadedSegments).toBe(0);
+    expect(await answers(reopened)).toEqual(expected);
+    expect(reopened.stats().loadedSegments).toBe(reopened.stats().segments);
+    expect((await reopened.get(docs[5]!.id))?.text).toContain('addedLater');
+    expect(await reopened.get(docs[3]!.id)).toBeUndefined();
+  });
+
+  it('keeps hot segments within a byte budget and still answers correctly', async () => {
+    const storage = new MapStorage();
+    const index = await builtIndex(storage, corpusPart());
+    const expected = await answers(index);
+    const small = await SearchIndex.open(storage, { cacheBytes: 400_000 });
+    expect(await answers(small)).toEqual(expected);
+    const stats = small.stats();
+    expect(stats.loadedSegments).toBeLessThan(stats.segments - 1);
+    expect(stats.loadedBytes).toBeLessThan(index.stats().loadedBytes / 2);
+  });
+
+  it('saves only what changed: one edit writes one small segment and the manifest', async () => {
+    const storage = new MapStorage();
+    const docs = corpusPart();
+    const index = await builtIndex(storage, docs);
+    const total = [...storage.map.values()].reduce((n, v) => n + v.length, 0);
+    storage.puts = [];
+    index.update({ ...docs[10]!, text: 'export const edited = true;' });
+    const report = await index.flush();
+    expect(report.segmentsWritten).toBe(1);
+    expect(report.bytesWritten).toBeLessThan(total / 20);
+    expect(storage.puts.at(-1)).toBe('manifest');
+    expect(storage.puts.length).toBe(3);
+    expect((await index.flush()).manifestWritten).toBe(false);
+    const reopened = await SearchIndex.open(storage);
+    expect((await reopened.query('edited')).hits.map((h) => h.id)).toEqual([docs[10]!.id]);
+  });
+
+  it('deletes merged-away segments from storage at the next flush', async () => {
+    const storage = new MapStorage();
+    const index = await builtIndex(storage, corpusPart());
+    const before = [...storage.map.keys()].filter((k) => k.endsWith('/body')).length;
+    expect(before).toBeGreaterThan(1);
+    const expected = await answers(index);
+    await index.merge({ force: true });
+    await index.flush();
+    expect([...storage.map.keys()].filter((k) => k.endsWith('/body')).length).toBe(1);
+    const reopened = await SearchIndex.open(storage);
+    expect(await reopened.query('readonly', { limit: 1000 }).then((r) => r.total)).toBe((expected[0] as number));
+  });
+
+  it('reports a damaged segment body as CORRUPT naming it, and rebuildSegment repairs it', async () => {
+    const storage = new MapStorage();
+    const docs = corpusPart();
+    const index = await builtIndex(storage, docs);
+    const expected = await answers(index);
+    const victim = index.stats().segmentList[1]!.id;
+    const key = `seg/${victim}/body`;
+    const bytes = storage.map.get(key)!;
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x5a;
+
+    const reopened = await SearchIndex.open(storage);
+    const failure = await reopened.query('readonly').catch((e: unknown) => e);
+    expect(isShelfError(failure, 'CORRUPT')).toBe(true);
+    expect((failure as Error).message).toContain(`segment ${victim}`);
+    await expect(reopened.regex('export')).rejects.toSatisfy((e) => isShelfError(e, 'CORRUPT'));
+
+    const problems = await reopened.checkSegments();
+    expect(problems.map((p) => p.segmentId)).toEqual([victim]);
+    const ids = new Set(problems[0]!.ids);
+    const source = new Map(docs.map((d) => [d.id, d]));
+    source.set(docs[5]!.id, { ...docs[5]!, text: `${docs[5]!.text}\nconst addedLater = new Map();\n` });
+    await reopened.rebuildSegment(victim, [...ids].map((id) => source.get(id)!));
+    expect(await answers(reopened).then((a) => a.filter((_, i) => i % 2 === 0 && i < 10))).toEqual(expected.filter((_, i) => i % 2 === 0 && i < 10));
+    expect(await reopened.regex(REGEXES[0]!, { limit: Infinity }).then((r) => r.matches.map((m) => m.id).sort()))
+      .toEqual((expected[10] as { id: string }[]).map((m) => m.id).sort());
+    await reopened.flush();
+    expect(storage.map.has(key)).toBe(false);
+    const again = await SearchIndex.open(storage);
+    expect(await again.checkSegments()).toEqual([]);
+    expect(again.size).toBe(index.size);
+  });
+
+  it('opens with a damaged head: the segment is reported and queries fail until rebuilt', async () => {
+    const storage = new MapStorage();
+    const docs = corpusPart();
+    const index = await builtIndex(storage, docs);
+    const victim = index.stats().segmentList[0]!.id;
+    storage.map.set(`seg/${victim}/head`, Uint8Array.of(1, 2, 3));
+    const reopened = await SearchIndex.open(storage);
+    expect(reopened.stats().damagedSegments).toBe(1);
+    expect(reopened.segmentDocumentIds(victim)).toBeNull();
+    await expect(reopened.query('x')).rejects.toSatisfy((e) => isShelfError(e, 'CORRUPT'));
+    const lost = index.segmentDocumentIds(victim)!;
+    await reopened.rebuildSegment(victim, lost.map((id) => docs.find((d) => d.id === id)!).filter((d) => d !== undefined));
+    expect(reopened.stats().damagedSegments).toBe(0);
+    expect((await reopened.query('readonly', { limit: 1 })).total).toBe((await index.query('readonly', { limit: 1 })).total);
+  });
+
+  it('refuses a damaged manifest with CORRUPT', async () => {
+    const storage = new MapStorage();
+    await builtIndex(storage, corpusPart().slice(0, 8));
+    const manifest = storage.map.get('manifest')!;
+    manifest[manifest.length - 1]! ^= 1;
+    await expect(SearchIndex.open(storage)).rejects.toSatisfy((e) => isShelfError(e, 'CORRUPT'));
+  });
+
+  it('stores through a KvStore with atomic batches', async () => {
+    const kv = createMemoryKv();
+    const storage = kvSegmentStorage(kv, 'search:test:');
+    const batches: SegmentStorageOp[][] = [];
+    const batch = storage.batch!.bind(storage);
+    storage.batch = (ops) => {
+      batches.push([...ops]);
+      return batch(ops);
+    };
+    const index = await builtIndex(storage, corpusPart().slice(0, 20));
+    expect(batches.length).toBe(1);
+    expect((await kv.scan({ prefix: 'search:test:' })).keys).toContain('search:test:manifest');
+    const reopened = await SearchIndex.open(kvSegmentStorage(kv, 'search:test:'));
+    expect(await answers(reopened)).toEqual(await answers(index));
+    await kv.close();
+  });
+});
