@@ -13,7 +13,7 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', 'storage.worker': 'workers/storage.worker.ts' },
+      entry: { index: 'src/index.ts', 'storage.worker': 'workers/storage.worker.ts', 'search.worker': 'workers/search.worker.ts' },
       formats: ['es'],
     },
     rollupOptions: { external: ['idb', 'comlink', 'msgpackr', 'fflate'] },

@@ -11,3 +11,11 @@ export * from './codec/index.ts';
 export * from './collections/index.ts';
 export * from './opfs/index.ts';
 export * from './snapshot/index.ts';
+export type { ShelfSearch, CallControl } from './client/index.ts';
+export type { ShelfSearchOptions } from './service/search-service.ts';
+export {
+  SearchIndex, MemorySegmentStorage, kvSegmentStorage, tokenize, countTokens, TokenCountCache, parseQuery, planRegex,
+  type SearchIndexOptions, type SearchIndexStats, type SearchDocument, type SearchFilters, type SearchHit, type SearchResults,
+  type MatchHit, type MatchResults, type MatchOptions, type QueryOptions, type StoredDocument, type TextRange,
+  type SegmentStorage, type Token,
+} from './search/index.ts';

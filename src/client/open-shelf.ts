@@ -3,6 +3,7 @@ import { installErrorTransfer, ShelfError } from '../errors/index.ts';
 import type { Doc, Filter } from '../collections/index.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
+import { createSearchClient, type ShelfSearch } from './search-client.ts';
 
 installErrorTransfer();
 
@@ -59,6 +60,8 @@ export interface Shelf {
   readonly collections: ShelfCollections;
   /** Repositories, commit snapshots, chunks, dependencies, diffs: sql.js journaled to OPFS. */
   readonly snapshots: ShelfSnapshots;
+  /** Code search (keywords, regex, substring) in its own worker, saved to IndexedDB. */
+  readonly search: ShelfSearch;
   /**
    * Saves pending logs and dirty collections now. Called for you when the page is hidden
    * or unloaded (`visibilitychange`, `pagehide`).
@@ -186,6 +189,8 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     },
   }) as unknown as ShelfSnapshots;
 
+  const search = createSearchClient({ name, memory: shelfOptions.memory ?? false, search: shelfOptions.search ?? {}, isClosed });
+
   const flush = () => (closed ? Promise.resolve() : remote.flush());
   // The page may be discarded after these events: save what is pending (best effort).
   const onHide = () => {
@@ -204,6 +209,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     logs,
     collections,
     snapshots,
+    search,
     flush,
     async close() {
       if (closed) return;
@@ -213,7 +219,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
         removeEventListener('visibilitychange', onHide);
       }
       try {
-        await remote.close();
+        await Promise.all([remote.close(), search.close()]);
       } finally {
         remote[releaseProxy]();
         worker.terminate();

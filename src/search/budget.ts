@@ -6,7 +6,9 @@ const YIELD_EVERY_MS = 8;
 function macrotask(): Promise<void> {
   const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
   if (typeof scheduler?.yield === 'function') return scheduler.yield();
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // Node has setImmediate; typed through globalThis so browser builds need no Node types.
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return new Promise((resolve) => void immediate(resolve));
   if (typeof MessageChannel === 'function') {
     return new Promise((resolve) => {
       const channel = new MessageChannel();

@@ -6,6 +6,7 @@ import {
 import { CollectionEngine, KvBlobStore, type CollectionEngineOptions } from '../collections/index.ts';
 import { MemoryBlobStore, MemoryJournalFiles, OpfsBlobStore, OpfsJournalFiles, type BlobStore } from '../opfs/index.ts';
 import { openDurableSnapshotStore, type DurableSnapshotStore } from '../snapshot/index.ts';
+import type { ShelfSearchOptions } from './search-service.ts';
 import { WireSnapshots } from './wire-snapshots.ts';
 import { WireCollections } from './wire-collections.ts';
 import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
@@ -26,6 +27,8 @@ export interface ShelfOptions {
   readonly collections?: ShelfCollectionOptions;
   /** Code snapshot store settings. */
   readonly snapshots?: { readonly checkpointBytes?: number };
+  /** Search index settings (the index lives in its own worker). */
+  readonly search?: ShelfSearchOptions;
 }
 
 /** Where and how document collections are kept. */

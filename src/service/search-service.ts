@@ -1,0 +1,162 @@
+import { installErrorTransfer, ShelfError } from '../errors/index.ts';
+import { openIndexedDbKv, type KvStore } from '../kv/index.ts';
+import {
+  kvSegmentStorage, MemorySegmentStorage, SearchIndex,
+  type MatchOptions, type MatchResults, type QueryOptions, type SearchDocument, type SearchIndexOptions,
+  type SearchIndexStats, type SearchResults, type SubstringOptions,
+} from '../search/index.ts';
+
+installErrorTransfer();
+
+/** Options of the search worker, from `openShelf({ search })`. */
+export interface ShelfSearchOptions extends Omit<SearchIndexOptions, 'storage'> {
+  /** Milliseconds a query may run past its own budget before the page restarts the search worker (default 2,000). */
+  readonly watchdogGraceMs?: number;
+}
+
+/** Query options that can cross the thread boundary (no AbortSignal: cancel from the page). */
+export type WireQueryOptions = Omit<QueryOptions, 'signal'>;
+export type WireMatchOptions = Omit<MatchOptions, 'signal'>;
+export type WireSubstringOptions = Omit<SubstringOptions, 'signal'>;
+
+/**
+ * The search index in its own worker (workers/search.worker.ts), so that the page can
+ * terminate a runaway regular expression without touching the storage worker. Writes are
+ * acknowledged once saved: concurrent writes share one flush (group commit), so an
+ * acknowledged write survives a restart of the worker.
+ * @internal
+ */
+export class SearchService {
+  #index: SearchIndex | undefined;
+  #kv: KvStore | undefined;
+  #flushing: Promise<void> | undefined;
+  #again = false;
+  #merging = false;
+  /** Last error of a background merge. */
+  lastError: unknown;
+
+  #get(): SearchIndex {
+    if (!this.#index) throw new ShelfError('CLOSED', 'search index is not open');
+    return this.#index;
+  }
+
+  async open(options: { name: string; memory?: boolean; search?: ShelfSearchOptions }): Promise<SearchIndexStats> {
+    const { name, memory = false, search = {} } = options;
+    const { watchdogGraceMs: _ignored, ...indexOptions } = search;
+    if (memory) {
+      this.#index = new SearchIndex({ ...indexOptions, storage: new MemorySegmentStorage() });
+    } else {
+      this.#kv = await openIndexedDbKv({ name: `${name}:search` });
+      this.#index = await SearchIndex.open(kvSegmentStorage(this.#kv), indexOptions);
+    }
+    return this.#index.stats();
+  }
+
+  /** Saves pending changes; calls made during a flush share the next one. */
+  #durable(): Promise<void> {
+    if (this.#flushing) {
+      this.#again = true;
+      return this.#flushing;
+    }
+    this.#flushing = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#get().flush();
+        } while (this.#again);
+      } finally {
+        this.#flushing = undefined;
+      }
+      this.#scheduleMerge();
+    })();
+    return this.#flushing;
+  }
+
+  #scheduleMerge(): void {
+    const index = this.#index;
+    if (!index || this.#merging || index.pendingMerges() === 0) return;
+    this.#merging = true;
+    setTimeout(async () => {
+      try {
+        await index.merge();
+        await this.#durable();
+      } catch (error) {
+        this.lastError = error;
+      } finally {
+        this.#merging = false;
+      }
+    }, 0);
+  }
+
+  /** Adds documents (all or nothing); returns how many were added. */
+  async addMany(docs: readonly SearchDocument[]): Promise<number> {
+    const n = this.#get().addMany(docs);
+    await this.#durable();
+    return n;
+  }
+
+  /** Upserts documents; returns what happened to each. */
+  async update(docs: readonly SearchDocument[]): Promise<('added' | 'updated' | 'unchanged')[]> {
+    const index = this.#get();
+    const out = docs.map((d) => index.update(d));
+    await this.#durable();
+    return out;
+  }
+
+  /** Removes documents; returns which existed. */
+  async remove(ids: readonly string[]): Promise<boolean[]> {
+    const index = this.#get();
+    const out = ids.map((id) => index.remove(id));
+    await this.#durable();
+    return out;
+  }
+
+  get(id: string) {
+    return this.#get().get(id);
+  }
+
+  query(text: string, options?: WireQueryOptions): Promise<SearchResults> {
+    return this.#get().query(text, options);
+  }
+
+  regex(pattern: string, options?: WireMatchOptions): Promise<MatchResults> {
+    return this.#get().regex(pattern, options);
+  }
+
+  substring(text: string, options?: WireSubstringOptions): Promise<MatchResults> {
+    return this.#get().substring(text, options);
+  }
+
+  stats(): SearchIndexStats {
+    return this.#get().stats();
+  }
+
+  /** Saves now and merges segments as the policy asks. */
+  async compact(): Promise<void> {
+    await this.#get().merge();
+    await this.#durable();
+  }
+
+  /**
+   * Finds damaged segments and rebuilds each from documents that `fetch` supplies (the app's
+   * own source of truth, e.g. the snapshot store). Returns the segment ids rebuilt.
+   */
+  async repair(fetch: (ids: readonly string[]) => Promise<SearchDocument[]>): Promise<number[]> {
+    const index = this.#get();
+    const rebuilt: number[] = [];
+    for (const problem of await index.checkSegments()) {
+      if (!problem.ids) throw new ShelfError('CORRUPT', `segment ${problem.segmentId}: its document table is damaged too; re-add the documents`, { cause: problem.error });
+      await index.rebuildSegment(problem.segmentId, await fetch(problem.ids));
+      rebuilt.push(problem.segmentId);
+    }
+    await this.#durable();
+    return rebuilt;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#index) return;
+    await this.#durable();
+    this.#index = undefined;
+    await this.#kv?.close();
+  }
+}
