@@ -2,6 +2,7 @@
 // storage runs in the storage worker behind `openShelf`.
 import { openShelf, defineKeySpace, type Shelf } from '../src/index.ts';
 import { runSnapshotPanel } from './snapshot-panel.ts';
+import { runSearch } from './search-panel.ts';
 
 interface FileRecord {
   path: string;
@@ -32,6 +33,8 @@ async function importSample(shelf: Shelf): Promise<number> {
     return { type: 'put' as const, key: files.key({ path }), value };
   });
   await shelf.kv.batch(ops);
+  // The search index (its own worker) gets every file; update() is an upsert.
+  await shelf.search.update(ops.map(({ value }) => ({ id: value.path, text: value.text, path: value.path, language: value.language })));
   // Per-file outlines go into a document collection (saved in the background to OPFS).
   if (!(await shelf.collections.list()).includes('outlines')) await shelf.collections.create('outlines');
   for (const { value } of ops) {
@@ -162,6 +165,18 @@ async function main(): Promise<void> {
     $<HTMLFormElement>('note-form').reset();
     await refresh();
   });
+  const search = () => {
+    const q = $<HTMLInputElement>('search-input').value;
+    const regex = $<HTMLInputElement>('search-regex').checked;
+    runSearch(shelf, q, regex, $('search-out')).catch((error: unknown) => {
+      $('search-out').textContent = `${(error as { code?: string }).code ?? 'Error'}: ${(error as Error).message}`;
+    });
+  };
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    search();
+  });
+  $('search-input').addEventListener('input', search);
   $('snapshot-run').addEventListener('click', async () => {
     $('snapshot-out').textContent = 'Snapshotting…';
     const sampleFiles = Object.entries(sample).map(([raw, text]) => {

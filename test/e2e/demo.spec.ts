@@ -15,6 +15,13 @@ test('the demo imports the sample repository through the worker and shows a file
   await expect(page.getByTestId('collection-stats')).toContainText('1 / 1');
   await expect(page.getByTestId('stats')).toContainText('keys');
   await expect(page.getByTestId('log')).toContainText('imported 6 files');
+  // Keyword search highlights, regex search finds exact ranges.
+  await page.getByTestId('search-input').fill('evictOldest');
+  await expect(page.getByTestId('search-out').locator('mark').first()).toHaveText('evictOldest');
+  await page.getByTestId('search-regex').check();
+  await page.getByTestId('search-input').fill('def \\w+_log');
+  await expect(page.getByTestId('search-out')).toContainText('tools/warm_cache.py');
+  await expect(page.getByTestId('search-out').locator('mark').first()).toHaveText('def read_log');
   // The snapshot panel: two commits, one file changed, FQN diff and a dependency walk.
   await page.getByTestId('snapshot-run').click();
   await expect(page.getByTestId('snapshot-diff')).toContainText('modified src.lru-cache.LruCache');
@@ -31,9 +38,17 @@ test('data written through the worker survives a page reload', async ({ page }) 
   await page.getByTestId('note-save').click();
   await expect(page.getByTestId('notes')).toContainText('todo: index the monorepo');
 
+  await page.getByTestId('search-input').fill('evict');
+  await expect(page.getByTestId('search-out')).toContainText('src/lru-cache.ts');
+  const before = await page.getByTestId('search-out').locator('.hits').innerHTML();
+
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   await expect(page.getByTestId('status')).toContainText('Opened 6 files persisted');
+  // The search index reopened from IndexedDB answers the same.
+  await page.getByTestId('search-input').fill('evict');
+  await expect(page.getByTestId('search-out').locator('mark').first()).toBeVisible();
+  expect(await page.getByTestId('search-out').locator('.hits').innerHTML()).toBe(before);
   await expect(page.getByTestId('notes')).toContainText('todo: index the monorepo');
   await expect(page.getByTestId('log')).toContainText('saved note "todo"');
   // The storage worker, not the page, holds the IndexedDB connection: the page reads the
