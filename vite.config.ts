@@ -4,10 +4,10 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   server: { port: 5173, strictPort: false },
   preview: { port: 4173 },
-  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'sql.js'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'sql.js', 'minisearch', 'flexsearch'] },
   worker: { format: 'es' },
   build: {
     outDir: 'dist-demo',
-    rollupOptions: { input: { demo: 'demo/index.html', kv: 'bench/kv.html', collections: 'bench/collections.html', snapshot: 'bench/snapshot.html' } },
+    rollupOptions: { input: { demo: 'demo/index.html', kv: 'bench/kv.html', collections: 'bench/collections.html', snapshot: 'bench/snapshot.html', search: 'bench/search.html' } },
   },
 });

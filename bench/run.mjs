@@ -7,16 +7,32 @@ import { join } from 'node:path';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { launchOptions } from '../scripts/chromium.mjs';
+import { loadCorpus } from './search-corpus.mjs';
 
 const [name = 'kv', ...rest] = process.argv.slice(2);
 const query = new URLSearchParams();
 for (let i = 0; i < rest.length; i += 2) query.set(rest[i].replace(/^--/, ''), rest[i + 1]);
 
-const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+// The search benchmark reads its corpus from /__corpus.json, served from node_modules.
+const corpusPlugin = {
+  name: 'bench-corpus',
+  configureServer(server) {
+    let body;
+    server.middlewares.use('/__corpus.json', (req, res) => {
+      body ??= JSON.stringify(loadCorpus(Number(query.get('corpusMb') ?? 70) * 1024 * 1024));
+      res.setHeader('content-type', 'application/json');
+      res.end(body);
+    });
+  },
+};
+const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' }, plugins: [corpusPlugin] });
 await server.listen();
 const { port } = server.httpServer.address();
 const profile = mkdtempSync(join(tmpdir(), 'codeshelf-bench-'));
-const context = await chromium.launchPersistentContext(profile, { headless: true, ...launchOptions() });
+const base = launchOptions();
+// Heap figures for the search benchmark: precise performance.memory and a callable gc().
+const args = name === 'search' ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc'] : base.args;
+const context = await chromium.launchPersistentContext(profile, { headless: true, ...base, args });
 try {
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
@@ -29,7 +45,7 @@ try {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${name}.json`, JSON.stringify(result, null, 2) + '\n');
   const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-  console.log(`\n${name}: medians of ${result.rounds} rounds, ${result.records} records, persistent profile, Chromium ${result.browser}\n`);
+  console.log(`\n${name}: ${result.rounds} rounds/samples, ${result.records} records, persistent profile, Chromium ${result.browser}\n`);
   if (name === 'kv') {
     console.log('| workload | codeshelf (page → worker) | raw IndexedDB (in worker) | codeshelf ops/s | raw ops/s | codeshelf / raw speed |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');

@@ -1,0 +1,181 @@
+// bench/search: codeshelf's search index beside MiniSearch and FlexSearch on the same corpus
+// of real code, and a brute-force scan for regular expressions and substrings. Builds and
+// heap figures are taken on this page for all three (gc() between, precise memory info);
+// codeshelf queries are measured from the page through its search worker.
+import { Index as FlexIndex } from 'flexsearch';
+import MiniSearch from 'minisearch';
+import { countTokens, MemorySegmentStorage, openShelf, SearchIndex, type SearchDocument } from '../src/index.ts';
+
+const out = (s: string) => (document.getElementById('out')!.textContent += `\n${s}`);
+const heap = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+let seed = 12345;
+const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) >>> 8) % n;
+
+const REGEXES = [
+  'function\\s+\\w+Sync\\(', 'new Promise\\(\\(resolve, reject\\)', '\\bimport\\(', '[A-Z]\\w+Error\\b', '0x[0-9a-fA-F]{6,}',
+  'TODO|FIXME', '\\.then\\(\\w+ =>', 'interface \\w+Options\\b', 'export declare function \\w+\\(', 'process\\.env\\.\\w+',
+  'console\\.(warn|error)\\(', '"use strict"', '\\bawait\\s+Promise\\.all\\(', 'readonly \\w+: boolean', '@deprecated',
+  'throw new TypeError\\(', '\\bclass \\w+ extends \\w+', '=== undefined\\)', 'Symbol\\.iterator', 'WeakMap<\\w+',
+];
+
+async function run() {
+  const docs = (await (await fetch('/__corpus.json')).json()) as SearchDocument[];
+  let tokens = 0;
+  let bytes = 0;
+  for (const d of docs) {
+    tokens += countTokens(d.text);
+    bytes += d.text.length;
+  }
+  out(`corpus: ${docs.length} documents, ${(bytes / 1048576).toFixed(1)} MB, ${tokens} tokens`);
+
+  // Builds and heap, one engine at a time on this page.
+  const builds: Record<string, { ms: number; heapMb: number }> = {};
+  let h0 = heap();
+  let t0 = performance.now();
+  let cs: SearchIndex | undefined = new SearchIndex({ storage: new MemorySegmentStorage() });
+  for (let i = 0; i < docs.length; i += 200) cs.addMany(docs.slice(i, i + 200));
+  await cs.query('function');
+  builds.codeshelf = { ms: performance.now() - t0, heapMb: (heap() - h0) / 1048576 };
+  const textMb = (bytes * 2) / 1048576;
+  cs = undefined;
+  out(`codeshelf build ${builds.codeshelf.ms.toFixed(0)} ms`);
+  h0 = heap();
+  t0 = performance.now();
+  let mini: MiniSearch | undefined = new MiniSearch({ fields: ['text'], idField: 'id' });
+  mini.addAll(docs.map((d) => ({ id: d.id, text: d.text })));
+  builds.MiniSearch = { ms: performance.now() - t0, heapMb: (heap() - h0) / 1048576 };
+  out(`MiniSearch build ${builds.MiniSearch.ms.toFixed(0)} ms`);
+  h0 = heap();
+  t0 = performance.now();
+  const flex = new FlexIndex({ tokenize: 'strict' });
+  docs.forEach((d, i) => flex.add(i, d.text));
+  builds.FlexSearch = { ms: performance.now() - t0, heapMb: (heap() - h0) / 1048576 };
+  out(`FlexSearch build ${builds.FlexSearch.ms.toFixed(0)} ms`);
+
+  // codeshelf through the shelf: persisted build, then queries from the page.
+  const name = `bench-search-${Date.now()}`;
+  const shelf = await openShelf({ name });
+  t0 = performance.now();
+  for (let i = 0; i < docs.length; i += 500) await shelf.search.addMany(docs.slice(i, i + 500));
+  const persistedBuildMs = performance.now() - t0;
+  out(`persisted build through the worker ${persistedBuildMs.toFixed(0)} ms`);
+
+  // Queries: identifiers taken from random documents, n terms from one document so AND has hits.
+  const idents = (text: string) => [...new Set(text.match(/\b[A-Za-z_][A-Za-z0-9_]{4,}\b/g) ?? [])];
+  const queries: Record<1 | 2 | 3, string[]> = { 1: [], 2: [], 3: [] };
+  const seen = new Set<string>();
+  while (queries[3].length < 60) {
+    const words = idents(docs[rand(docs.length)]!.text);
+    if (words.length < 10) continue;
+    for (const n of [1, 2, 3] as const) {
+      const q = Array.from({ length: n }, () => words[rand(words.length)]!).join(' ');
+      if (!seen.has(q) && queries[n].length < 60) {
+        seen.add(q);
+        queries[n].push(q);
+      }
+    }
+  }
+  const rows: { name: string; codeshelf: string; baseline: string | null; ratio: number | null }[] = [];
+  const fmt = (xs: number[]) => `${pct(xs, 50).toFixed(2)} / ${pct(xs, 95).toFixed(2)} ms`;
+  for (const n of [1, 2, 3] as const) {
+    const c: number[] = [];
+    const m: number[] = [];
+    const f: number[] = [];
+    for (const q of queries[n]) {
+      let s = performance.now();
+      await shelf.search.query(q, { limit: 20 });
+      c.push(performance.now() - s);
+      s = performance.now();
+      mini!.search(q, { combineWith: 'AND' }).slice(0, 20);
+      m.push(performance.now() - s);
+      s = performance.now();
+      flex.search(q, 20);
+      f.push(performance.now() - s);
+    }
+    rows.push({ name: `keyword query, ${n} term${n > 1 ? 's' : ''} (p50 / p95)`, codeshelf: fmt(c), baseline: `MiniSearch ${fmt(m)} · FlexSearch ${fmt(f)}`, ratio: pct(m, 95) / pct(c, 95) });
+  }
+  mini = undefined;
+
+  // Regex and substring: codeshelf through the worker vs a brute-force scan on this page.
+  const scan = (re: RegExp) => docs.filter((d) => re.test(d.text)).length;
+  const rc: number[] = [];
+  const rb: number[] = [];
+  let mismatches = 0;
+  for (const p of REGEXES) {
+    let s = performance.now();
+    const r = await shelf.search.regex(p, { limit: 100, countAll: true });
+    rc.push(performance.now() - s);
+    s = performance.now();
+    const brute = scan(new RegExp(p));
+    rb.push(performance.now() - s);
+    if (r.complete && r.total !== brute) mismatches++;
+  }
+  rows.push({ name: `regex, ${REGEXES.length} patterns, limit 100 (p50 / p95)`, codeshelf: fmt(rc), baseline: `brute-force scan ${fmt(rb)}`, ratio: pct(rb, 95) / pct(rc, 95) });
+  const lower = docs.map((d) => d.text.toLowerCase());
+  const sc: number[] = [];
+  const sb: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const text = docs[rand(docs.length)]!.text;
+    const at = rand(Math.max(1, text.length - 20));
+    const needle = text.slice(at, at + 8 + rand(8)).replace(/\s+/g, ' ');
+    if (needle.trim().length < 6) continue;
+    let s = performance.now();
+    await shelf.search.substring(needle, { limit: 100 });
+    sc.push(performance.now() - s);
+    s = performance.now();
+    const n = needle.toLowerCase();
+    lower.filter((t) => t.includes(n)).length;
+    sb.push(performance.now() - s);
+  }
+  rows.push({ name: `substring, ${sc.length} needles, limit 100 (p50 / p95)`, codeshelf: fmt(sc), baseline: `brute-force scan ${fmt(sb)}`, ratio: pct(sb, 95) / pct(sc, 95) });
+
+  // One file changed → visible in search.
+  const up: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const d = docs[rand(docs.length)]!;
+    const token = `zqxUpdated${i}Marker`;
+    const s = performance.now();
+    await shelf.search.update({ ...d, text: `${d.text}\n// ${token}` });
+    const r = await shelf.search.query(token);
+    up.push(performance.now() - s);
+    if (r.total !== 1) throw new Error(`update ${i} not visible`);
+  }
+  rows.push({ name: 'one file updated → visible in a query (p50 / p95)', codeshelf: fmt(up), baseline: null, ratio: null });
+
+  // Save size: everything the index wrote to IndexedDB.
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open(`codeshelf:${name}:search:kv`);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const saved = await new Promise<number>((resolve) => {
+    const req = db.transaction('kv').objectStore('kv').getAll();
+    req.onsuccess = () => resolve((req.result as Uint8Array[]).reduce((n, v) => n + v.byteLength, 0));
+  });
+  db.close();
+
+  rows.unshift(
+    { name: `index build, ${docs.length} docs / ${(tokens / 1e6).toFixed(1)}M tokens (in-page)`, codeshelf: `${builds.codeshelf!.ms.toFixed(0)} ms`, baseline: `MiniSearch ${builds.MiniSearch!.ms.toFixed(0)} ms · FlexSearch ${builds.FlexSearch!.ms.toFixed(0)} ms`, ratio: builds.MiniSearch!.ms / builds.codeshelf!.ms },
+    { name: 'heap after build (codeshelf keeps the texts for regex and highlights)', codeshelf: `${builds.codeshelf!.heapMb.toFixed(0)} MB (${(builds.codeshelf!.heapMb - textMb).toFixed(0)} MB without the ${textMb.toFixed(0)} MB of text)`, baseline: `MiniSearch ${builds.MiniSearch!.heapMb.toFixed(0)} MB · FlexSearch ${builds.FlexSearch!.heapMb.toFixed(0)} MB`, ratio: builds.MiniSearch!.heapMb / builds.codeshelf!.heapMb },
+    { name: 'build through the search worker, saved to IndexedDB', codeshelf: `${persistedBuildMs.toFixed(0)} ms`, baseline: null, ratio: null },
+    { name: 'saved index size', codeshelf: `${(saved / 1048576).toFixed(1)} MB (corpus ${(bytes / 1048576).toFixed(1)} MB)`, baseline: null, ratio: null },
+  );
+  await shelf.close();
+  indexedDB.deleteDatabase(`codeshelf:${name}:kv`);
+  indexedDB.deleteDatabase(`codeshelf:${name}:search:kv`);
+  (window as unknown as { __benchResult: unknown }).__benchResult = {
+    kind: 'search', baseline: 'MiniSearch / FlexSearch / brute force', rounds: 60, records: docs.length, tokens, regexMismatches: mismatches, rows,
+  };
+  out('done');
+}
+
+run().catch((error: unknown) => {
+  (window as unknown as { __benchError: string }).__benchError = String((error as Error)?.stack ?? error);
+});
