@@ -16,6 +16,8 @@ export interface OpenShelfOptions extends ShelfOptions {
    * By default codeshelf starts its own module worker.
    */
   readonly worker?: Worker;
+  /** Creates a worker running `codeshelf/search-worker` (same reason as `worker`); called on first search and after a watchdog restart. */
+  readonly searchWorker?: () => Worker;
 }
 
 /** The page-side view of the typed KV store (values encoded by msgpackr in the worker). */
@@ -129,7 +131,7 @@ function workerFailure(worker: Worker): Promise<never> {
  * ```
  */
 export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
-  const { worker: given, ...shelfOptions } = options ?? ({} as OpenShelfOptions);
+  const { worker: given, searchWorker, ...shelfOptions } = options ?? ({} as OpenShelfOptions);
   const name = shelfOptions.name;
   if (typeof name !== 'string' || !name) {
     throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
@@ -189,7 +191,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     },
   }) as unknown as ShelfSnapshots;
 
-  const search = createSearchClient({ name, memory: shelfOptions.memory ?? false, search: shelfOptions.search ?? {}, isClosed });
+  const search = createSearchClient({ name, memory: shelfOptions.memory ?? false, search: shelfOptions.search ?? {}, isClosed, ...(searchWorker ? { createWorker: searchWorker } : {}) });
 
   const flush = () => (closed ? Promise.resolve() : remote.flush());
   // The page may be discarded after these events: save what is pending (best effort).

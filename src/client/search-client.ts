@@ -51,15 +51,17 @@ export function createSearchClient(options: {
   memory: boolean;
   search: ShelfSearchOptions;
   isClosed: () => boolean;
+  createWorker?: () => Worker;
 }): ShelfSearch & { close(): Promise<void> } {
   const { name, memory, search, isClosed } = options;
+  const createWorker = options.createWorker ?? (() => new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: `codeshelf-search:${name}` }));
   const grace = search.watchdogGraceMs ?? 2000;
   let current: Worker_ | undefined;
   let restarts = 0;
   let pending: { docs: SearchDocument[]; done: Promise<number> } | undefined;
 
   const start = (): Worker_ => {
-    const worker = new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: `codeshelf-search:${name}` });
+    const worker = createWorker();
     const remote = wrap<SearchService>(worker);
     const ready = remote.open({ name, memory, search });
     return { worker, remote, ready };
