@@ -1,7 +1,7 @@
 import { ShelfError } from '../errors/index.ts';
 import {
   ensureSnapshot, findRepository, findSnapshot, hashChunks, requireRepository, requireSnapshot, resolveTargetsForFile,
-  resolveTargetsForFqns, softDeleteFile, upsertChunk, upsertDependency, upsertFileMetadata,
+  resolveTargetsForFqns, softDeleteFile, upsertChunks, upsertDependency, upsertFileMetadata,
 } from './chunk-writes.ts';
 import { dependenciesFrom, dependenciesTo, transitiveDependencies } from './graph-queries.ts';
 import {
@@ -124,14 +124,14 @@ export class ChunkStore {
     checkName(repo, 'repo');
     checkName(commit, 'commit');
     checkChunk(chunk, 'chunk');
-    const [hashed] = await hashChunks([chunk]);
+    const hashed = hashChunks([chunk]);
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      const id = upsertChunk(this.#db, snapshot, hashed!, now);
+      const [id] = upsertChunks(this.#db, snapshot, hashed, now);
       resolveTargetsForFqns(this.#db, snapshot.id, [chunk.fqn]);
       // Read back inside the transaction, so the result is exactly what this call wrote.
-      return toChunk(this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1`, [id])!);
+      return toChunk(this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1`, [id!])!);
     });
   }
 
@@ -143,11 +143,11 @@ export class ChunkStore {
     checkName(repo, 'repo');
     checkName(commit, 'commit');
     checkChunks(chunks, 'chunks');
-    const hashed = await hashChunks(chunks);
+    const hashed = hashChunks(chunks);
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      const ids = hashed.map((c) => upsertChunk(this.#db, snapshot, c, now));
+      const ids = upsertChunks(this.#db, snapshot, hashed, now);
       if (ids.length) resolveTargetsForFqns(this.#db, snapshot.id, chunks.map((c) => c.fqn));
       return ids;
     });

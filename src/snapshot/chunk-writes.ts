@@ -1,5 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
-import { sha256Hex, utf8Length } from './content-hash.ts';
+import { sha256HexSync, utf8Length } from './content-hash.ts';
 import { REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, type RepositoryRow, type SnapshotRow } from './rows.ts';
 import type { SqlDb } from './sql-db.ts';
 import type { ChunkInput, FileDependencyInput, FileInfo, FileMetadataInput } from './types.ts';
@@ -35,16 +35,34 @@ const SQL = {
   findSnapshot: `SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE repo_id = ?1 AND commit_hash = ?2`,
   insertSnapshot: `INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (repo_id, commit_hash) DO NOTHING`,
-  upsertChunk: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content,
-      content_hash, is_deleted, updated)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)
+  // Rows travel as JSON arrays read with json_each (see upsertChunks), so a batch is one statement per
+  // step whatever its size — and one FTS4 flush: FTS4 writes its pending terms out as a new
+  // index segment at every statement boundary, so 100 single-row upserts used to leave 100
+  // segments (and merges) behind. New texts first; a text already stored under the same key
+  // (unchanged chunk, or one copied from another snapshot) is not indexed again.
+  insertContents: `INSERT INTO chunk_contents (file_path, fqn, content_hash, content)
+    SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 FROM json_each(?1) j WHERE true ORDER BY j.key
+    ON CONFLICT (file_path, fqn, content_hash) DO NOTHING`,
+  upsertChunks: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line,
+      content_hash, is_deleted, updated, content_id)
+    SELECT ?1, ?2, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5,
+      j.value ->> 6, 0, ?3, (SELECT x.id FROM chunk_contents x
+        WHERE x.file_path = j.value ->> 0 AND x.fqn = j.value ->> 1 AND x.content_hash = j.value ->> 6)
+    FROM json_each(?4) j WHERE true ORDER BY j.key
     ON CONFLICT (snapshot_id, file_path, fqn) DO UPDATE SET
       updated = CASE WHEN is_deleted = 0 AND content_hash = excluded.content_hash AND kind = excluded.kind
         AND language = excluded.language AND start_line = excluded.start_line AND end_line = excluded.end_line
         THEN updated ELSE excluded.updated END,
       kind = excluded.kind, language = excluded.language, start_line = excluded.start_line,
-      end_line = excluded.end_line, content = excluded.content, content_hash = excluded.content_hash, is_deleted = 0
-    RETURNING id`,
+      end_line = excluded.end_line, content_hash = excluded.content_hash, content_id = excluded.content_id, is_deleted = 0`,
+  // Content rows of these files that no chunk uses any more (a chunk's text changed in
+  // place): their terms leave the index through the delete trigger. Deleted in rowid
+  // order, because FTS4 flushes its pending terms whenever a docid goes backwards.
+  sweepContents: `DELETE FROM chunk_contents WHERE id IN (SELECT x.id FROM chunk_contents x
+    WHERE x.file_path IN (SELECT value FROM json_each(?1))
+      AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.content_id = x.id) ORDER BY x.id)`,
+  chunkIds: `SELECT c.id AS id FROM json_each(?2) j CROSS JOIN chunks c
+    WHERE c.snapshot_id = ?1 AND c.file_path = j.value ->> 0 AND c.fqn = j.value ->> 1 ORDER BY j.key`,
   softDeleteFileExcept: `UPDATE chunks SET is_deleted = 1, updated = ?3
     WHERE snapshot_id = ?1 AND file_path = ?2 AND is_deleted = 0 AND fqn NOT IN (SELECT value FROM json_each(?4))`,
   deleteStaleFileDeps: `DELETE FROM dependencies
@@ -56,6 +74,12 @@ const SQL = {
       ORDER BY c.file_path LIMIT 1), ?3, ?4)
     ON CONFLICT (from_chunk_id, kind, to_fqn) DO UPDATE SET to_chunk_id = excluded.to_chunk_id
     RETURNING id`,
+  // Edges as one JSON array of [from_chunk_id, kind, to_fqn], targets resolved as they land.
+  upsertDependencies: `INSERT INTO dependencies (snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind)
+    SELECT ?1, j.value ->> 0, (SELECT c.id FROM chunks c WHERE c.snapshot_id = ?1 AND c.fqn = j.value ->> 2
+      AND c.is_deleted = 0 ORDER BY c.file_path LIMIT 1), j.value ->> 2, j.value ->> 1
+    FROM json_each(?2) j WHERE true ORDER BY j.key
+    ON CONFLICT (from_chunk_id, kind, to_fqn) DO UPDATE SET to_chunk_id = excluded.to_chunk_id`,
   upsertMetadata: `INSERT INTO file_metadata (snapshot_id, path, content_hash, size, language, chunk_count)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (snapshot_id, path) DO UPDATE SET content_hash = excluded.content_hash, size = excluded.size,
@@ -102,14 +126,24 @@ export function ensureSnapshot(
   return findSnapshot(db, repoId, commit)!;
 }
 
-/** Inserts or updates (and revives) one chunk; returns its id. */
-export function upsertChunk(db: SqlDb, snapshot: SnapshotRow, item: HashedChunk, now: number): number {
-  const c = item.chunk;
-  const { rows } = db.run(SQL.upsertChunk, [
-    snapshot.repo_id, snapshot.id, c.filePath, c.fqn, c.kind, c.language, c.startLine, c.endLine, c.content,
-    item.hash, now,
-  ]);
-  return rows[0]![0] as number;
+/**
+ * Inserts or updates (and revives) chunks of one snapshot in a fixed number of statements;
+ * returns their ids in input order. When two entries share file and FQN the later one wins,
+ * exactly as if they were saved one after the other (rows are applied in input order).
+ */
+export function upsertChunks(db: SqlDb, snapshot: SnapshotRow, items: readonly HashedChunk[], now: number): number[] {
+  if (items.length === 0) return [];
+  // Texts ([file_path, fqn, content_hash, content]) and chunk facts ([file_path, fqn, kind,
+  // language, start_line, end_line, content_hash]) travel apart, so the upsert does not
+  // parse the texts a second time.
+  const texts = JSON.stringify(items.map(({ chunk: c, hash }) => [c.filePath, c.fqn, hash, c.content]));
+  const facts = JSON.stringify(items.map(({ chunk: c, hash }) =>
+    [c.filePath, c.fqn, c.kind, c.language, c.startLine, c.endLine, hash]));
+  db.run(SQL.insertContents, [texts]);
+  db.run(SQL.upsertChunks, [snapshot.repo_id, snapshot.id, now, facts]);
+  db.run(SQL.sweepContents, [JSON.stringify([...new Set(items.map((i) => i.chunk.filePath))])]);
+  const keys = JSON.stringify(items.map(({ chunk: c }) => [c.filePath, c.fqn]));
+  return db.query<{ id: number }>(SQL.chunkIds, [snapshot.id, keys]).map((r) => r.id);
 }
 
 /** Re-resolves edges of the snapshot that point at any of `fqns`. */
@@ -150,7 +184,7 @@ export function upsertFileMetadata(db: SqlDb, snapshotId: number, m: FileMetadat
 export function writeFile(
   db: SqlDb, snapshot: SnapshotRow, path: string, file: PreparedFile | null, now: number,
 ): { chunkIds: number[]; softDeleted: number } {
-  const chunkIds = file ? file.chunks.map((c) => upsertChunk(db, snapshot, c, now)) : [];
+  const chunkIds = file ? upsertChunks(db, snapshot, file.chunks, now) : [];
   const fqns = file ? file.chunks.map((c) => c.chunk.fqn) : [];
   const softDeleted = softDeleteFile(db, snapshot.id, path, now, fqns);
   const idByFqn = new Map(fqns.map((fqn, i) => [fqn, chunkIds[i]!]));
@@ -159,8 +193,9 @@ export function writeFile(
     const edge: [number, string, string] = [idByFqn.get(d.fromFqn)!, d.kind, d.toFqn];
     edges.set(JSON.stringify(edge), edge);
   }
-  db.run(SQL.deleteStaleFileDeps, [snapshot.id, path, JSON.stringify([...edges.values()])]);
-  for (const [from, kind, toFqn] of edges.values()) upsertDependency(db, snapshot.id, from, toFqn, kind);
+  const edgeList = JSON.stringify([...edges.values()]);
+  db.run(SQL.deleteStaleFileDeps, [snapshot.id, path, edgeList]);
+  if (edges.size > 0) db.run(SQL.upsertDependencies, [snapshot.id, edgeList]);
   if (file) upsertFileMetadata(db, snapshot.id, file.metadata);
   else db.run(SQL.deleteMetadata, [snapshot.id, path]);
   resolveTargetsForFile(db, snapshot.id, path);
@@ -168,9 +203,8 @@ export function writeFile(
 }
 
 /** Hashes the content of each chunk (before any transaction starts). */
-export async function hashChunks(chunks: readonly ChunkInput[]): Promise<HashedChunk[]> {
-  const hashes = await Promise.all(chunks.map((c) => sha256Hex(c.content)));
-  return chunks.map((chunk, i) => ({ chunk, hash: hashes[i]! }));
+export function hashChunks(chunks: readonly ChunkInput[]): HashedChunk[] {
+  return chunks.map((chunk) => ({ chunk, hash: sha256HexSync(chunk.content) }));
 }
 
 /**
@@ -186,12 +220,12 @@ export async function prepareFile(
   checkFileDependencies(deps, argument.deps, new Set(list.map((c) => c.fqn)));
   checkFileInfo(info, argument.file);
   const fileInfo = (info ?? {}) as FileInfo;
-  const hashed = await hashChunks(list);
+  const hashed = hashChunks(list);
   let contentHash = fileInfo.contentHash;
   let size = fileInfo.size;
   if (contentHash === undefined || size === undefined) {
     const joined = list.map((c) => c.content).join('\n');
-    contentHash ??= await sha256Hex(joined);
+    contentHash ??= sha256HexSync(joined);
     size ??= utf8Length(joined);
   }
   const language = fileInfo.language ?? list[0]?.language ?? '';

@@ -16,9 +16,11 @@ const SQL = {
       SELECT path FROM file_metadata WHERE snapshot_id = ?1
       UNION SELECT file_path FROM chunks WHERE snapshot_id = ?1 AND is_deleted = 0
     ) WHERE path NOT IN (SELECT value FROM json_each(?2))`,
-  copyChunks: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content,
-      content_hash, is_deleted, updated)
-    SELECT repo_id, ?2, file_path, fqn, kind, language, start_line, end_line, content, content_hash, 0, updated
+  // Chunks share their content row (and so their FTS entry) with the base: no text is
+  // copied and nothing is indexed.
+  copyChunks: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line,
+      content_hash, is_deleted, updated, content_id)
+    SELECT repo_id, ?2, file_path, fqn, kind, language, start_line, end_line, content_hash, 0, updated, content_id
     FROM chunks WHERE snapshot_id = ?1 AND is_deleted = 0 AND ${NOT_CHANGED('file_path')}
     ORDER BY id`,
   copyMetadata: `INSERT INTO file_metadata (snapshot_id, path, content_hash, size, language, chunk_count)

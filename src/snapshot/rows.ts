@@ -10,9 +10,12 @@ const SUMMARY_FIELDS = ['id', 'repo_id', 'snapshot_id', 'file_path', 'fqn', 'kin
 export function summaryColumns(alias: string): string {
   return SUMMARY_FIELDS.map((f) => `${alias}.${f}`).join(', ');
 }
-/** All chunk columns, prefixed with `alias.`. */
+/**
+ * All chunk columns, prefixed with `alias.`; the text comes from the chunk's
+ * `chunk_contents` row (one rowid lookup per chunk).
+ */
 export function chunkColumns(alias: string): string {
-  return `${summaryColumns(alias)}, ${alias}.content`;
+  return `${summaryColumns(alias)}, (SELECT x.content FROM chunk_contents x WHERE x.id = ${alias}.content_id) AS content`;
 }
 export const DEPENDENCY_COLUMNS = 'id, snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind';
 export const FILE_METADATA_COLUMNS = 'snapshot_id, path, content_hash, size, language, chunk_count';

@@ -110,6 +110,54 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`,
     ],
   },
+  {
+    version: 3,
+    description: 'chunk contents stored and full-text indexed once per (file, fqn, content hash)',
+    statements: [
+      // One row per distinct indexed document. A chunk copied into another snapshot, or
+      // saved again unchanged, points at the same row, so copying a snapshot copies small
+      // chunk rows and never touches the FTS index. Rows are never updated, only added and
+      // (once no chunk refers to them) deleted. The unique index is the lookup key and, by
+      // its leading column, the per-file index the orphan sweep uses.
+      `CREATE TABLE chunk_contents (
+        id INTEGER PRIMARY KEY,
+        file_path TEXT NOT NULL,
+        fqn TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        content TEXT NOT NULL
+      )`,
+      'CREATE UNIQUE INDEX idx_contents_key ON chunk_contents (file_path, fqn, content_hash)',
+      // Existing chunks: one content row per distinct key, in chunk order. content_hash is
+      // the SHA-256 of content, so equal keys hold equal text.
+      `INSERT INTO chunk_contents (file_path, fqn, content_hash, content)
+        SELECT file_path, fqn, content_hash, content FROM chunks WHERE true ORDER BY id
+        ON CONFLICT (file_path, fqn, content_hash) DO NOTHING`,
+      'ALTER TABLE chunks ADD COLUMN content_id INTEGER REFERENCES chunk_contents(id)',
+      `UPDATE chunks SET content_id = (SELECT x.id FROM chunk_contents x
+        WHERE x.file_path = chunks.file_path AND x.fqn = chunks.fqn AND x.content_hash = chunks.content_hash)`,
+      'DROP TRIGGER chunks_fts_before_update',
+      'DROP TRIGGER chunks_fts_after_update',
+      'DROP TRIGGER chunks_fts_before_delete',
+      'DROP TRIGGER chunks_fts_after_insert',
+      'DROP TABLE chunks_fts',
+      'ALTER TABLE chunks DROP COLUMN content',
+      // Search joins FTS hits (content ids) to the chunks that use them, per snapshot; the
+      // orphan sweep asks whether any chunk still uses a content row.
+      'CREATE INDEX idx_chunks_content ON chunks (content_id, snapshot_id)',
+      // Same name, columns and tokenizer as before, now over chunk_contents: docid = chunk_contents.id.
+      `CREATE VIRTUAL TABLE chunks_fts USING fts4(content="chunk_contents", ${FTS_COLUMNS}, tokenize=unicode61)`,
+      `CREATE TRIGGER contents_fts_after_insert AFTER INSERT ON chunk_contents
+        BEGIN INSERT INTO chunks_fts (docid, ${FTS_COLUMNS}) VALUES (new.id, new.content, new.fqn, new.file_path); END`,
+      `CREATE TRIGGER contents_fts_before_delete BEFORE DELETE ON chunk_contents
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      // The store never updates a content row; these keep the index right if anything does.
+      `CREATE TRIGGER contents_fts_before_update BEFORE UPDATE OF ${FTS_COLUMNS} ON chunk_contents
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      `CREATE TRIGGER contents_fts_after_update AFTER UPDATE OF ${FTS_COLUMNS} ON chunk_contents
+        BEGIN INSERT INTO chunks_fts (docid, ${FTS_COLUMNS}) VALUES (new.id, new.content, new.fqn, new.file_path); END`,
+      `INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

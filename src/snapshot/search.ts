@@ -14,7 +14,8 @@ const DEFAULT_LIMIT = 20;
 const DEFAULT_TOKENS = 16;
 
 /**
- * Full-text search over live chunks with FTS4: ranks every match with BM25 (see
+ * Full-text search over live chunks with FTS4 (one index document per `chunk_contents`
+ * row, shared by every chunk with that file, FQN and text): ranks every match with BM25 (see
  * {@link bm25}), keeps the best `limit`, then builds snippets for those only, because
  * `snippet()` is the expensive part and SQLite would otherwise compute it for every match
  * before sorting. `query` uses FTS4 MATCH syntax (terms, "phrases", prefix*, AND/OR/NOT,
@@ -33,26 +34,29 @@ export function searchChunks(db: SqlDb, query: string, options: SearchOptions = 
     where.push(`${GLOB_FUNCTION}(?${params.push(options.pathGlob)}, c.file_path)`);
   }
   const limit = options.limit ?? DEFAULT_LIMIT;
-  const ranked = runMatch(() => db.query<{ id: number; score: number }>(
-    `SELECT c.id AS id, ${RANK_FUNCTION}(matchinfo(chunks_fts, 'pcnalx')) AS score
-     FROM chunks_fts CROSS JOIN chunks c ON c.id = chunks_fts.docid
+  // The index holds one document per content row; a document counts once per live chunk
+  // of the requested snapshot(s) that uses it, scored with that document's matchinfo.
+  const ranked = runMatch(() => db.query<{ id: number; doc: number; score: number }>(
+    `SELECT c.id AS id, c.content_id AS doc, ${RANK_FUNCTION}(matchinfo(chunks_fts, 'pcnalx')) AS score
+     FROM chunks_fts CROSS JOIN chunks c ON c.content_id = chunks_fts.docid
      WHERE ${where.join(' AND ')}
      ORDER BY score DESC, c.id LIMIT ?${params.push(limit)}`,
     params,
   ), query);
   if (ranked.length === 0) return [];
 
-  const ids = JSON.stringify(ranked.map((r) => r.id));
+  const docs = JSON.stringify([...new Set(ranked.map((r) => r.doc))]);
   const [open, close] = options.highlight ?? ['<mark>', '</mark>'];
-  const snippets = new Map(runMatch(() => db.query<{ id: number; snippet: string }>(
-    `SELECT docid AS id, snippet(chunks_fts, ?2, ?3, '…', -1, ?4) AS snippet FROM chunks_fts
+  const snippets = new Map(runMatch(() => db.query<{ doc: number; snippet: string }>(
+    `SELECT docid AS doc, snippet(chunks_fts, ?2, ?3, '…', -1, ?4) AS snippet FROM chunks_fts
      WHERE chunks_fts MATCH ?1 AND docid IN (SELECT value FROM json_each(?5))`,
-    [query, open, close, options.snippetTokens ?? DEFAULT_TOKENS, ids],
-  ), query).map((r) => [r.id, r.snippet]));
+    [query, open, close, options.snippetTokens ?? DEFAULT_TOKENS, docs],
+  ), query).map((r) => [r.doc, r.snippet]));
   const chunks = new Map(db.query<ChunkRow>(
-    `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id IN (SELECT value FROM json_each(?1))`, [ids],
+    `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id IN (SELECT value FROM json_each(?1))`,
+    [JSON.stringify(ranked.map((r) => r.id))],
   ).map((r) => [r.id, toChunk(r)]));
-  return ranked.map((r) => ({ chunk: chunks.get(r.id)!, score: r.score, snippet: snippets.get(r.id) ?? '' }));
+  return ranked.map((r) => ({ chunk: chunks.get(r.id)!, score: r.score, snippet: snippets.get(r.doc) ?? '' }));
 }
 
 function runMatch<T>(fn: () => T, query: string): T {

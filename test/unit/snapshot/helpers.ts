@@ -29,7 +29,7 @@ export function chunk(filePath: string, fqn: string, content = `body of ${fqn}`,
   return { filePath, fqn, kind: 'function', language: 'typescript', startLine: 1, endLine: 3, content, ...extra };
 }
 
-const USER_TABLES = ['schema_version', 'repositories', 'snapshots', 'chunks', 'dependencies', 'file_metadata'];
+const USER_TABLES = ['schema_version', 'repositories', 'snapshots', 'chunk_contents', 'chunks', 'dependencies', 'file_metadata'];
 
 /**
  * Every row of every table of an exported database, ordered by primary key, plus the

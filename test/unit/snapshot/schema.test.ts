@@ -50,7 +50,7 @@ describe('schema', () => {
     const hits = await store.chunks.searchContent('ancientHelper');
     expect(hits.map((h) => h.chunk.fqn)).toEqual(['old.fn']);
     const dump = await dumpDatabase(store.exportDatabase());
-    expect(dump.schema_version!.map((r) => r[0])).toEqual([1, 2]);
+    expect(dump.schema_version!.map((r) => r[0])).toEqual(MIGRATIONS.map((m) => m.version));
     expect(journal).toHaveLength(1);
     expect(journal[0]!.some((s) => s.sql.includes('CREATE VIRTUAL TABLE chunks_fts'))).toBe(true);
 
@@ -63,6 +63,62 @@ describe('schema', () => {
     const again: JournalStatement[][] = [];
     await openTestStore({ data: store.exportDatabase(), journal: again });
     expect(again).toEqual([]);
+  });
+
+  it('migrates version 2 data to shared contents: same chunks, content and search results, content stored once', async () => {
+    // A version 2 store, written through the version 2 schema (content on chunks, FTS over chunks).
+    const db = new SqlDb(await sqlJs(), undefined);
+    await migrate(db, 1000, 2);
+    const insertChunk = (snapshot: number, path: string, fqn: string, content: string, deleted = 0) => db.run(
+      `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content,
+        content_hash, is_deleted, updated) VALUES (1, ?1, ?2, ?3, 'function', 'ts', 1, 2, ?4, ?5, ?6, 7)`,
+      [snapshot, path, fqn, content, `hash of ${content}`, deleted]);
+    db.transaction(() => {
+      db.run("INSERT INTO repositories (name, url, created) VALUES ('app', NULL, 1)");
+      db.run("INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (1, 'c1', NULL, NULL, 2)");
+      db.run("INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (1, 'c2', NULL, 1, 3)");
+      insertChunk(1, 'a.ts', 'a.f', 'shared needle text');
+      insertChunk(1, 'b.ts', 'b.g', 'needle only in c1');
+      insertChunk(1, 'c.ts', 'c.h', 'shared needle text'); // same text, other file: its own document
+      insertChunk(2, 'a.ts', 'a.f', 'shared needle text'); // copied into c2
+      insertChunk(2, 'b.ts', 'b.g', 'needle changed in c2');
+      insertChunk(2, 'd.ts', 'd.k', 'needle deleted', 1);
+    });
+    const old = db.export();
+    db.close();
+
+    const journal: JournalStatement[][] = [];
+    const store = await openTestStore({ data: old, journal });
+    const chunks = await store.chunks.getChunks('app', 'c2', { includeDeleted: true });
+    expect(chunks.map((c) => [c.filePath, c.fqn, c.content, c.isDeleted, c.updated])).toEqual([
+      ['a.ts', 'a.f', 'shared needle text', false, 7], ['b.ts', 'b.g', 'needle changed in c2', false, 7],
+      ['d.ts', 'd.k', 'needle deleted', true, 7],
+    ]);
+    const hits = async (commit?: string) => (await store.chunks.searchContent('needle', commit ? { snapshot: { repo: 'app', commit } } : {}))
+      .map((h) => `${h.chunk.snapshotId}:${h.chunk.filePath}`).sort();
+    expect(await hits('c1')).toEqual(['1:a.ts', '1:b.ts', '1:c.ts']);
+    expect(await hits('c2')).toEqual(['2:a.ts', '2:b.ts']);
+    expect(await hits()).toEqual(['1:a.ts', '1:b.ts', '1:c.ts', '2:a.ts', '2:b.ts']);
+    const dump = await dumpDatabase(store.exportDatabase());
+    expect(dump.chunk_contents).toHaveLength(5); // a.f is stored once for both snapshots
+    expect(dump.fts_docs).toHaveLength(5);
+
+    // The migration replays from the old bytes to the same database.
+    const replayed = new SqlDb(await sqlJs(), old);
+    replayed.replay(journal.flat());
+    replayed.run("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
+    expect(await dumpDatabase(replayed.export())).toEqual(dump);
+
+    // Writes after the upgrade share and release content rows as new ones do.
+    await store.replaceFile('app', 'c2', 'c2', 'a.ts', [{ fqn: 'a.f', kind: 'function', language: 'ts', startLine: 1, endLine: 2, content: 'fresh text' }]);
+    expect(await hits('c1')).toEqual(['1:a.ts', '1:b.ts', '1:c.ts']); // c1 still has the old text
+    expect((await store.chunks.searchContent('fresh')).map((h) => h.chunk.snapshotId)).toEqual([2]);
+    // Once no chunk uses the old text of a.f, its row and index entry go; the new one is shared.
+    await store.replaceFile('app', 'c1', 'c1', 'a.ts', [{ fqn: 'a.f', kind: 'function', language: 'ts', startLine: 1, endLine: 2, content: 'fresh text' }]);
+    const after = await dumpDatabase(store.exportDatabase());
+    expect(after.chunk_contents!.map((r) => r[4]).sort()).toEqual(
+      ['fresh text', 'needle changed in c2', 'needle deleted', 'needle only in c1', 'shared needle text']);
+    expect(await hits()).toEqual(['1:b.ts', '1:c.ts', '2:b.ts']);
   });
 
   it('refuses a database written by newer code with UNSUPPORTED_VERSION', async () => {
