@@ -2,7 +2,9 @@ import { ShelfError } from '../errors/index.ts';
 import { contentHash } from './content-hash.ts';
 import { entryFor, type IndexState, type SegmentEntry } from './index-state.ts';
 import { findMerges } from './merge-policy.ts';
-import { mergeSegments } from './segment-merge.ts';
+import { encodeBodyAsync, encodeHead } from './segment-codec.ts';
+import { mergeSteps, type MergeResult } from './segment-merge.ts';
+import { segmentKeys } from './segment-storage.ts';
 import type { SearchDocument } from './types.ts';
 
 /** What {@link SearchIndex.merge} did. */
@@ -41,31 +43,98 @@ export function proposedMerges(state: IndexState, force: boolean): SegmentEntry[
     .filter((g) => g.every((e) => e.head !== null && e.damage === null));
 }
 
+/** Runs `fn` under the index's maintenance lock (the one flushes take). @internal */
+export type LockRunner = <T>(fn: () => T | Promise<T>) => Promise<T>;
+
+/** Milliseconds of merge work between two yields to the event loop. */
+const SLICE_MS = 8;
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /**
  * Runs merges the policy proposes (or one merge of everything with `force`), at most
- * `maxMerges`. Bodies are loaded first; each merge then happens in one synchronous step and
- * replaces its inputs, so queries before and after see the same documents.
+ * `maxMerges`. A merge never holds the maintenance lock while it works, so writes and
+ * their flushes never wait behind it: it loads its inputs, snapshots their deletion masks,
+ * builds the merged segment in slices of a few milliseconds (yielding to the event loop in
+ * between), writes it to storage under its new id (not yet named by the manifest, so a
+ * crash only leaves unreferenced keys), and only then takes the lock for one synchronous
+ * swap that re-applies deletions made meanwhile. If a group changed meanwhile (rebuilt,
+ * damaged) the result is thrown away. Queries before and after the swap see the same
+ * documents.
  * @internal
  */
-export async function mergeIndex(state: IndexState, force: boolean, maxMerges: number): Promise<number> {
-  if (force) state.seal();
+export async function mergeIndex(state: IndexState, force: boolean, maxMerges: number, locked: LockRunner): Promise<number> {
+  if (force) await locked(() => state.seal());
   let merges = 0;
-  while (merges < maxMerges) {
+  let attempts = 0;
+  while (merges < maxMerges && attempts++ < maxMerges + 8) {
     const group = proposedMerges(state, force)[0];
     if (group === undefined) break;
     const bodies = await Promise.all(group.map((e) => state.loadBody(e)));
-    const start = state.segments.indexOf(group[0]!);
-    if (start < 0 || group.some((e, i) => state.segments[start + i] !== e)) continue; // changed meanwhile
+    const current = () => {
+      const start = state.segments.indexOf(group[0]!);
+      return start >= 0 && group.every((e, i) => state.segments[start + i] === e && e.damage === null);
+    };
+    if (!current()) continue;
     if (group.every((e) => e.deletedDocs === e.docs)) {
-      replace(state, group, null);
-    } else {
-      const merged = mergeSegments(
-        group.map((e, i) => ({ head: e.head!, body: bodies[i]!, deleted: e.deletedDocs > 0 ? e.deleted : null })),
-        state.nextSegmentId++,
-      );
-      const entry = entryFor(merged.head, false);
-      state.bodies.set(entry.id, merged.body, merged.body.byteSize, true);
+      await locked(() => {
+        if (current()) replace(state, group, null);
+      });
+      merges++;
+      if (force) break;
+      continue;
+    }
+    const masks = group.map((e) => e.deleted.slice());
+    const id = state.nextSegmentId++;
+    const steps = mergeSteps(group.map((e, i) => ({ head: e.head!, body: bodies[i]!, deleted: masks[i]! })), id);
+    let result: MergeResult | undefined;
+    while (result === undefined) {
+      const until = performance.now() + SLICE_MS;
+      do {
+        const r = steps.next();
+        if (r.done === true) {
+          result = r.value;
+          break;
+        }
+      } while (performance.now() < until);
+      if (result === undefined) await nextTurn();
+    }
+    const { head, body } = result.segment;
+    const storage = state.options.storage;
+    let saved = false;
+    if (storage !== undefined && current()) {
+      const keys = segmentKeys(id);
+      await storage.put(keys.head, encodeHead(head));
+      await storage.put(keys.body, await encodeBodyAsync(id, body));
+      saved = true;
+    }
+    const swapped = await locked(() => {
+      if (!current()) return false;
+      const entry = entryFor(head, saved);
+      // Deletions since the snapshot: carry them over to the merged segment.
+      group.forEach((e, k) => {
+        const before = masks[k]!;
+        const remap = result.remaps[k]!;
+        for (let d = 0; d < e.deleted.length; d++) {
+          if (e.deleted[d] === 0 || before[d] === 1) continue;
+          const n = remap[d]!;
+          if (n < 0 || entry.deleted[n] === 1) continue;
+          entry.deleted[n] = 1;
+          entry.deletedDocs++;
+          entry.liveTokens -= head.docLengths[n]!;
+        }
+      });
+      state.bodies.set(entry.id, body, body.byteSize, !saved);
       replace(state, group, entry);
+      return true;
+    });
+    if (!swapped) {
+      if (saved && storage !== undefined) {
+        const keys = segmentKeys(id);
+        await storage.delete(keys.head);
+        await storage.delete(keys.body);
+      }
+      continue;
     }
     merges++;
     if (force) break;

@@ -31,6 +31,9 @@ class RegexParser {
   readonly #unicode: boolean;
   readonly #vMode: boolean;
   #i = 0;
+  #depth = 0;
+  /** Source spans `[start, end)` of the top-level concatenation's items, in order. */
+  readonly spans: [number, number][] = [];
 
   constructor(pattern: string, unicode: boolean, vMode: boolean) {
     this.#p = pattern;
@@ -56,7 +59,9 @@ class RegexParser {
   #cat(): RegexNode {
     const items: RegexNode[] = [];
     while (this.#i < this.#p.length && this.#p[this.#i] !== '|' && this.#p[this.#i] !== ')') {
+      const start = this.#i;
       items.push(this.#quantified());
+      if (this.#depth === 0) this.spans.push([start, this.#i]);
     }
     if (items.length === 0) return EMPTY;
     return items.length === 1 ? items[0]! : { t: 'cat', items };
@@ -138,7 +143,9 @@ class RegexParser {
         if (p[this.#i] === ':') this.#i++;
       }
     }
+    this.#depth++;
     const inner = this.#alt();
+    this.#depth--;
     if (p[this.#i] !== ')') throw new RegexSyntax('unterminated group');
     this.#i++;
     if (assertion) return EMPTY;
@@ -286,4 +293,23 @@ export function parseRegex(pattern: string, flags: string): RegexNode | null {
     if (error instanceof RegexSyntax) return null;
     throw error;
   }
+}
+
+/**
+ * The items of a pattern's top-level concatenation with their source spans, or null when
+ * the pattern is beyond the parser or its top level is an alternation.
+ * @internal
+ */
+export function parseTopLevel(pattern: string, flags: string): { items: readonly RegexNode[]; spans: readonly [number, number][] } | null {
+  const parser = new RegexParser(pattern, flags.includes('u') || flags.includes('v'), flags.includes('v'));
+  let node: RegexNode;
+  try {
+    node = parser.parse();
+  } catch (error) {
+    if (error instanceof RegexSyntax) return null;
+    throw error;
+  }
+  if (node.t === 'alt') return null;
+  const items = node.t === 'cat' ? node.items : [node];
+  return items.length === parser.spans.length ? { items, spans: parser.spans } : null;
 }

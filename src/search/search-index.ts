@@ -9,6 +9,7 @@ import { searchKeyword } from './keyword-search.ts';
 import { filterDocs } from './metadata-filter.ts';
 import { formatQuery, parseQuery } from './query-parser.ts';
 import { searchRegex } from './regex-search.ts';
+import { existenceRegex } from './regex-verify.ts';
 import { checkCount, cleanFlags, escapeRegExp, resolveOptions, type SearchIndexOptions } from './search-options.ts';
 import type { SegmentStorage } from './segment-storage.ts';
 import { TokenCountCache } from './token-count-cache.ts';
@@ -66,6 +67,7 @@ export class SearchIndex {
   readonly #state: IndexState;
   readonly #tokenCounts = new TokenCountCache();
   #lock: Promise<unknown> = Promise.resolve();
+  #merging: Promise<unknown> = Promise.resolve();
 
   constructor(options: SearchIndexOptions = {}) {
     this.#state = new IndexState(resolveOptions(options));
@@ -192,7 +194,8 @@ export class SearchIndex {
     } catch (error) {
       throw new ShelfError('INVALID_ARGUMENT', `pattern is not a valid regular expression: ${(error as Error).message}`, { cause: error });
     }
-    return this.#match('regex', pattern, regex, () => planRegex(pattern, flags), requiredLiteral(pattern, flags), options);
+    const verify = { literal: requiredLiteral(pattern, flags), exists: existenceRegex(pattern, flags) };
+    return this.#match('regex', pattern, regex, () => planRegex(pattern, flags), verify, options);
   }
 
   /** Literal substring search (case-insensitive unless `caseSensitive`), with exact ranges. */
@@ -200,12 +203,13 @@ export class SearchIndex {
     if (typeof text !== 'string' || text === '') throw new ShelfError('INVALID_ARGUMENT', 'text must be a non-empty string');
     const caseSensitive = options.caseSensitive ?? false;
     const regex = new RegExp(escapeRegExp(text), caseSensitive ? 'g' : 'gi');
-    const literal = caseSensitive && text.length >= 2 ? text : null;
-    return this.#match(`substring:${caseSensitive}`, text, regex, () => planLiteral(text, !caseSensitive), literal, options);
+    const verify = { literal: caseSensitive && text.length >= 2 ? text : null, exists: null };
+    return this.#match(`substring:${caseSensitive}`, text, regex, () => planLiteral(text, !caseSensitive), verify, options);
   }
 
   async #match(
-    kind: string, source: string, regex: RegExp, plan: () => TrigramPlan, literal: string | null, options: MatchOptions,
+    kind: string, source: string, regex: RegExp, plan: () => TrigramPlan,
+    verify: { readonly literal: string | null; readonly exists: RegExp | null }, options: MatchOptions,
   ): Promise<MatchResults> {
     const offset = checkCount(options.offset, 'options.offset', 0);
     const limit = checkCount(options.limit, 'options.limit', 100);
@@ -220,7 +224,7 @@ export class SearchIndex {
     const version = this.#state.version;
     const trigramPlan = plan();
     const views = await this.#state.views((head) => filterDocs(head, filters));
-    const page = { offset, limit, countAll, maxRanges, maxVerifyChars: this.#state.options.maxVerifyChars, literal };
+    const page = { offset, limit, countAll, maxRanges, maxVerifyChars: this.#state.options.maxVerifyChars, ...verify };
     const found = await searchRegex(regex, trigramPlan, views, page, budget);
     const results: MatchResults = { ...found, plan: formatPlan(trigramPlan), elapsedMs: budget.elapsed() };
     if (!results.truncated && version === this.#state.version) this.#state.queryCache.set(key, results);
@@ -234,15 +238,19 @@ export class SearchIndex {
 
   /**
    * Runs proposed merges (at most `maxMerges`, default all), or with `force` merges every
-   * segment into one. Schedule `merge({ maxMerges: 1 })` in idle time to keep each step short.
+   * segment into one. A merge works in slices of a few milliseconds and takes the lock that
+   * {@link flush} takes only to swap its result in, so writes and flushes never wait for it.
    */
   merge(options: { readonly force?: boolean; readonly maxMerges?: number } = {}): Promise<MergeReport> {
     const maxMerges = options.maxMerges ?? Infinity;
     if (!(maxMerges >= 0)) throw new ShelfError('INVALID_ARGUMENT', `options.maxMerges must be ≥ 0, got ${String(maxMerges)}`);
-    return this.#exclusive(async () => {
-      const merges = await mergeIndex(this.#state, options.force ?? false, maxMerges);
+    // Merges run one at a time, each holding the maintenance lock only for its final swap.
+    const run = this.#merging.then(async () => {
+      const merges = await mergeIndex(this.#state, options.force ?? false, maxMerges, (fn) => this.#exclusive(async () => fn()));
       return { merges, segments: this.#state.segments.length };
     });
+    this.#merging = run.catch(() => undefined);
+    return run;
   }
 
   /** Saves changes to the storage given at construction (or {@link open}). */

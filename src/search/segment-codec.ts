@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame } from '../codec/index.ts';
+import { decodeFrame, encodeFrame, encodeFrameAsync } from '../codec/index.ts';
 import { ShelfError } from '../errors/index.ts';
 import { readGaps, readPostings, writeGaps, writePostings } from './postings-codec.ts';
 import { SegmentBody, SegmentHead, type FieldColumn } from './segment.ts';
@@ -124,6 +124,15 @@ export function decodeHead(bytes: Uint8Array, name: string, expectedId: number):
 
 /** Encodes a segment body as a `SEGM` frame. @internal */
 export function encodeBody(id: number, body: SegmentBody): Uint8Array {
+  return encodeFrame(bodyPayload(id, body), { kind: 'SEGM', records: false });
+}
+
+/** {@link encodeBody} with the platform's native deflate, for large merged segments built in the background. @internal */
+export function encodeBodyAsync(id: number, body: SegmentBody): Promise<Uint8Array> {
+  return encodeFrameAsync(bodyPayload(id, body), { kind: 'SEGM', records: false });
+}
+
+function bodyPayload(id: number, body: SegmentBody): BodyPayload {
   const postings = new ByteWriter(body.postDocs.length * 3 + 16);
   for (let t = 0; t < body.terms.length; t++) {
     const from = body.postStart[t]!;
@@ -147,7 +156,7 @@ export function encodeBody(id: number, body: SegmentBody): Uint8Array {
     f: SEGMENT_FORMAT, id, n: body.texts.length, terms: [...body.terms], postings: postings.finish(),
     positions: body.posBytes, trigrams: trigrams.finish(), texts: [...body.texts],
   };
-  return encodeFrame(payload, { kind: 'SEGM', records: false });
+  return payload;
 }
 
 /** Decodes a `SEGM` frame, validating every offset; inconsistencies are `CORRUPT` naming `name`. @internal */

@@ -65,6 +65,29 @@ function mapInto<T>(part: ArrayLike<T>, all: ArrayLike<T>): Int32Array {
  * @internal
  */
 export function mergeSegments(inputs: readonly MergeInput[], id: number): Segment {
+  const steps = mergeSteps(inputs, id);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value.segment;
+  }
+}
+
+/** A merged segment and, per input, the new local id of each old one (-1 = dropped). @internal */
+export interface MergeResult {
+  readonly segment: Segment;
+  readonly remaps: readonly Int32Array[];
+}
+
+/** How many loop iterations run between two yields of {@link mergeSteps}. */
+const STEP = 1 << 14;
+
+/**
+ * {@link mergeSegments} in small steps: the generator yields every few thousand terms,
+ * postings or trigram lists, so a caller can spread a large merge over many event-loop
+ * turns (see `mergeIndex`) and writes and queries keep running in between.
+ * @internal
+ */
+export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generator<void, MergeResult, void> {
   // Document renumbering.
   const remaps: Int32Array[] = [];
   let next = 0;
@@ -111,21 +134,28 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
     }
   });
   const head = new SegmentHead(id, docNums, ids, lengths, textLengths, hashes, buildFieldColumns(pairs));
+  yield;
 
   // Terms and postings.
   const terms = mergeAllSorted(inputs.map((i) => i.body.terms));
-  const termMaps = inputs.map((i) => mapInto(i.body.terms, terms));
+  yield;
+  const termMaps: Int32Array[] = [];
+  for (const input of inputs) {
+    termMaps.push(mapInto(input.body.terms, terms));
+    yield;
+  }
   const counts = new Uint32Array(terms.length + 1);
-  inputs.forEach((input, k) => {
-    const { body } = input;
+  for (let k = 0; k < inputs.length; k++) {
+    const { body } = inputs[k]!;
     const remap = remaps[k]!;
     const map = termMaps[k]!;
     for (let t = 0; t < body.terms.length; t++) {
+      if ((t & (STEP - 1)) === STEP - 1) yield;
       let live = 0;
       for (let p = body.postStart[t]!; p < body.postStart[t + 1]!; p++) if (remap[body.postDocs[p]!]! >= 0) live++;
       counts[map[t]! + 1]! += live;
     }
-  });
+  }
   // Terms left without live postings are dropped.
   const keep = new Int32Array(terms.length).fill(-1);
   const keptTerms: string[] = [];
@@ -144,11 +174,12 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
   const srcInput = new Uint16Array(nPostings);
   const srcPosting = new Uint32Array(nPostings);
   const cursor = postStart.slice(0, keptTerms.length);
-  inputs.forEach((input, k) => {
-    const { body } = input;
+  for (let k = 0; k < inputs.length; k++) {
+    const { body } = inputs[k]!;
     const remap = remaps[k]!;
     const map = termMaps[k]!;
     for (let t = 0; t < body.terms.length; t++) {
+      if ((t & (STEP - 1)) === STEP - 1) yield;
       const s = keep[map[t]!]!;
       if (s < 0) continue;
       for (let p = body.postStart[t]!; p < body.postStart[t + 1]!; p++) {
@@ -161,7 +192,7 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
         srcPosting[slot] = p;
       }
     }
-  });
+  }
   const posStart = new Uint32Array(nPostings + 1);
   let posBytesTotal = 0;
   for (let slot = 0; slot < nPostings; slot++) {
@@ -172,6 +203,7 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
   const posBytes = new Uint8Array(posBytesTotal);
   let at = 0;
   for (let slot = 0; slot < nPostings; slot++) {
+    if ((slot & (STEP * 4 - 1)) === STEP * 4 - 1) yield;
     const b = inputs[srcInput[slot]!]!.body;
     const p = srcPosting[slot]!;
     posStart[slot] = at;
@@ -191,12 +223,18 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
     allKeys.set(input.body.triKeys, totalKeys);
     totalKeys += input.body.triKeys.length;
   }
+  yield;
   allKeys.sort();
+  yield;
   let unique = 0;
   for (let i = 0; i < allKeys.length; i++) if (i === 0 || allKeys[i] !== allKeys[i - 1]) allKeys[unique++] = allKeys[i]!;
   const keys = allKeys.subarray(0, unique);
   const upper = new Uint32Array(unique + 1);
-  const keyMaps = inputs.map((i) => mapInto(i.body.triKeys, keys));
+  const keyMaps: Int32Array[] = [];
+  for (const input of inputs) {
+    keyMaps.push(mapInto(input.body.triKeys, keys));
+    yield;
+  }
   inputs.forEach((input, k) => {
     const map = keyMaps[k]!;
     for (let j = 0; j < map.length; j++) upper[map[j]! + 1]! += input.body.triCount[j]!;
@@ -205,11 +243,12 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
   const flat = new Uint32Array(upper[unique]!);
   const fill = upper.slice(0, unique);
   let scratch = new Uint32Array(1024);
-  inputs.forEach((input, k) => {
-    const { body } = input;
+  for (let k = 0; k < inputs.length; k++) {
+    const { body } = inputs[k]!;
     const remap = remaps[k]!;
     const map = keyMaps[k]!;
     for (let j = 0; j < body.triKeys.length; j++) {
+      if ((j & (STEP - 1)) === STEP - 1) yield;
       const count = body.triCount[j]!;
       if (count > scratch.length) scratch = new Uint32Array(count * 2);
       decodeGapsUnchecked(body.triBytes, body.triStart[j]!, count, scratch);
@@ -219,7 +258,7 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
         if (n >= 0) flat[fill[m]!++] = n;
       }
     }
-  });
+  }
   let liveKeys = 0;
   for (let m = 0; m < unique; m++) if (fill[m]! > upper[m]!) liveKeys++;
   const triKeys = new Uint32Array(liveKeys);
@@ -228,6 +267,7 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
   const bytes = new ByteWriter(flat.length + 16);
   let j = 0;
   for (let m = 0; m < unique; m++) {
+    if ((m & (STEP - 1)) === STEP - 1) yield;
     const from = upper[m]!;
     const to = fill[m]!;
     if (to === from) continue;
@@ -243,5 +283,5 @@ export function mergeSegments(inputs: readonly MergeInput[], id: number): Segmen
     terms: keptTerms, postStart, postDocs, postFreqs, posStart, posBytes,
     triKeys, triCount, triStart, triBytes: bytes.finish(), texts,
   });
-  return { head, body };
+  return { segment: { head, body }, remaps };
 }

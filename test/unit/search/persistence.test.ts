@@ -178,3 +178,48 @@ describe('search persistence', () => {
     await kv.close();
   });
 });
+
+describe('background merges', () => {
+  it('never delay a write and its flush, and carry over deletions made while they ran', async () => {
+    const corpus = loadCorpus().slice(0, 240);
+    const storage = new MapStorage();
+    const index = new SearchIndex({ storage, segmentTokens: 20_000, merge: { mergeFactor: 4, floorTokens: 1_000_000 } });
+    index.addMany(corpus.slice(0, 200));
+    await index.flush();
+    expect(index.pendingMerges()).toBeGreaterThan(0);
+    const segmentsBefore = index.stats().segments;
+    let merged = false;
+    const merging = index.merge({ force: true }).then((r) => {
+      merged = true;
+      return r;
+    });
+    // Writes, deletions and flushes while the merge works in slices (after it has started).
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    expect(merged).toBe(false);
+    const doomed = corpus.slice(0, 200).filter((_, i) => i % 7 === 0).map((d) => d.id);
+    for (const id of doomed) index.remove(id);
+    index.update({ ...corpus[1]!, text: `${corpus[1]!.text}\n// zqxMergeMarker` });
+    index.addMany(corpus.slice(200));
+    const report = await index.flush();
+    expect(merged).toBe(false); // the flush did not wait for the merge
+    expect(report.manifestWritten).toBe(true);
+    expect((await index.query('zqxMergeMarker')).hits.map((h) => h.id)).toEqual([corpus[1]!.id]);
+    const result = await merging;
+    expect(result.merges).toBe(1);
+    expect(index.stats().segments).toBeLessThan(segmentsBefore);
+    await index.flush();
+
+    const live = new Map(corpus.map((d) => [d.id, d.text]));
+    for (const id of doomed) live.delete(id);
+    live.set(corpus[1]!.id, `${corpus[1]!.text}\n// zqxMergeMarker`);
+    expect(index.size).toBe(live.size);
+    for (const id of doomed.slice(0, 5)) expect(index.has(id)).toBe(false);
+    const expected = [...live].filter(([, text]) => /\bexport\b/.test(text)).map(([id]) => id).sort();
+    expect((await index.regex('\\bexport\\b', { limit: Infinity })).matches.map((m) => m.id).sort()).toEqual(expected);
+    // The saved index agrees, deletions included.
+    const reopened = await SearchIndex.open(storage);
+    expect(reopened.size).toBe(live.size);
+    expect(await answers(reopened)).toEqual(await answers(index));
+    expect((await reopened.query('zqxMergeMarker')).total).toBe(1);
+  });
+});

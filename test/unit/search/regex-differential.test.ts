@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isShelfError } from '../../../src/errors/index.ts';
 import { SearchIndex } from '../../../src/search/index.ts';
+import { existenceRegex } from '../../../src/search/regex-verify.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
 import { oracleRanges } from './oracle.ts';
 
@@ -55,6 +56,9 @@ const HAND_PICKED: [string, string][] = [
   ['\\u0041rray', ''], ['[^\\x00-\\x7f]', ''], ['ARRAYBUFFER', 'i'], ['k', 'iu'], ['interface\\s+\\w+<[^>]*>', 's'],
   ['a{3}', ''], ['(ab|cd){2,}', 'i'], ['\\p{Lu}{4}', 'u'], ['[\\p{L}--[a-z]]x', 'v'], ['x*', ''], ['^$', 'm'],
   ['ma.?p', ''], ['\\d+\\.\\d+\\.\\d+', ''], ['=>\\s*\\{\\s*\\n\\s*return', ''], ['(?i:array)', ''],
+  // Patterns that start with a class: verified through the existence rewrite.
+  ['[A-Z]\\w+Error\\b', ''], ['\\w+\\.prototype\\.\\w+', ''], ['[a-z]+Map<\\w+', 'i'], ['\\s+return\\s+new\\b', 'm'],
+  ['(?:get|set)\\s*\\w*Value\\(', ''], ['(\\w)\\1ERROR', 'i'], ['.foo$', 'm'], ['[\\p{Lu}]\\w+Type\\b', 'u'],
 ];
 
 async function check(pattern: string, flags: string): Promise<number> {
@@ -105,6 +109,33 @@ describe('regex search vs brute force over real code', () => {
     expect(nonEmpty).toBeGreaterThan(45);
   });
 
+  it('rewrites class-first patterns into literal-first ones that match exactly the same documents', () => {
+    const patterns: [string, string][] = [
+      ...HAND_PICKED,
+      ...randomPatterns(40).map(([p, f]): [string, string] => [`[\\w$]${p.startsWith('(?') ? `(?:${p})` : p}`, f]),
+      ...randomPatterns(20).map(([p, f]): [string, string] => [`\\s*[=:(]?\\s*${escape(randomSlice(3, 8))}(?:${p})`, f]),
+    ];
+    let rewritten = 0;
+    for (const [pattern, flags] of patterns) {
+      let re: RegExp;
+      try {
+        re = new RegExp(pattern, flags);
+      } catch {
+        continue;
+      }
+      const fast = existenceRegex(pattern, flags);
+      if (fast === null) continue;
+      rewritten++;
+      const want = corpus.filter((d) => re.test(d.text)).map((d) => d.id);
+      expect({ pattern, flags, ids: corpus.filter((d) => fast.test(d.text)).map((d) => d.id) }).toEqual({ pattern, flags, ids: want });
+    }
+    expect(rewritten).toBeGreaterThan(30);
+    expect(existenceRegex('[A-Z]\\w+Error\\b', '')?.source).toBe('Error(?<=[A-Z]\\w+Error)(?=\\b)');
+    expect(existenceRegex('Error\\w+', '')).toBeNull(); // starts with its literal already
+    expect(existenceRegex('(\\w)x\\1', '')).toBeNull(); // back-reference
+    expect(existenceRegex('\\w+a|bcd', '')).toBeNull(); // top-level alternation
+  });
+
   it('prunes with trigrams: a selective literal verifies few documents', async () => {
     const res = await index.regex('createElementNS', { limit: Infinity });
     expect(res.plan).not.toBe('ALL');
@@ -133,6 +164,20 @@ describe('regex search vs brute force over real code', () => {
     const counted = await index.regex('export', { offset: 2, limit: 3, countAll: true, filters: { language: 'dts' } });
     expect(counted.total).toBe(all.total);
     expect(counted.complete).toBe(true);
+  });
+
+  it('stops verifying at the limit, and counts without ranges, with the same first matches', async () => {
+    for (const pattern of ['[A-Z]\\w+Error\\b', '\\.prototype\\.\\w+', '\\bclass \\w+ extends \\w+']) {
+      const all = await index.regex(pattern, { limit: Infinity });
+      expect(all.total).toBeGreaterThan(5);
+      const page = await index.regex(pattern, { limit: 5 });
+      expect(page.matches).toEqual(all.matches.slice(0, 5));
+      expect(page.verified).toBeLessThan(all.verified);
+      expect(page.complete).toBe(false);
+      const counted = await index.regex(pattern, { limit: 5, offset: 1, countAll: true });
+      expect(counted.matches).toEqual(all.matches.slice(1, 6));
+      expect(counted.total).toBe(all.total);
+    }
   });
 
   it('stops at the time budget and reports truncation', async () => {

@@ -81,7 +81,7 @@ describe('segment merges', () => {
         expect(b.hits.map((h) => h.id).sort()).toEqual(ids);
         for (const id of ids) expect(liveIds.has(id)).toBe(true);
       }
-      const regexPage = { offset: 0, limit: 1000, countAll: true, maxRanges: 100, maxVerifyChars: 1e9, literal: null };
+      const regexPage = { offset: 0, limit: 1000, countAll: true, maxRanges: 100, maxVerifyChars: 1e9, literal: null, exists: null };
       const plan = planRegex(pattern, '');
       const ra = await searchRegex(new RegExp(pattern, 'g'), plan, viewsOf(built), regexPage, new QueryBudget(undefined, undefined, 'r'));
       const rb = await searchRegex(new RegExp(pattern, 'g'), plan, mergedViews, regexPage, new QueryBudget(undefined, undefined, 'r'));
