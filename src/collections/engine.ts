@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
-import { ByteLru } from './byte-lru.ts';
+import { ByteLru } from '../cache/index.ts';
 import { BLOCK_DOCS, encodeCollectionFile, readCollectionFile } from './collection-file.ts';
 import { compileFilter } from './filter.ts';
 import { collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';

@@ -1,5 +1,5 @@
 export { CollectionEngine, type CollectionEngineOptions, type FindOptions } from './engine.ts';
-export { ByteLru } from './byte-lru.ts';
+export { ByteLru } from '../cache/index.ts';
 export { KvBlobStore } from './kv-blob-store.ts';
 export { compileFilter } from './filter.ts';
 export { encodeCollectionFile, decodeCollectionBytes, type CollectionHeader } from './collection-file.ts';

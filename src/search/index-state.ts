@@ -1,5 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
-import { ByteLru } from './byte-lru.ts';
+import { ByteLru } from '../cache/index.ts';
 import { contentHash } from './content-hash.ts';
 import { documentFieldPairs, pairsToMetadata } from './document-fields.ts';
 import type { SearchView } from './keyword-search.ts';
@@ -80,7 +80,7 @@ export class IndexState {
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.bodies = new ByteLru(options.cacheBytes);
+    this.bodies = new ByteLru(options.cacheBytes, { autoEvict: true });
     this.queryCache = new QueryCache({ ttlMs: options.queryCacheTtlMs, maxEntries: options.queryCacheEntries });
   }
 

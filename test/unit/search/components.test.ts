@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileGlob, countTokens, findMerges, formatQuery, parseQuery, tokenize, TokenCountCache,
 } from '../../../src/search/index.ts';
-import { ByteLru } from '../../../src/search/byte-lru.ts';
+import { ByteLru } from '../../../src/cache/index.ts';
 import { QueryCache } from '../../../src/search/query-cache.ts';
 
 const terms = (text: string) => tokenize(text).map((t) => t.term);
@@ -102,7 +102,7 @@ describe('merge policy', () => {
 
 describe('caches', () => {
   it('LRU evicts least recently used entries past its byte budget, never pinned ones', () => {
-    const lru = new ByteLru<string, number>(100);
+    const lru = new ByteLru<string, number>(100, { autoEvict: true });
     lru.set('a', 1, 40);
     lru.set('b', 2, 40, true);
     lru.get('a');

@@ -1,0 +1,1 @@
+export { ByteLru } from './byte-lru.ts';
