@@ -17,7 +17,7 @@ function walk(path, out) {
     if (/\.(?:[cm]?js|d\.ts)$/.test(path) && !/\.min\.|\.map$/.test(path)) out.push(path);
     return;
   }
-  for (const name of readdirSync(path).sort()) if (name !== 'node_modules' && name !== '.vite') walk(join(path, name), out);
+  for (const name of readdirSync(path).sort()) if (name !== 'node_modules' && !name.startsWith('.vite')) walk(join(path, name), out);
 }
 
 export function loadCorpus(minBytes = 70 * 1024 * 1024) {
@@ -27,7 +27,12 @@ export function loadCorpus(minBytes = 70 * 1024 * 1024) {
   const docs = [];
   let bytes = 0;
   for (const file of unique) {
-    const text = readFileSync(file, 'utf8');
+    let text;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // a tool's temporary file that vanished since the walk
+    }
     const path = relative('node_modules', file);
     for (let start = 0, part = 0; start < text.length; part++) {
       let end = text.indexOf('\n', Math.min(start + 64_000, text.length));

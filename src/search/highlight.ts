@@ -1,7 +1,7 @@
 import { IntVector } from './int-vector.ts';
 import type { QueryNode } from './query-parser.ts';
 import { TermInterner } from './term-interner.ts';
-import { charClass, LineCounter, scanTokens } from './tokenizer.ts';
+import { charClass, LineCounter, MAX_TOKEN_LENGTH, scanTokens } from './tokenizer.ts';
 import type { TextRange } from './types.ts';
 
 /** The positive parts of a query, for highlighting. @internal */
@@ -65,6 +65,7 @@ export function highlightText(text: string, spec: HighlightSpec, max = 64): Text
 }
 
 const OTHER_CLASS = 0;
+const PLAIN = /^[A-Za-z0-9]+$/;
 const patternCache = new Map<string, RegExp>();
 
 function candidatePattern(words: readonly string[]): RegExp {
@@ -103,6 +104,21 @@ function termSpans(text: string, spec: HighlightSpec, max: number): number[][] {
     const at = m.index;
     re.lastIndex = at + 1;
     if (at < coveredTo) continue;
+    // Fast path: the match is a whole identifier of ASCII letters and digits equal to a
+    // term (lowercased). Its lowercase is then a token (its only part, or the whole
+    // identifier when it has several parts) and no longer token starts there.
+    const len = m[0].length;
+    if (
+      len <= MAX_TOKEN_LENGTH && (at === 0 || charClass(text.charCodeAt(at - 1)) === OTHER_CLASS) &&
+      (at + len === text.length || charClass(text.charCodeAt(at + len)) === OTHER_CLASS) && PLAIN.test(m[0])
+    ) {
+      const lower = m[0].toLowerCase();
+      if (spec.terms.has(lower)) {
+        out.push([at, at + len]);
+        coveredTo = at + len;
+        continue;
+      }
+    }
     if (at >= identEnd) {
       // Tokenize the run of identifier characters (and hyphens) around the spot.
       let a = at;

@@ -115,6 +115,9 @@ class ViewEvaluator {
     const out = new Uint32Array(candidates.length);
     let n = 0;
     const cursors = new Int32Array(ids.length);
+    // Per term: the last posting whose positions were located, and their byte offset.
+    const posPosting = Float64Array.from(ids, (t) => body.postStart[t]!);
+    const posByte = Float64Array.from(ids, (t) => body.posTermStart[t]!);
     for (let c = 0; c < candidates.length; c++) {
       const doc = candidates[c]!;
       let count = 0;
@@ -122,14 +125,17 @@ class ViewEvaluator {
         const list = lists[i]!;
         cursors[i] = seek(list, cursors[i]!, doc);
         const p = body.postStart[ids[i]!]! + cursors[i]!;
+        const at = body.skipPositions(posPosting[i]!, posByte[i]!, p);
+        posPosting[i] = p;
+        posByte[i] = at;
         const freq = body.postFreqs[p]!;
         if (i === 0) {
           if (freq > this.#scratchA.length) this.#scratchA = new Uint32Array(freq * 2);
-          count = body.positions(p, this.#scratchA);
+          count = body.positions(p, at, this.#scratchA);
           continue;
         }
         if (freq > this.#scratchB.length) this.#scratchB = new Uint32Array(freq * 2);
-        const m = body.positions(p, this.#scratchB);
+        const m = body.positions(p, at, this.#scratchB);
         // Keep start positions s where term i sits at s + offset i.
         const off = offsets[i]!;
         const a = this.#scratchA;

@@ -3,7 +3,7 @@ import { writeGaps } from './postings-codec.ts';
 import { SegmentBody, SegmentHead, type FieldColumn, type Segment } from './segment.ts';
 import { TermInterner } from './term-interner.ts';
 import { scanTokens } from './tokenizer.ts';
-import { collectTrigrams, TRIGRAM_SPACE } from './trigram.ts';
+import { collectTrigrams } from './trigram.ts';
 import { ByteWriter } from './varint.ts';
 
 /** What the builder keeps per document besides its tokens. @internal */
@@ -208,51 +208,63 @@ export class SegmentBuilder {
   }
 
   #buildTrigrams(live: number[]) {
-    const counts = trigramScratch();
-    const touched = new IntVector(4096);
+    // (key, doc) pairs in doc order, then a stable LSD radix sort by key (two 11-bit
+    // digits; keys are < 2^22), so each key's docs stay sorted. Small count tables only:
+    // no scratch table over the whole key space.
     const keys = this.#triKeys.data;
     const end = (i: number) => (i + 1 < this.#docs.length ? this.#triStart.data[i + 1]! : this.#triKeys.length);
     let pairs = 0;
-    for (const i of live) {
-      for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) {
-        const key = keys[k]!;
-        if (counts[key]!++ === 0) touched.push(key);
-      }
-      pairs += end(i) - this.#triStart.data[i]!;
-    }
-    const triKeys = new Uint32Array(touched.data.subarray(0, touched.length)).sort();
-    const triCount = new Uint32Array(triKeys.length);
-    let offset = 0;
-    for (let j = 0; j < triKeys.length; j++) {
-      const key = triKeys[j]!;
-      triCount[j] = counts[key]!;
-      counts[key] = offset;
-      offset += triCount[j]!;
-    }
-    const flat = new Uint32Array(pairs);
+    for (const i of live) pairs += end(i) - this.#triStart.data[i]!;
+    let k0 = new Uint32Array(pairs);
+    let d0 = new Uint32Array(pairs);
+    let at = 0;
     for (let d = 0; d < live.length; d++) {
       const i = live[d]!;
-      for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) flat[counts[keys[k]!]!++] = d;
+      for (let k = this.#triStart.data[i]!, e = end(i); k < e; k++) {
+        k0[at] = keys[k]!;
+        d0[at++] = d;
+      }
     }
-    const triStart = new Uint32Array(triKeys.length + 1);
+    let k1 = new Uint32Array(pairs);
+    let d1 = new Uint32Array(pairs);
+    const counts = new Uint32Array(RADIX + 1);
+    for (let shift = 0; shift < 22; shift += RADIX_BITS) {
+      counts.fill(0);
+      for (let j = 0; j < pairs; j++) counts[((k0[j]! >>> shift) & RADIX_MASK) + 1]!++;
+      for (let r = 0; r < RADIX; r++) counts[r + 1]! += counts[r]!;
+      for (let j = 0; j < pairs; j++) {
+        const slot = counts[(k0[j]! >>> shift) & RADIX_MASK]!++;
+        k1[slot] = k0[j]!;
+        d1[slot] = d0[j]!;
+      }
+      [k0, k1] = [k1, k0];
+      [d0, d1] = [d1, d0];
+    }
+    let distinct = 0;
+    for (let j = 0; j < pairs; j++) if (j === 0 || k0[j] !== k0[j - 1]) distinct++;
+    const triKeys = new Uint32Array(distinct);
+    const triCount = new Uint32Array(distinct);
+    const triStart = new Uint32Array(distinct + 1);
     const bytes = new ByteWriter(pairs + 16);
-    offset = 0;
-    for (let j = 0; j < triKeys.length; j++) {
-      triStart[j] = bytes.length;
-      writeGaps(bytes, flat, offset, offset + triCount[j]!);
-      offset += triCount[j]!;
-      counts[triKeys[j]!] = 0;
+    let j = 0;
+    for (let x = 0; x < distinct; x++) {
+      const key = k0[j]!;
+      let e = j + 1;
+      while (e < pairs && k0[e] === key) e++;
+      triKeys[x] = key;
+      triCount[x] = e - j;
+      triStart[x] = bytes.length;
+      writeGaps(bytes, d0, j, e);
+      j = e;
     }
-    triStart[triKeys.length] = bytes.length;
+    triStart[distinct] = bytes.length;
     return { triKeys, triCount, triStart, triBytes: bytes.finish() };
   }
 }
 
-let scratch: Int32Array | null = null;
-function trigramScratch(): Int32Array {
-  scratch ??= new Int32Array(TRIGRAM_SPACE);
-  return scratch;
-}
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX - 1;
 
 /** Builds metadata columns from per-document field pairs. @internal */
 export function buildFieldColumns(perDoc: readonly (readonly string[])[]): Map<string, FieldColumn> {

@@ -193,12 +193,13 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
       }
     }
   }
+  const starts = inputs.map((input) => input.body.positionStarts());
   const posStart = new Uint32Array(nPostings + 1);
   let posBytesTotal = 0;
   for (let slot = 0; slot < nPostings; slot++) {
-    const b = inputs[srcInput[slot]!]!.body;
+    const b = starts[srcInput[slot]!]!;
     const p = srcPosting[slot]!;
-    posBytesTotal += b.posStart[p + 1]! - b.posStart[p]!;
+    posBytesTotal += b[p + 1]! - b[p]!;
   }
   const posBytes = new Uint8Array(posBytesTotal);
   let at = 0;
@@ -207,8 +208,9 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
     const b = inputs[srcInput[slot]!]!.body;
     const p = srcPosting[slot]!;
     posStart[slot] = at;
-    const from = b.posStart[p]!;
-    const to = b.posStart[p + 1]!;
+    const ps = starts[srcInput[slot]!]!;
+    const from = ps[p]!;
+    const to = ps[p + 1]!;
     posBytes.set(b.posBytes.subarray(from, to), at);
     at += to - from;
   }

@@ -139,19 +139,32 @@ export interface SegmentBodyParts {
   readonly texts: readonly string[];
 }
 
+/** Doc ids or frequencies, held as 16-bit when every value fits. @internal */
+export type NarrowArray = Uint16Array | Uint32Array;
+
+function narrow(values: Uint32Array, max: number): NarrowArray {
+  return max <= 0xffff ? Uint16Array.from(values) : values;
+}
+
+const WIDE_CACHE = 32;
+
 /**
  * The searchable part of a segment. Terms are sorted (binary search for terms, a contiguous
- * range for prefixes); postings are CSR arrays (`postDocs[postStart[t]..postStart[t+1])`);
+ * range for prefixes); postings are CSR arrays (`postDocs[postStart[t]..postStart[t+1])`),
+ * 16-bit when the segment has at most 65,536 documents (and frequencies when they fit);
  * positions and trigram lists stay delta-varint compressed in memory and are decoded per
- * use.
+ * use. Positions are stored term by term, posting by posting, so only the start of each
+ * term's positions is kept ({@link posTermStart}); a posting's positions are found by
+ * skipping the varints of the postings before it in the same term.
  * @internal
  */
-export class SegmentBody implements SegmentBodyParts {
+export class SegmentBody {
   readonly terms: readonly string[];
   readonly postStart: Uint32Array;
-  readonly postDocs: Uint32Array;
-  readonly postFreqs: Uint32Array;
-  readonly posStart: Uint32Array;
+  readonly postDocs: NarrowArray;
+  readonly postFreqs: NarrowArray;
+  /** Byte offset in {@link posBytes} of each term's positions (`terms.length + 1` entries). */
+  readonly posTermStart: Uint32Array;
   readonly posBytes: Uint8Array;
   readonly triKeys: Uint32Array;
   readonly triCount: Uint32Array;
@@ -160,13 +173,20 @@ export class SegmentBody implements SegmentBodyParts {
   readonly texts: readonly string[];
   /** Estimated bytes held, for the LRU. */
   readonly byteSize: number;
+  /** Recently widened 16-bit postings lists (term → ids). */
+  readonly #wide = new Map<number, Uint32Array>();
 
   constructor(parts: SegmentBodyParts) {
     this.terms = parts.terms;
     this.postStart = parts.postStart;
-    this.postDocs = parts.postDocs;
-    this.postFreqs = parts.postFreqs;
-    this.posStart = parts.posStart;
+    this.postDocs = narrow(parts.postDocs, parts.texts.length - 1);
+    let maxFreq = 0;
+    for (let i = 0; i < parts.postFreqs.length; i++) if (parts.postFreqs[i]! > maxFreq) maxFreq = parts.postFreqs[i]!;
+    this.postFreqs = narrow(parts.postFreqs, maxFreq);
+    const nTerms = parts.terms.length;
+    const posTermStart = new Uint32Array(nTerms + 1);
+    for (let t = 0; t <= nTerms; t++) posTermStart[t] = parts.posStart[parts.postStart[t]!]!;
+    this.posTermStart = posTermStart;
     this.posBytes = parts.posBytes;
     this.triKeys = parts.triKeys;
     this.triCount = parts.triCount;
@@ -177,8 +197,22 @@ export class SegmentBody implements SegmentBodyParts {
     for (const t of parts.terms) chars += t.length + 16;
     for (const t of parts.texts) chars += t.length + 8;
     this.byteSize = chars * 2 + this.postStart.byteLength + this.postDocs.byteLength + this.postFreqs.byteLength +
-      this.posStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength + this.triCount.byteLength +
+      this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength + this.triCount.byteLength +
       this.triStart.byteLength + this.triBytes.byteLength;
+  }
+
+  /** Per-posting byte offsets of positions (`postings + 1` entries), rebuilt for merges and encoding. */
+  positionStarts(): Uint32Array {
+    const n = this.postDocs.length;
+    const out = new Uint32Array(n + 1);
+    const bytes = this.posBytes;
+    let pos = 0;
+    for (let p = 0; p < n; p++) {
+      out[p] = pos;
+      for (let left = this.postFreqs[p]!; left > 0; pos++) if (bytes[pos]! < 0x80) left--;
+    }
+    out[n] = pos;
+    return out;
   }
 
   /** Index of `term` in {@link terms}, or -1. */
@@ -209,9 +243,20 @@ export class SegmentBody implements SegmentBodyParts {
     return [lo, end];
   }
 
-  /** Sorted local ids containing term `t` (a view, no copy). */
+  /** Sorted local ids containing term `t` (a view, or a widened copy of a 16-bit list). */
   postings(t: number): Uint32Array {
-    return this.postDocs.subarray(this.postStart[t]!, this.postStart[t + 1]!);
+    const docs = this.postDocs;
+    const from = this.postStart[t]!;
+    const to = this.postStart[t + 1]!;
+    if (docs instanceof Uint32Array) return docs.subarray(from, to);
+    let list = this.#wide.get(t);
+    if (list === undefined) {
+      list = new Uint32Array(to - from);
+      list.set(docs.subarray(from, to));
+      if (this.#wide.size >= WIDE_CACHE) this.#wide.delete(this.#wide.keys().next().value!);
+      this.#wide.set(t, list);
+    }
+    return list;
   }
 
   /** Documents containing term `t`. */
@@ -219,10 +264,23 @@ export class SegmentBody implements SegmentBodyParts {
     return this.postStart[t + 1]! - this.postStart[t]!;
   }
 
-  /** Decodes the positions of posting `p` (a global posting index) into `out`; returns how many. */
-  positions(p: number, out: Uint32Array): number {
+  /**
+   * Byte offset of the positions of posting `to`, scanning forward from posting `from` (of
+   * the same term, `from <= to`) whose positions start at byte `at`.
+   */
+  skipPositions(from: number, at: number, to: number): number {
+    let left = 0;
+    for (let p = from; p < to; p++) left += this.postFreqs[p]!;
+    const bytes = this.posBytes;
+    let pos = at;
+    while (left > 0) if (bytes[pos++]! < 0x80) left--;
+    return pos;
+  }
+
+  /** Decodes the positions of posting `p`, which start at byte `at`, into `out`; returns how many. */
+  positions(p: number, at: number, out: Uint32Array): number {
     const count = this.postFreqs[p]!;
-    decodeGapsUnchecked(this.posBytes, this.posStart[p]!, count, out);
+    decodeGapsUnchecked(this.posBytes, at, count, out);
     return count;
   }
 

@@ -40,24 +40,20 @@ export function trigramKeyOf(s: string): number {
   return trigramKey(s.charCodeAt(0), s.charCodeAt(1), s.charCodeAt(2));
 }
 
-let marker: Int32Array | null = null;
-let stamp = 0;
+/** One bit per key (~290 KB): the keys of the document being scanned; cleared after each. */
+let seenBits: Uint32Array | null = null;
 
 /**
  * Appends the distinct trigram keys of `text` to `out` (unordered) and returns how many.
- * Dedupes with a stamp table over the whole key space, so a document costs O(length).
+ * Dedupes with a bitset over the key space (cleared through the keys it collected), so a
+ * document costs O(length) and the module holds ~290 KB, not a 9 MB stamp table.
  * @internal
  */
 export function collectTrigrams(text: string, out: IntVector): number {
   const n = text.length;
   if (n < 3) return 0;
-  if (marker === null) marker = new Int32Array(TRIGRAM_SPACE);
-  const seen = marker;
-  if (++stamp === 0x7fffffff) {
-    seen.fill(0);
-    stamp = 1;
-  }
-  const mark = stamp;
+  seenBits ??= new Uint32Array((TRIGRAM_SPACE + 31) >>> 5);
+  const seen = seenBits;
   const before = out.length;
   out.reserve(Math.min(n, 4096));
   let a = foldCodeUnit(text.charCodeAt(0));
@@ -66,12 +62,16 @@ export function collectTrigrams(text: string, out: IntVector): number {
     let c = text.charCodeAt(i);
     if (c >= 65 && c <= 90) c |= 32;
     const key = (a | b | c) < 128 ? (a << 14) | (b << 7) | c : hashedKey(a, b, c);
-    if (seen[key] !== mark) {
-      seen[key] = mark;
+    const word = key >>> 5;
+    const bit = 1 << (key & 31);
+    if ((seen[word]! & bit) === 0) {
+      seen[word] = seen[word]! | bit;
       out.push(key);
     }
     a = b;
     b = c;
   }
+  const keys = out.data;
+  for (let k = before; k < out.length; k++) seen[keys[k]! >>> 5] = 0;
   return out.length - before;
 }
