@@ -19,6 +19,22 @@ import {
   checkOptionalString, checkReadOptions, checkSearchOptions,
 } from './validate.ts';
 
+/** Index pages one {@link ChunkStore.maintain} step writes (a few ms of work). */
+const DEFAULT_MERGE_PAGES = 64;
+/** Segments a level must hold before {@link ChunkStore.maintain} merges it. */
+const DEFAULT_MERGE_SEGMENTS = 4;
+
+/**
+ * Whether an FTS4 merge is due: a level with at least `minSegments` segments, or an
+ * incremental merge left unfinished (its hint, row 1 of the `%_stat` shadow table).
+ */
+function ftsMergeDue(db: SqlDb, minSegments: number): boolean {
+  const crowded = db.get('SELECT 1 AS due FROM chunks_fts_segdir GROUP BY level HAVING count(*) >= ?1 LIMIT 1', [minSegments]);
+  if (crowded) return true;
+  const hint = db.get<{ n: number }>('SELECT length(value) AS n FROM chunks_fts_stat WHERE id = 1');
+  return (hint?.n ?? 0) > 0;
+}
+
 const LIVE = (options?: ReadOptions) => (options?.includeDeleted ? '' : ' AND c.is_deleted = 0');
 const CHUNK_ORDER = 'ORDER BY c.file_path, c.start_line, c.fqn, c.id';
 
@@ -259,6 +275,30 @@ export class ChunkStore {
     checkName(query, 'query');
     checkSearchOptions(options);
     return searchChunks(this.#db, query, options);
+  }
+
+  /**
+   * One bounded step of full-text index upkeep, meant for idle time (the durable store runs
+   * it on a timer once commits go quiet). FTS4 writes each commit's terms as a small index
+   * segment and, when 16 segments pile up on one level, merges them inside whichever write
+   * adds the 16th — the slow commit that sets the write p95. This step merges a level that
+   * holds at least `minSegments` segments (or continues an unfinished merge), writing about
+   * `pages` index pages, as its own small commit (journaled like any other: replay gives the
+   * same logical index). Search results do not change. Resolves `true` when it merged
+   * something (call again until it resolves `false`), `false` when nothing was due (then
+   * nothing is written or journaled).
+   */
+  async maintain(options?: { pages?: number; minSegments?: number }): Promise<boolean> {
+    checkObject(options, 'options');
+    const pages = options?.pages ?? DEFAULT_MERGE_PAGES;
+    const minSegments = options?.minSegments ?? DEFAULT_MERGE_SEGMENTS;
+    checkInteger(pages, 'options.pages', 1, 1_000_000);
+    checkInteger(minSegments, 'options.minSegments', 2, 16);
+    if (!ftsMergeDue(this.#db, minSegments)) return false;
+    await this.#db.commit(() => {
+      this.#db.run(`INSERT INTO chunks_fts (chunks_fts) VALUES ('merge=${pages},${minSegments}')`);
+    });
+    return true;
   }
 
   /** Inserts or replaces the metadata of one file of a snapshot. */

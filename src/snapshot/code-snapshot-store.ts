@@ -155,6 +155,11 @@ export class CodeSnapshotStore {
     return baseRow;
   }
 
+  /** One bounded step of full-text index upkeep; see {@link ChunkStore.maintain}. */
+  maintain(options?: { pages?: number; minSegments?: number }): Promise<boolean> {
+    return this.chunks.maintain(options);
+  }
+
   /** The database as SQLite file bytes; see {@link ChunkStore.exportDatabase}. */
   exportDatabase(): Uint8Array {
     return this.chunks.exportDatabase();

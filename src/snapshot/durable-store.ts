@@ -11,7 +11,16 @@ export interface DurableSnapshotOptions extends Omit<OpenSnapshotStoreOptions, '
   readonly files: JournalFiles;
   /** Checkpoint when the journal passes this many bytes (default 16 MiB). */
   readonly checkpointBytes?: number;
+  /**
+   * Full-text index upkeep ({@link CodeSnapshotStore.maintain}) starts once no commit came
+   * for this many ms, one small journaled step per timer turn until nothing is due, so the
+   * index merges FTS4 would otherwise do inside a commit happen between commits. Default
+   * 20; `false` turns it off.
+   */
+  readonly maintenanceDelayMs?: number | false;
 }
+
+const DEFAULT_MAINTENANCE_DELAY_MS = 20;
 
 /** Durability statistics. */
 export interface DurabilityStats {
@@ -39,7 +48,12 @@ export class DurableSnapshotStore {
   readonly #sql: SqlJsStatic;
   #commits = 0;
   #failed: ShelfError | undefined;
-  /** The last error of a background checkpoint (the journal still holds everything). */
+  #closed = false;
+  #maintenanceDelay: number | false = DEFAULT_MAINTENANCE_DELAY_MS;
+  #maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  #maintaining = false;
+  #maintenanceSteps = 0;
+  /** The last error of a background checkpoint or maintenance step (the journal still holds everything). */
   lastError: unknown;
 
   private constructor(store: CodeSnapshotStore, journal: CheckpointJournal<JournalStatement[]>, open: (data: Uint8Array | undefined) => Promise<CodeSnapshotStore>, sql: SqlJsStatic) {
@@ -56,7 +70,11 @@ export class DurableSnapshotStore {
   }
 
   static async open(options: DurableSnapshotOptions): Promise<DurableSnapshotStore> {
-    const { files, checkpointBytes, ...storeOptions } = options;
+    const { files, checkpointBytes, maintenanceDelayMs, ...storeOptions } = options;
+    if (maintenanceDelayMs !== undefined && maintenanceDelayMs !== false &&
+      !(typeof maintenanceDelayMs === 'number' && maintenanceDelayMs >= 0 && Number.isFinite(maintenanceDelayMs))) {
+      throw new ShelfError('INVALID_ARGUMENT', 'options.maintenanceDelayMs must be a non-negative number or false');
+    }
     const SQL: SqlJsStatic = await (storeOptions.sqlJs ?? loadDefaultSqlJs());
     let raw: InstanceType<SqlJsStatic['Database']> | undefined;
     let self: DurableSnapshotStore | undefined;
@@ -99,6 +117,7 @@ export class DurableSnapshotStore {
       onCommit: (statements) => (self ? self.#onCommit(statements) : void early.push(statements)),
     });
     self = new DurableSnapshotStore(store, journal, open, SQL);
+    if (maintenanceDelayMs !== undefined) self.#maintenanceDelay = maintenanceDelayMs;
     for (const statements of early) self.#onCommit(statements);
     // Recovered past a damaged checkpoint: write a good one now.
     if (journal.recovery.skippedCheckpoints.length) await journal.checkpoint();
@@ -122,6 +141,59 @@ export class DurableSnapshotStore {
         this.lastError = error;
       });
     }
+    // A caller's commit pushes upkeep back; a maintenance step schedules its own successor.
+    if (!this.#maintaining) this.#scheduleMaintenance(this.#maintenanceDelay);
+  }
+
+  #scheduleMaintenance(delay: number | false): void {
+    if (this.#maintenanceTimer !== undefined) clearTimeout(this.#maintenanceTimer);
+    this.#maintenanceTimer = undefined;
+    if (delay === false || this.#closed || this.#failed) return;
+    const timer = setTimeout(() => void this.#maintenanceStep(), delay);
+    // Never keep a Node process alive for upkeep.
+    (timer as { unref?: () => void }).unref?.();
+    this.#maintenanceTimer = timer;
+  }
+
+  async #maintenanceStep(): Promise<void> {
+    this.#maintenanceTimer = undefined;
+    if (this.#closed || this.#failed) return;
+    let more = false;
+    try {
+      more = await this.#maintainOnce();
+      if (more) this.#maintenanceSteps++;
+    } catch (error) {
+      this.lastError = error;
+    }
+    // Continue on the next turn, so calls queued meanwhile run between steps.
+    if (more) this.#scheduleMaintenance(0);
+  }
+
+  /** One upkeep step; its commit does not push further upkeep back. */
+  #maintainOnce(): Promise<boolean> {
+    this.#maintaining = true;
+    try {
+      // The SQL runs synchronously in this call (so does the journal hook); only the result is awaited.
+      return this.store.maintain();
+    } finally {
+      this.#maintaining = false;
+    }
+  }
+
+  /**
+   * Runs full-text index upkeep now, up to `steps` steps (default: until nothing is due),
+   * each its own small journaled commit; normally it runs by itself once commits go quiet.
+   * Resolves the number of steps that merged something.
+   */
+  async maintain(steps = Number.POSITIVE_INFINITY): Promise<number> {
+    let done = 0;
+    while (done < steps && (await this.#maintainOnce())) done++;
+    return done;
+  }
+
+  /** Upkeep steps that ran on the idle timer so far. */
+  get maintenanceSteps(): number {
+    return this.#maintenanceSteps;
   }
 
   /** Writes a checkpoint now. */
@@ -161,6 +233,8 @@ export class DurableSnapshotStore {
 
   /** Checkpoints (unless told not to), then frees the database. */
   async close(options: { checkpoint?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    this.#scheduleMaintenance(false);
     try {
       await this.#journal.close({ checkpoint: !this.#failed && (options.checkpoint ?? true) });
     } finally {
