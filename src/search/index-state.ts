@@ -6,6 +6,7 @@ import type { SearchView } from './keyword-search.ts';
 import { QueryCache } from './query-cache.ts';
 import { decodeBody } from './segment-codec.ts';
 import { SegmentBuilder } from './segment-builder.ts';
+import { lowerBound } from './sorted-set.ts';
 import { segmentKeys } from './segment-storage.ts';
 import type { Segment, SegmentBody, SegmentHead } from './segment.ts';
 import type { ResolvedOptions } from './search-options.ts';
@@ -95,14 +96,7 @@ export class IndexState {
     const local = this.builder.localOf(docNum);
     if (local >= 0) return { where: 'mutable', local };
     const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (segs[mid]!.maxDoc < docNum) lo = mid + 1;
-      else hi = mid;
-    }
-    const entry = segs[lo];
+    const entry = segs[lowerBound(segs, docNum, (e) => e.maxDoc)];
     if (entry?.head == null || entry.minDoc > docNum) return null;
     const l = entry.head.localOf(docNum);
     return l < 0 ? null : { where: 'segment', entry, local: l };

@@ -2,6 +2,7 @@ import { IntVector } from './int-vector.ts';
 import { writeGaps } from './postings-codec.ts';
 import { SegmentBody, SegmentHead, type FieldColumn, type Segment } from './segment.ts';
 import { TermInterner } from './term-interner.ts';
+import { lowerBound } from './sorted-set.ts';
 import { scanTokens } from './tokenizer.ts';
 import { collectTrigrams } from './trigram.ts';
 import { ByteWriter } from './varint.ts';
@@ -78,13 +79,7 @@ export class SegmentBuilder {
   /** Local index of a doc number, or -1 (removed documents included). */
   localOf(docNum: number): number {
     const docs = this.#docs;
-    let lo = 0;
-    let hi = docs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (docs[mid]!.docNum < docNum) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(docs, docNum, (d) => d.docNum);
     return lo < docs.length && docs[lo]!.docNum === docNum ? lo : -1;
   }
 

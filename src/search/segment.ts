@@ -1,4 +1,5 @@
 import { decodeGapsUnchecked } from './postings-codec.ts';
+import { lowerBound } from './sorted-set.ts';
 
 /**
  * An immutable segment, in two parts that are stored and loaded separately:
@@ -218,26 +219,14 @@ export class SegmentBody {
   /** Index of `term` in {@link terms}, or -1. */
   findTerm(term: string): number {
     const terms = this.terms;
-    let lo = 0;
-    let hi = terms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (terms[mid]! < term) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(terms, term);
     return lo < terms.length && terms[lo] === term ? lo : -1;
   }
 
   /** `[from, to)`: the term indexes starting with `prefix`. */
   prefixRange(prefix: string): [number, number] {
     const terms = this.terms;
-    let lo = 0;
-    let hi = terms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (terms[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(terms, prefix);
     let end = lo;
     while (end < terms.length && terms[end]!.startsWith(prefix)) end++;
     return [lo, end];
@@ -287,13 +276,7 @@ export class SegmentBody {
   /** Local ids whose text contains the trigram `key`, or an empty list. */
   trigramDocs(key: number): Uint32Array {
     const keys = this.triKeys;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, key);
     if (lo >= keys.length || keys[lo] !== key) return EMPTY_LIST;
     const out = new Uint32Array(this.triCount[lo]!);
     decodeGapsUnchecked(this.triBytes, this.triStart[lo]!, out.length, out);

@@ -162,3 +162,22 @@ export function withoutMasked(list: Uint32Array, mask: Uint8Array | null): Uint3
   }
   return out;
 }
+
+/**
+ * First index in `[0, length)` whose key is not below `target`, for a list sorted by `keyOf`
+ * (binary search). With no `keyOf`, the elements are the keys.
+ */
+export function lowerBound<T, K extends number | string>(
+  list: ArrayLike<T>,
+  target: K,
+  keyOf: (item: T) => K = (item) => item as unknown as K,
+): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyOf(list[mid]!) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
