@@ -8,10 +8,11 @@ import {
   chunkColumns, FILE_METADATA_COLUMNS, REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, toChunk, toFileMetadata, toRepository,
   toSnapshot, type ChunkRow, type FileMetadataRow, type RepositoryRow, type SnapshotRow,
 } from './rows.ts';
+import { catchUpIndex, indexBacklog, indexBehind, mergeDue, mergeStep, type IndexBacklog, type UpkeepLimits } from './fts-upkeep.ts';
 import { searchChunks } from './search.ts';
 import type { JournalStatement, SqlDb } from './sql-db.ts';
 import type {
-  Chunk, ChunkInput, Dependency, DependencyInput, FileMetadata, FileMetadataInput, ReadOptions, Repository, SearchHit,
+  Chunk, ChunkInput, Dependency, DependencyInput, FileMetadata, FileMetadataInput, MaintainOptions, ReadOptions, Repository, SearchHit,
   SearchOptions, Snapshot, TransitiveDependency,
 } from './types.ts';
 import {
@@ -19,21 +20,8 @@ import {
   checkOptionalString, checkReadOptions, checkSearchOptions,
 } from './validate.ts';
 
-/** Index pages one {@link ChunkStore.maintain} step writes (a few ms of work). */
-const DEFAULT_MERGE_PAGES = 64;
-/** Segments a level must hold before {@link ChunkStore.maintain} merges it. */
-const DEFAULT_MERGE_SEGMENTS = 4;
-
-/**
- * Whether an FTS4 merge is due: a level with at least `minSegments` segments, or an
- * incremental merge left unfinished (its hint, row 1 of the `%_stat` shadow table).
- */
-function ftsMergeDue(db: SqlDb, minSegments: number): boolean {
-  const crowded = db.get('SELECT 1 AS due FROM chunks_fts_segdir GROUP BY level HAVING count(*) >= ?1 LIMIT 1', [minSegments]);
-  if (crowded) return true;
-  const hint = db.get<{ n: number }>('SELECT length(value) AS n FROM chunks_fts_stat WHERE id = 1');
-  return (hint?.n ?? 0) > 0;
-}
+/** Limits of one {@link ChunkStore.maintain} step: each is a few ms of work. */
+const DEFAULT_UPKEEP: UpkeepLimits = { sweepFiles: 32, indexTexts: 128, mergePages: 64, mergeSegments: 4 };
 
 const LIVE = (options?: ReadOptions) => (options?.includeDeleted ? '' : ' AND c.is_deleted = 0');
 const CHUNK_ORDER = 'ORDER BY c.file_path, c.start_line, c.fqn, c.id';
@@ -269,36 +257,50 @@ export class ChunkStore {
 
   /**
    * Full-text search (FTS4 query syntax) over live chunks' content, FQN and path, ranked by
-   * BM25, with a highlighted snippet per hit.
+   * BM25, with a highlighted snippet per hit. Sees every commit made before it: texts the
+   * index has not taken in yet (see {@link maintain}) are indexed first, as one journaled
+   * commit.
    */
   async searchContent(query: string, options?: SearchOptions): Promise<SearchHit[]> {
     checkName(query, 'query');
     checkSearchOptions(options);
+    if (indexBehind(this.#db)) await this.#db.commit(() => catchUpIndex(this.#db));
     return searchChunks(this.#db, query, options);
   }
 
   /**
    * One bounded step of full-text index upkeep, meant for idle time (the durable store runs
-   * it on a timer once commits go quiet). FTS4 writes each commit's terms as a small index
-   * segment and, when 16 segments pile up on one level, merges them inside whichever write
-   * adds the 16th — the slow commit that sets the write p95. This step merges a level that
-   * holds at least `minSegments` segments (or continues an unfinished merge), writing about
-   * `pages` index pages, as its own small commit (journaled like any other: replay gives the
-   * same logical index). Search results do not change. Resolves `true` when it merged
-   * something (call again until it resolves `false`), `false` when nothing was due (then
-   * nothing is written or journaled).
+   * it on a timer once commits go quiet). Commits do not index: they list their new texts
+   * and the files whose old texts may be orphaned, and this step catches up — sweeping up
+   * to `files` files' orphaned texts and indexing up to `texts` new ones — or, when the
+   * index is current, merges FTS4 segments: a level holding at least `minSegments` of them
+   * (or an unfinished merge), writing about `pages` index pages. Each step is its own small
+   * commit, journaled like any other, and never changes search results. Resolves `true`
+   * when it did something (call again until it resolves `false`), `false` when nothing was
+   * due (then nothing is written or journaled).
    */
-  async maintain(options?: { pages?: number; minSegments?: number }): Promise<boolean> {
+  async maintain(options?: MaintainOptions): Promise<boolean> {
     checkObject(options, 'options');
-    const pages = options?.pages ?? DEFAULT_MERGE_PAGES;
-    const minSegments = options?.minSegments ?? DEFAULT_MERGE_SEGMENTS;
+    const pages = options?.pages ?? DEFAULT_UPKEEP.mergePages;
+    const minSegments = options?.minSegments ?? DEFAULT_UPKEEP.mergeSegments;
+    const texts = options?.texts ?? DEFAULT_UPKEEP.indexTexts;
+    const files = options?.files ?? DEFAULT_UPKEEP.sweepFiles;
     checkInteger(pages, 'options.pages', 1, 1_000_000);
     checkInteger(minSegments, 'options.minSegments', 2, 16);
-    if (!ftsMergeDue(this.#db, minSegments)) return false;
-    await this.#db.commit(() => {
-      this.#db.run(`INSERT INTO chunks_fts (chunks_fts) VALUES ('merge=${pages},${minSegments}')`);
-    });
+    checkInteger(texts, 'options.texts', 1, 1_000_000);
+    checkInteger(files, 'options.files', 1, 1_000_000);
+    if (indexBehind(this.#db)) {
+      await this.#db.commit(() => catchUpIndex(this.#db, files, texts));
+      return true;
+    }
+    if (!mergeDue(this.#db, minSegments)) return false;
+    await this.#db.commit(() => mergeStep(this.#db, pages, minSegments));
     return true;
+  }
+
+  /** Texts committed but not yet in the full-text index, and files not yet swept of orphaned texts. */
+  async indexBacklog(): Promise<IndexBacklog> {
+    return indexBacklog(this.#db);
   }
 
   /** Inserts or replaces the metadata of one file of a snapshot. */

@@ -1,6 +1,7 @@
 import { ShelfError } from '../errors/index.ts';
 import { sha256HexSync, utf8Length } from './content-hash.ts';
 import { REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, type RepositoryRow, type SnapshotRow } from './rows.ts';
+import { markUnswept } from './fts-upkeep.ts';
 import type { SqlDb } from './sql-db.ts';
 import type { ChunkInput, FileDependencyInput, FileInfo, FileMetadataInput } from './types.ts';
 import { checkFileChunks, checkFileDependencies, checkFileInfo, checkName } from './validate.ts';
@@ -36,10 +37,9 @@ const SQL = {
   insertSnapshot: `INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (repo_id, commit_hash) DO NOTHING`,
   // Rows travel as JSON arrays read with json_each (see upsertChunks), so a batch is one statement per
-  // step whatever its size — and one FTS4 flush: FTS4 writes its pending terms out as a new
-  // index segment at every statement boundary, so 100 single-row upserts used to leave 100
-  // segments (and merges) behind. New texts first; a text already stored under the same key
-  // (unchanged chunk, or one copied from another snapshot) is not indexed again.
+  // step whatever its size. New texts first; a text already stored under the same key
+  // (unchanged chunk, or one copied from another snapshot) is reused. A new text is indexed
+  // later (see fts-upkeep.ts).
   insertContents: `INSERT INTO chunk_contents (file_path, fqn, content_hash, content)
     SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 FROM json_each(?1) j WHERE true ORDER BY j.key
     ON CONFLICT (file_path, fqn, content_hash) DO NOTHING`,
@@ -55,12 +55,6 @@ const SQL = {
         THEN updated ELSE excluded.updated END,
       kind = excluded.kind, language = excluded.language, start_line = excluded.start_line,
       end_line = excluded.end_line, content_hash = excluded.content_hash, content_id = excluded.content_id, is_deleted = 0`,
-  // Content rows of these files that no chunk uses any more (a chunk's text changed in
-  // place): their terms leave the index through the delete trigger. Deleted in rowid
-  // order, because FTS4 flushes its pending terms whenever a docid goes backwards.
-  sweepContents: `DELETE FROM chunk_contents WHERE id IN (SELECT x.id FROM chunk_contents x
-    WHERE x.file_path IN (SELECT value FROM json_each(?1))
-      AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.content_id = x.id) ORDER BY x.id)`,
   chunkIds: `SELECT c.id AS id FROM json_each(?2) j CROSS JOIN chunks c
     WHERE c.snapshot_id = ?1 AND c.file_path = j.value ->> 0 AND c.fqn = j.value ->> 1 ORDER BY j.key`,
   softDeleteFileExcept: `UPDATE chunks SET is_deleted = 1, updated = ?3
@@ -141,7 +135,8 @@ export function upsertChunks(db: SqlDb, snapshot: SnapshotRow, items: readonly H
     [c.filePath, c.fqn, c.kind, c.language, c.startLine, c.endLine, hash]));
   db.run(SQL.insertContents, [texts]);
   db.run(SQL.upsertChunks, [snapshot.repo_id, snapshot.id, now, facts]);
-  db.run(SQL.sweepContents, [JSON.stringify([...new Set(items.map((i) => i.chunk.filePath))])]);
+  // A chunk whose text changed in place may have left its old text unused: swept later.
+  markUnswept(db, [...new Set(items.map((i) => i.chunk.filePath))]);
   const keys = JSON.stringify(items.map(({ chunk: c }) => [c.filePath, c.fqn]));
   return db.query<{ id: number }>(SQL.chunkIds, [snapshot.id, keys]).map((r) => r.id);
 }

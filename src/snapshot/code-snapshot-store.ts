@@ -8,7 +8,8 @@ import { copyUnchangedFiles } from './incremental-copy.ts';
 import { summaryColumns, toChunkSummary, toSnapshot, type ChunkSummaryRow } from './rows.ts';
 import type { JournalStatement, SqlDb } from './sql-db.ts';
 import type {
-  AnalyzeFile, CommitDiff, FileChunkInput, FileDependencyInput, FileInfo, IncrementalStats, ReplaceFileResult,
+  AnalyzeFile, CommitDiff, FileChunkInput, FileDependencyInput, FileInfo, IncrementalStats, MaintainOptions,
+  ReplaceFileResult,
 } from './types.ts';
 import { checkArray, checkName, checkObject, checkOptionalString } from './validate.ts';
 
@@ -156,7 +157,7 @@ export class CodeSnapshotStore {
   }
 
   /** One bounded step of full-text index upkeep; see {@link ChunkStore.maintain}. */
-  maintain(options?: { pages?: number; minSegments?: number }): Promise<boolean> {
+  maintain(options?: MaintainOptions): Promise<boolean> {
     return this.chunks.maintain(options);
   }
 

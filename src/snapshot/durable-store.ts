@@ -12,15 +12,21 @@ export interface DurableSnapshotOptions extends Omit<OpenSnapshotStoreOptions, '
   /** Checkpoint when the journal passes this many bytes (default 16 MiB). */
   readonly checkpointBytes?: number;
   /**
-   * Full-text index upkeep ({@link CodeSnapshotStore.maintain}) starts once no commit came
-   * for this many ms, one small journaled step per timer turn until nothing is due, so the
-   * index merges FTS4 would otherwise do inside a commit happen between commits. Default
-   * 20; `false` turns it off.
+   * Full-text index upkeep ({@link CodeSnapshotStore.maintain}: indexing committed texts,
+   * sweeping orphaned ones, merging FTS4 segments) starts once no commit came for this many
+   * ms, one small journaled step per timer turn until nothing is due, so that work happens
+   * between commits instead of inside them. Under a steady stream of commits it starts
+   * anyway once it has waited {@link maintenanceMaxDelayMs}, and then runs a step between
+   * commits until it has caught up. Default 20; `false` turns it off (searches still see
+   * every commit: they index what is pending first).
    */
   readonly maintenanceDelayMs?: number | false;
+  /** The longest commits can push upkeep back, in ms (default 1000). */
+  readonly maintenanceMaxDelayMs?: number;
 }
 
 const DEFAULT_MAINTENANCE_DELAY_MS = 20;
+const DEFAULT_MAINTENANCE_MAX_DELAY_MS = 1000;
 
 /** Durability statistics. */
 export interface DurabilityStats {
@@ -50,6 +56,9 @@ export class DurableSnapshotStore {
   #failed: ShelfError | undefined;
   #closed = false;
   #maintenanceDelay: number | false = DEFAULT_MAINTENANCE_DELAY_MS;
+  #maintenanceMaxDelay = DEFAULT_MAINTENANCE_MAX_DELAY_MS;
+  /** When upkeep first became due and was pushed back by a commit, since it last caught up. */
+  #upkeepDueSince: number | undefined;
   #maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
   #maintaining = false;
   #maintenanceSteps = 0;
@@ -70,10 +79,12 @@ export class DurableSnapshotStore {
   }
 
   static async open(options: DurableSnapshotOptions): Promise<DurableSnapshotStore> {
-    const { files, checkpointBytes, maintenanceDelayMs, ...storeOptions } = options;
-    if (maintenanceDelayMs !== undefined && maintenanceDelayMs !== false &&
-      !(typeof maintenanceDelayMs === 'number' && maintenanceDelayMs >= 0 && Number.isFinite(maintenanceDelayMs))) {
+    const { files, checkpointBytes, maintenanceDelayMs, maintenanceMaxDelayMs, ...storeOptions } = options;
+    if (maintenanceDelayMs !== undefined && maintenanceDelayMs !== false && !isDelay(maintenanceDelayMs)) {
       throw new ShelfError('INVALID_ARGUMENT', 'options.maintenanceDelayMs must be a non-negative number or false');
+    }
+    if (maintenanceMaxDelayMs !== undefined && !isDelay(maintenanceMaxDelayMs)) {
+      throw new ShelfError('INVALID_ARGUMENT', 'options.maintenanceMaxDelayMs must be a non-negative number');
     }
     const SQL: SqlJsStatic = await (storeOptions.sqlJs ?? loadDefaultSqlJs());
     let raw: InstanceType<SqlJsStatic['Database']> | undefined;
@@ -83,6 +94,7 @@ export class DurableSnapshotStore {
       ...(checkpointBytes === undefined ? {} : { checkpointBytes }),
       load(image) {
         raw = new SQL.Database(image);
+        raw.run('PRAGMA journal_mode = MEMORY'); // as the store itself runs (see open.ts)
       },
       apply(statements) {
         raw!.run('BEGIN');
@@ -118,6 +130,7 @@ export class DurableSnapshotStore {
     });
     self = new DurableSnapshotStore(store, journal, open, SQL);
     if (maintenanceDelayMs !== undefined) self.#maintenanceDelay = maintenanceDelayMs;
+    if (maintenanceMaxDelayMs !== undefined) self.#maintenanceMaxDelay = maintenanceMaxDelayMs;
     for (const statements of early) self.#onCommit(statements);
     // Recovered past a damaged checkpoint: write a good one now.
     if (journal.recovery.skippedCheckpoints.length) await journal.checkpoint();
@@ -141,8 +154,14 @@ export class DurableSnapshotStore {
         this.lastError = error;
       });
     }
-    // A caller's commit pushes upkeep back; a maintenance step schedules its own successor.
-    if (!this.#maintaining) this.#scheduleMaintenance(this.#maintenanceDelay);
+    // A caller's commit pushes upkeep back (up to the maximum delay); a maintenance step
+    // schedules its own successor.
+    if (!this.#maintaining && this.#maintenanceDelay !== false) {
+      const now = performance.now();
+      this.#upkeepDueSince ??= now;
+      const overdueIn = this.#upkeepDueSince + this.#maintenanceMaxDelay - now;
+      this.#scheduleMaintenance(Math.max(0, Math.min(this.#maintenanceDelay, overdueIn)));
+    }
   }
 
   #scheduleMaintenance(delay: number | false): void {
@@ -167,6 +186,7 @@ export class DurableSnapshotStore {
     }
     // Continue on the next turn, so calls queued meanwhile run between steps.
     if (more) this.#scheduleMaintenance(0);
+    else this.#upkeepDueSince = undefined;
   }
 
   /** One upkeep step; its commit does not push further upkeep back. */
@@ -241,6 +261,10 @@ export class DurableSnapshotStore {
       this.#store.close();
     }
   }
+}
+
+function isDelay(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && Number.isFinite(value);
 }
 
 /** Opens (recovering) a durable snapshot store; see {@link DurableSnapshotStore}. */

@@ -12,17 +12,18 @@ import type { SqlDb } from './sql-db.ts';
 const NOT_CHANGED = (column: string) => `${column} NOT IN (SELECT value FROM json_each(?3))`;
 
 const SQL = {
-  countFiles: `SELECT count(*) AS n FROM (
-      SELECT path FROM file_metadata WHERE snapshot_id = ?1
-      UNION SELECT file_path FROM chunks WHERE snapshot_id = ?1 AND is_deleted = 0
-    ) WHERE path NOT IN (SELECT value FROM json_each(?2))`,
+  // Files now in the new snapshot, counted through its indexes once the copy is done:
+  // those with live chunks, plus those that have metadata only (an empty file).
+  countFiles: `SELECT (SELECT count(DISTINCT file_path) FROM chunks WHERE snapshot_id = ?1)
+      + (SELECT count(*) FROM file_metadata m WHERE m.snapshot_id = ?1
+        AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.snapshot_id = ?1 AND c.file_path = m.path)) AS n`,
   // Chunks share their content row (and so their FTS entry) with the base: no text is
   // copied and nothing is indexed.
   copyChunks: `INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line,
       content_hash, is_deleted, updated, content_id)
     SELECT repo_id, ?2, file_path, fqn, kind, language, start_line, end_line, content_hash, 0, updated, content_id
     FROM chunks WHERE snapshot_id = ?1 AND is_deleted = 0 AND ${NOT_CHANGED('file_path')}
-    ORDER BY id`,
+    ORDER BY file_path, fqn`,
   copyMetadata: `INSERT INTO file_metadata (snapshot_id, path, content_hash, size, language, chunk_count)
     SELECT ?2, path, content_hash, size, language, chunk_count FROM file_metadata
     WHERE snapshot_id = ?1 AND ${NOT_CHANGED('path')}
@@ -47,9 +48,9 @@ export interface CopyCounts {
 /** Copies chunks, file metadata and edges of every file of `fromId` not in `changedPaths`. */
 export function copyUnchangedFiles(db: SqlDb, fromId: number, toId: number, changedPaths: readonly string[]): CopyCounts {
   const changed = JSON.stringify(changedPaths);
-  const files = db.get<{ n: number }>(SQL.countFiles, [fromId, changed])!.n;
   const chunks = db.run(SQL.copyChunks, [fromId, toId, changed]).changes;
   db.run(SQL.copyMetadata, [fromId, toId, changed]);
   const dependencies = db.run(SQL.copyDependencies, [fromId, toId, changed]).changes;
+  const files = db.get<{ n: number }>(SQL.countFiles, [toId])!.n;
   return { files, chunks, dependencies };
 }

@@ -14,6 +14,8 @@ export { compileGlob } from './path-glob.ts';
 export type {
   AnalyzedFile, AnalyzeFile, Chunk, ChunkChange, ChunkInput, ChunkSummary, CommitDiff, Dependency, DependencyInput,
   FileChunkInput, FileDependencyInput, FileDiffSummary, FileInfo, FileMetadata, FileMetadataInput, IncrementalStats,
-  ReadOptions, ReplaceFileResult, Repository, SearchHit, SearchOptions, Snapshot, SnapshotRef, TransitiveDependency,
+  MaintainOptions, ReadOptions, ReplaceFileResult, Repository, SearchHit, SearchOptions, Snapshot, SnapshotRef,
+  TransitiveDependency,
 } from './types.ts';
 export { DurableSnapshotStore, openDurableSnapshotStore, type DurableSnapshotOptions, type DurabilityStats } from './durable-store.ts';
+export type { IndexBacklog } from './fts-upkeep.ts';

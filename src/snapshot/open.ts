@@ -98,6 +98,11 @@ async function openDb(options: OpenSnapshotStoreOptions): Promise<{ db: SqlDb; n
     db.defineFunction(RANK_FUNCTION, (matchinfo) => bm25(matchinfo as Uint8Array, FTS_WEIGHTS));
     db.defineFunction(GLOB_FUNCTION, createGlobMatcher());
     if (options.data && options.data.byteLength > 0) checkExisting(db, options.checkIntegrity !== false);
+    // The database file lives in sql.js's in-memory file system and durability comes from
+    // the store's own journal, so SQLite's rollback journal only has to support ROLLBACK:
+    // keeping it in memory instead of writing it as a file takes about a third off a commit.
+    db.configure('PRAGMA journal_mode = MEMORY');
+    db.configure('PRAGMA temp_store = MEMORY');
     await migrate(db, now());
   } catch (error) {
     db.close();

@@ -158,6 +158,47 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`,
     ],
   },
+  {
+    version: 4,
+    description: 'full-text indexing deferred out of commits: pending texts and unswept files',
+    statements: [
+      // Content rows written but not yet in chunks_fts. A commit only lists them here; the
+      // index takes them in later, in bounded upkeep steps or before the next search, so a
+      // commit does not pay for tokenizing its texts or for the segment merges that follow.
+      'CREATE TABLE fts_pending (content_id INTEGER PRIMARY KEY)',
+      // Files whose content rows may have lost their last chunk (a chunk's text changed in
+      // place). The orphaned rows are deleted by the same upkeep, because removing an
+      // indexed text from FTS4 costs as much as indexing it.
+      'CREATE TABLE contents_unswept (file_path TEXT PRIMARY KEY) WITHOUT ROWID',
+      'DROP TRIGGER contents_fts_after_insert',
+      'DROP TRIGGER contents_fts_before_delete',
+      'DROP TRIGGER contents_fts_before_update',
+      'DROP TRIGGER contents_fts_after_update',
+      'DROP TABLE chunks_fts',
+      // The index's external content is this view: the texts it holds, pending ones left
+      // out, so the index always equals its content — integrity checks pass between
+      // upkeep steps, and FTS4 reads a removed text back from here (by rowid, through the
+      // primary key). A view column named rowid stands for the rowid FTS4 asks for.
+      `CREATE VIEW chunk_texts AS SELECT x.id AS rowid, x.content AS content, x.fqn AS fqn, x.file_path AS file_path
+        FROM chunk_contents x WHERE NOT EXISTS (SELECT 1 FROM fts_pending p WHERE p.content_id = x.id)`,
+      `CREATE VIRTUAL TABLE chunks_fts USING fts4(content="chunk_texts", ${FTS_COLUMNS}, tokenize=unicode61)`,
+      `INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`,
+      `CREATE TRIGGER contents_after_insert AFTER INSERT ON chunk_contents
+        BEGIN INSERT INTO fts_pending (content_id) VALUES (new.id); END`,
+      // Only an indexed text has terms to remove; a pending one just leaves the list.
+      `CREATE TRIGGER contents_before_delete BEFORE DELETE ON chunk_contents
+        WHEN NOT EXISTS (SELECT 1 FROM fts_pending WHERE content_id = old.id)
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      `CREATE TRIGGER contents_after_delete AFTER DELETE ON chunk_contents
+        BEGIN DELETE FROM fts_pending WHERE content_id = old.id; END`,
+      // The store never updates a content row; these keep the index right if anything does.
+      `CREATE TRIGGER contents_before_update BEFORE UPDATE OF ${FTS_COLUMNS} ON chunk_contents
+        WHEN NOT EXISTS (SELECT 1 FROM fts_pending WHERE content_id = old.id)
+        BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
+      `CREATE TRIGGER contents_after_update AFTER UPDATE OF ${FTS_COLUMNS} ON chunk_contents
+        BEGIN INSERT OR IGNORE INTO fts_pending (content_id) VALUES (new.id); END`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

@@ -216,3 +216,15 @@ export interface IncrementalStats {
   readonly chunksCopied: number;
   readonly durationMs: number;
 }
+
+/** Limits of one {@link ChunkStore.maintain} step (defaults keep each step at a few ms). */
+export interface MaintainOptions {
+  /** Index pages one FTS4 merge step writes (default 64). */
+  readonly pages?: number;
+  /** Segments a level must hold before it is merged, 2 to 16 (default 4). */
+  readonly minSegments?: number;
+  /** Committed texts one step adds to the index (default 128). */
+  readonly texts?: number;
+  /** Files one step sweeps of texts no chunk uses any more (default 32). */
+  readonly files?: number;
+}

@@ -29,7 +29,10 @@ export function chunk(filePath: string, fqn: string, content = `body of ${fqn}`,
   return { filePath, fqn, kind: 'function', language: 'typescript', startLine: 1, endLine: 3, content, ...extra };
 }
 
-const USER_TABLES = ['schema_version', 'repositories', 'snapshots', 'chunk_contents', 'chunks', 'dependencies', 'file_metadata'];
+const USER_TABLES = [
+  'schema_version', 'repositories', 'snapshots', 'chunk_contents', 'chunks', 'dependencies', 'file_metadata', 'fts_pending',
+  'contents_unswept',
+];
 
 /**
  * Every row of every table of an exported database, ordered by primary key, plus the
@@ -43,7 +46,7 @@ export async function dumpDatabase(bytes: Uint8Array): Promise<Record<string, Sq
     const out: Record<string, SqlValue[][]> = {};
     const tables = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]?.values.map((r) => r[0] as string) ?? [];
     for (const table of USER_TABLES.filter((t) => tables.includes(t))) {
-      const order = table === 'file_metadata' ? 'snapshot_id, path' : table === 'schema_version' ? 'version' : 'id';
+      const order = { file_metadata: 'snapshot_id, path', schema_version: 'version', fts_pending: 'content_id', contents_unswept: 'file_path' }[table] ?? 'id';
       out[table] = db.exec(`SELECT * FROM ${table} ORDER BY ${order}`)[0]?.values ?? [];
     }
     if (tables.includes('chunks_fts')) {

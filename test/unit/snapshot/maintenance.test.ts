@@ -31,47 +31,96 @@ async function segments(store: CodeSnapshotStore): Promise<number> {
 const queries = ['shared', 'parse', 'round7 OR token', 'tree*', 'index NOT cache'];
 const searchAll = (store: CodeSnapshotStore) => Promise.all(queries.map((q) => store.chunks.searchContent(q, { limit: 50 })));
 
+const backlog = (store: CodeSnapshotStore) => store.chunks.indexBacklog();
+
+/** Texts in the full-text index (the index's content view leaves pending ones out). */
+async function indexedTexts(store: CodeSnapshotStore): Promise<number> {
+  const SQL = await sqlJs();
+  const db = new SQL.Database(store.exportDatabase());
+  try {
+    return db.exec('SELECT count(*) FROM chunk_texts')[0]!.values[0]![0] as number;
+  } finally {
+    db.close();
+  }
+}
+
+async function integrityOk(bytes: Uint8Array): Promise<void> {
+  const SQL = await sqlJs();
+  const db = new SQL.Database(bytes);
+  try {
+    expect(db.exec('PRAGMA integrity_check')[0]!.values).toEqual([['ok']]);
+    db.run("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')"); // throws if the index disagrees
+  } finally {
+    db.close();
+  }
+}
+
 describe('full-text index maintenance', () => {
-  it('merges segments without changing search results, and replays to the same database', async () => {
+  it('keeps indexing out of commits; bounded journaled steps catch up and merge, search results unchanged', async () => {
     const journal: JournalStatement[][] = [];
     const store = await openTestStore({ journal });
     await churn(store, 24);
-    const before = await searchAll(store);
-    const dumpBefore = await dumpDatabase(store.exportDatabase());
-    const segmentsBefore = await segments(store);
-    expect(segmentsBefore).toBeGreaterThanOrEqual(8);
+    // The commits only listed their work: nothing indexed yet, and the database is sound.
+    expect(await backlog(store)).toEqual({ pendingTexts: 120, unsweptFiles: 3 }); // every text written, 15 still used
+    expect(await segments(store)).toBe(0);
+    await integrityOk(store.exportDatabase());
+
+    // The same commits, searched at once: search catches up first (one commit), then answers.
+    const reference = await openTestStore();
+    await churn(reference, 24);
+    const expected = await searchAll(reference);
+    expect(await backlog(reference)).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
 
     const commitsBefore = journal.length;
     let steps = 0;
-    while (await store.maintain({ pages: 4, minSegments: 2 })) steps++;
-    expect(steps).toBeGreaterThan(0);
+    let catchUpSteps = 0;
+    for (;;) {
+      const before = await backlog(store);
+      const indexedBefore = await indexedTexts(store);
+      if (!(await store.maintain({ pages: 4, minSegments: 2, texts: 4, files: 1 }))) break;
+      steps++;
+      if (before.pendingTexts + before.unsweptFiles > 0) {
+        catchUpSteps++;
+        expect((await backlog(store)).unsweptFiles).toBeGreaterThanOrEqual(before.unsweptFiles - 1);
+        expect(await indexedTexts(store)).toBeLessThanOrEqual(indexedBefore + 4);
+      }
+      await integrityOk(store.exportDatabase()); // sound between any two steps
+    }
+    expect(catchUpSteps).toBeGreaterThanOrEqual(4); // 15 texts at most 4 per step
+    expect(steps).toBeGreaterThan(catchUpSteps); // then the segments the steps wrote were merged
     expect(journal.length).toBe(commitsBefore + steps); // one small journaled commit per step
-    expect(journal.slice(commitsBefore).every((c) => c.length === 1 && /'merge=4,2'/.test(c[0]!.sql))).toBe(true);
-    expect(await segments(store)).toBeLessThan(segmentsBefore);
+    expect(journal.slice(commitsBefore + catchUpSteps).every((c) => c.length === 1 && /'merge=4,2'/.test(c[0]!.sql))).toBe(true);
+    expect(await backlog(store)).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
 
     // Nothing due: nothing written, nothing journaled.
     expect(await store.maintain({ minSegments: 2 })).toBe(false);
     expect(journal.length).toBe(commitsBefore + steps);
 
-    // Same rows, same logical index, same ranked hits and snippets.
-    expect(await dumpDatabase(store.exportDatabase())).toEqual(dumpBefore);
-    expect(await searchAll(store)).toEqual(before);
+    // Same rows, same logical index, same ranked hits and snippets as catching up at once.
+    expect(await searchAll(store)).toEqual(expected);
+    expect(journal.length).toBe(commitsBefore + steps); // nothing was left for search to do
+    expect(await dumpDatabase(store.exportDatabase())).toEqual(await dumpDatabase(reference.exportDatabase()));
 
-    // Replaying every commit (maintenance included) from an empty database gives the same database.
+    // Replaying every commit (upkeep included) from an empty database gives the same database.
     const replayed = new SqlDb(await sqlJs(), undefined);
     for (const commit of journal) replayed.replay(commit);
-    replayed.run("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
+    await integrityOk(replayed.export());
     expect(await dumpDatabase(replayed.export())).toEqual(await dumpDatabase(store.exportDatabase()));
 
-    // And writes after maintenance keep working and stay searchable.
+    // And writes after maintenance keep working and are visible to the next search.
     await store.replaceFile('app', 'c1', 'c1', 'src/f0.ts', [fileChunk('m0.f0', 'brand new words')]);
+    expect((await backlog(store)).pendingTexts).toBe(1);
     expect((await store.chunks.searchContent('brand')).map((h) => h.chunk.fqn)).toEqual(['m0.f0']);
+    expect(await store.chunks.searchContent('round21')).toEqual([]); // f0's replaced texts are gone
+    expect(await store.chunks.searchContent('round23')).toHaveLength(5); // f2's are not
   });
 
   it('refuses bad options', async () => {
     const store = await openTestStore();
     await expect(store.maintain({ pages: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(store.maintain({ minSegments: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(store.maintain({ texts: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(store.maintain({ files: 1.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await store.maintain()).toBe(false);
   });
 
@@ -81,15 +130,17 @@ describe('full-text index maintenance', () => {
       openDurableSnapshotStore({ files, sqlJs: sqlJs(), now: testClock(), maintenanceDelayMs: delay });
     const durable = await open(0);
     await churn(durable.store, 24);
-    const hits = await searchAll(durable.store);
-    const segmentsBefore = await segments(durable.store);
+    expect((await backlog(durable.store)).pendingTexts).toBeGreaterThan(0);
     const commits = durable.stats().commits;
-    for (let i = 0; i < 50 && durable.maintenanceSteps === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 30));
+    // Quiet now: upkeep catches up and merges, one step per timer turn, until nothing is due.
+    for (let i = 0; i < 200 && !(durable.maintenanceSteps > 0 && !(await durable.store.maintain())); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     expect(durable.maintenanceSteps).toBeGreaterThan(0);
     expect(durable.stats().commits).toBe(commits + durable.maintenanceSteps);
-    expect(await segments(durable.store)).toBeLessThan(segmentsBefore);
-    expect(await searchAll(durable.store)).toEqual(hits);
+    expect(await backlog(durable.store)).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
+    const hits = await searchAll(durable.store);
+    expect(durable.stats().commits).toBe(commits + durable.maintenanceSteps); // search found nothing to do
     const expected = await dumpDatabase(durable.exportDatabase());
 
     // Crash (no close): the journal alone rebuilds the same database.
@@ -101,8 +152,30 @@ describe('full-text index maintenance', () => {
     await durable.close({ checkpoint: false });
   });
 
-  it('rejects a bad maintenanceDelayMs', async () => {
+  it('does not let a steady stream of commits push upkeep back past maintenanceMaxDelayMs', async () => {
+    const stream = async (maxDelay: number) => {
+      const durable = await openDurableSnapshotStore({
+        files: new MemoryJournalFiles(), sqlJs: sqlJs(), now: testClock(), maintenanceDelayMs: 60_000, maintenanceMaxDelayMs: maxDelay,
+      });
+      await durable.store.chunks.saveRepository('app');
+      await durable.store.chunks.createSnapshot('app', 'c1');
+      const started = performance.now();
+      for (let i = 0; performance.now() - started < 200; i++) {
+        await durable.store.replaceFile('app', 'c1', 'c1', `src/f${i % 5}.ts`, [fileChunk(`m.f${i}`, `${words[i % 10]} text ${i}`)]);
+        await new Promise((r) => setTimeout(r, 2)); // a gap far shorter than the idle delay
+      }
+      const steps = durable.maintenanceSteps;
+      await durable.close({ checkpoint: false });
+      return steps;
+    };
+    expect(await stream(60_000)).toBe(0); // pushed back by every commit
+    expect(await stream(20)).toBeGreaterThan(0); // overdue after 20 ms: runs between commits
+  });
+
+  it('rejects bad delays', async () => {
     await expect(openDurableSnapshotStore({ files: new MemoryJournalFiles(), sqlJs: sqlJs(), maintenanceDelayMs: -1 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(openDurableSnapshotStore({ files: new MemoryJournalFiles(), sqlJs: sqlJs(), maintenanceMaxDelayMs: Number.NaN }))
       .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

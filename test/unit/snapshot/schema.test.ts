@@ -113,12 +113,15 @@ describe('schema', () => {
     await store.replaceFile('app', 'c2', 'c2', 'a.ts', [{ fqn: 'a.f', kind: 'function', language: 'ts', startLine: 1, endLine: 2, content: 'fresh text' }]);
     expect(await hits('c1')).toEqual(['1:a.ts', '1:b.ts', '1:c.ts']); // c1 still has the old text
     expect((await store.chunks.searchContent('fresh')).map((h) => h.chunk.snapshotId)).toEqual([2]);
-    // Once no chunk uses the old text of a.f, its row and index entry go; the new one is shared.
+    // Once no chunk uses the old text of a.f, its row and index entry go (at the next upkeep
+    // or search, not inside the commit); the new one is shared.
     await store.replaceFile('app', 'c1', 'c1', 'a.ts', [{ fqn: 'a.f', kind: 'function', language: 'ts', startLine: 1, endLine: 2, content: 'fresh text' }]);
+    expect(await store.chunks.indexBacklog()).toEqual({ pendingTexts: 0, unsweptFiles: 1 });
+    expect(await hits()).toEqual(['1:b.ts', '1:c.ts', '2:b.ts']);
+    expect(await store.chunks.indexBacklog()).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
     const after = await dumpDatabase(store.exportDatabase());
     expect(after.chunk_contents!.map((r) => r[4]).sort()).toEqual(
       ['fresh text', 'needle changed in c2', 'needle deleted', 'needle only in c1', 'shared needle text']);
-    expect(await hits()).toEqual(['1:b.ts', '1:c.ts', '2:b.ts']);
   });
 
   it('refuses a database written by newer code with UNSUPPORTED_VERSION', async () => {
