@@ -11,7 +11,7 @@ const CHUNK_METHODS = [
   'saveRepository', 'getRepository', 'listRepositories', 'createSnapshot', 'getSnapshot', 'listSnapshots',
   'saveChunk', 'saveChunks', 'getChunk', 'getChunks', 'getChunksByFile', 'getChunkByFqn', 'softDeleteFileChunks',
   'saveDependencies', 'getDependenciesFrom', 'getDependenciesTo', 'getTransitiveDependencies', 'searchContent',
-  'saveFileMetadata', 'getFileMetadata', 'listFileMetadata',
+  'saveFileMetadata', 'getFileMetadata', 'listFileMetadata', 'indexBacklog',
 ] as const satisfies readonly Method<ChunkStore>[];
 
 type ChunkApi = Forwarded<ChunkStore, (typeof CHUNK_METHODS)[number]>;
@@ -64,6 +64,10 @@ export class WireSnapshots {
   /** Replaces the database with an existing `.sqlite` file. */
   async importDatabase(bytes: Uint8Array): Promise<void> {
     await (await this.#durable()).importDatabase(bytes);
+  }
+  /** Runs full-text index upkeep now (normally it runs by itself between commits); resolves the steps taken. */
+  async maintain(steps?: number): Promise<number> {
+    return (await this.#durable()).maintain(steps);
   }
   async checkpoint(): Promise<void> {
     await (await this.#durable()).checkpoint();

@@ -68,6 +68,14 @@ describe('snapshot store through the storage worker, journaled to OPFS', () => {
     await s.chunks.createSnapshot('app', 'c1');
     await s.chunks.saveChunks('app', 'c1', [chunk('src/a.ts', 'a.one'), chunk('src/a.ts', 'a.two'), chunk('src/b.ts', 'b.x')]);
     await s.replaceFile('app', 'c1', 'c2', 'src/a.ts', [chunk('src/a.ts', 'a.one', 'changed'), chunk('src/a.ts', 'a.three')]);
+    // Commits leave full-text indexing to upkeep, which the worker runs by itself once idle.
+    let backlog = await s.chunks.indexBacklog();
+    for (let i = 0; i < 100 && backlog.pendingTexts + backlog.unsweptFiles > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      backlog = await s.chunks.indexBacklog();
+    }
+    expect(backlog).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
+    expect(await s.maintain()).toBe(0); // merges too: nothing left to do
     const diff = await s.compareCommits('app', 'c1', 'c2');
     expect(diff.added.map((x) => x.fqn)).toEqual(['a.three']);
     expect(diff.modified.map((x) => x.fqn)).toEqual(['a.one']);
