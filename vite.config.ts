@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   server: { port: 5173, strictPort: false },
   preview: { port: 4173 },
-  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'sql.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js', 'minisearch', 'flexsearch'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'sql.js', 'hash-wasm', 'minisearch', 'flexsearch'] },
   worker: { format: 'es' },
   build: {
     outDir: 'dist-demo',

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 import { launchOptions } from './scripts/chromium.mjs';
 
 export default defineConfig({
-  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'fast-check', 'sql.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'msgpackr', 'fflate', 'fast-check', 'sql.js', 'hash-wasm'] },
   worker: { format: 'es' },
   test: {
     projects: [

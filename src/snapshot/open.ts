@@ -2,6 +2,7 @@ import type { InitSqlJsStatic, SqlJsConfig, SqlJsStatic } from 'sql.js';
 import { ShelfError } from '../errors/index.ts';
 import { ChunkStore } from './chunk-store.ts';
 import { CodeSnapshotStore } from './code-snapshot-store.ts';
+import { loadHasher } from './content-hash.ts';
 import { createGlobMatcher } from './path-glob.ts';
 import { bm25, FTS_WEIGHTS } from './ranking.ts';
 import { migrate, readSchemaVersion } from './schema.ts';
@@ -91,7 +92,8 @@ async function openDb(options: OpenSnapshotStoreOptions): Promise<{ db: SqlDb; n
     throw new ShelfError('INVALID_ARGUMENT', 'options.now must be a function');
   }
   const now = options.now ?? Date.now;
-  const sqlJs = await (options.sqlJs ?? loadDefaultSqlJs());
+  // The hasher too, so no write of this store ever waits for it (see content-hash.ts).
+  const [sqlJs] = await Promise.all([options.sqlJs ?? loadDefaultSqlJs(), loadHasher()]);
   const db = new SqlDb(sqlJs, options.data, { onCommit: options.onCommit });
   try {
     db.configure('PRAGMA foreign_keys = ON');
