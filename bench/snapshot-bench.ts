@@ -5,7 +5,7 @@ import type { SnapshotBenchApi } from './snapshot.worker.ts';
 
 const params = new URLSearchParams(location.search);
 const sizes = (params.get('sizes') ?? '1,10,50,100').split(',').map(Number);
-const samples = Number(params.get('samples') ?? 30);
+const samples = Number(params.get('samples') ?? 60);
 const files = Number(params.get('files') ?? 5000);
 
 async function run() {
