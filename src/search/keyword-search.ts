@@ -293,7 +293,7 @@ export function searchKeyword(
     return {
       id: view.head.ids[r.local]!,
       score: r.score,
-      ranges: spec === null ? [] : highlightText(view.body.texts[r.local]!, spec),
+      ranges: spec === null ? [] : highlightText(view.body.texts[r.local]!, spec, view.body.lineIndex(r.local)),
     };
   });
   return { hits, total, truncated };

@@ -1,8 +1,10 @@
 import type { QueryBudget } from './budget.ts';
 import type { SearchView } from './keyword-search.ts';
+import type { LineIndex } from './line-index.ts';
+import { LiteralFinder } from './literal-finder.ts';
+import type { ExistenceTest } from './regex-verify.ts';
 import type { SegmentBody } from './segment.ts';
 import { EMPTY, intersect, intersectAll, rangeList, union, withoutMasked } from './sorted-set.ts';
-import { LineCounter } from './tokenizer.ts';
 import type { TrigramPlan } from './trigram-plan.ts';
 import { trigramKeyOf } from './trigram.ts';
 import type { MatchHit, TextRange } from './types.ts';
@@ -58,10 +60,10 @@ export interface RegexPage {
   readonly maxRanges: number;
   /** Documents longer than this (UTF-16 code units) are skipped and reported as truncation. */
   readonly maxVerifyChars: number;
-  /** A literal every match contains (case-sensitive), checked with indexOf before the RegExp. */
+  /** A literal every match contains (case-sensitive); without `exists`, texts lacking it are skipped before the RegExp runs. */
   readonly literal: string | null;
-  /** A RegExp (no `g`) that matches a text exactly when `regex` does, but faster; see {@link existenceRegex}. */
-  readonly exists: RegExp | null;
+  /** Answers exactly whether `regex` matches a text, but faster; see {@link existenceTest}. */
+  readonly exists: ExistenceTest | null;
 }
 
 /** What {@link searchRegex} found. @internal */
@@ -74,14 +76,17 @@ export interface RegexOutcome {
   verified: number;
 }
 
-function collectRanges(regex: RegExp, text: string, max: number): TextRange[] {
+/** The first `max` matches in document `local`; lines come from the body's kept line indexes. */
+function collectRanges(regex: RegExp, body: SegmentBody, local: number, max: number): TextRange[] {
   const out: TextRange[] = [];
-  const lines = new LineCounter(text);
+  const text = body.texts[local]!;
   const unicode = regex.unicode || (regex as { unicodeSets?: boolean }).unicodeSets === true;
+  let lines: LineIndex | null = null;
   regex.lastIndex = 0;
   while (out.length < max) {
     const m = regex.exec(text);
     if (m === null) break;
+    lines ??= body.lineIndex(local);
     const { line, column } = lines.locate(m.index);
     out.push({ line, column, length: m[0].length, offset: m.index });
     if (m[0].length === 0) {
@@ -106,6 +111,7 @@ export async function searchRegex(
 ): Promise<RegexOutcome> {
   const out: RegexOutcome = { matches: [], total: 0, complete: true, truncated: false, candidates: 0, verified: 0 };
   const wanted = page.offset + page.limit;
+  const literal = page.literal === null ? null : new LiteralFinder(page.literal);
   const candidateLists = views.map((view) => {
     let docs = evaluatePlan(plan, view.body) ?? rangeList(view.head.docCount);
     if (view.filter !== null) docs = intersect(docs, view.filter);
@@ -135,11 +141,10 @@ export async function searchRegex(
         continue;
       }
       out.verified++;
-      if (page.literal !== null && text.indexOf(page.literal) === -1) continue;
-      if (page.exists !== null && !page.exists.test(text)) continue;
+      if (page.exists !== null ? !page.exists.test(text) : literal !== null && literal.indexIn(text) === -1) continue;
       const inPage = out.total >= page.offset && out.matches.length < page.limit;
       if (inPage) {
-        const ranges = collectRanges(regex, text, page.maxRanges);
+        const ranges = collectRanges(regex, body, local, page.maxRanges);
         if (ranges.length === 0) continue;
         out.total++;
         out.matches.push({ id: head.ids[local]!, ranges });

@@ -9,7 +9,7 @@ import { searchKeyword } from './keyword-search.ts';
 import { filterDocs } from './metadata-filter.ts';
 import { formatQuery, parseQuery } from './query-parser.ts';
 import { searchRegex } from './regex-search.ts';
-import { existenceRegex } from './regex-verify.ts';
+import { existenceTest, type ExistenceTest } from './regex-verify.ts';
 import { checkCount, cleanFlags, escapeRegExp, resolveOptions, type SearchIndexOptions } from './search-options.ts';
 import type { SegmentStorage } from './segment-storage.ts';
 import { TokenCountCache } from './token-count-cache.ts';
@@ -194,7 +194,7 @@ export class SearchIndex {
     } catch (error) {
       throw new ShelfError('INVALID_ARGUMENT', `pattern is not a valid regular expression: ${(error as Error).message}`, { cause: error });
     }
-    const verify = { literal: requiredLiteral(pattern, flags), exists: existenceRegex(pattern, flags) };
+    const verify = { literal: requiredLiteral(pattern, flags), exists: existenceTest(pattern, flags) };
     return this.#match('regex', pattern, regex, () => planRegex(pattern, flags), verify, options);
   }
 
@@ -209,7 +209,7 @@ export class SearchIndex {
 
   async #match(
     kind: string, source: string, regex: RegExp, plan: () => TrigramPlan,
-    verify: { readonly literal: string | null; readonly exists: RegExp | null }, options: MatchOptions,
+    verify: { readonly literal: string | null; readonly exists: ExistenceTest | null }, options: MatchOptions,
   ): Promise<MatchResults> {
     const offset = checkCount(options.offset, 'options.offset', 0);
     const limit = checkCount(options.limit, 'options.limit', 100);

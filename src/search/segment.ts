@@ -1,3 +1,4 @@
+import { LineIndexCache, type LineIndex } from './line-index.ts';
 import { decodeGapsUnchecked } from './postings-codec.ts';
 import { lowerBound } from './sorted-set.ts';
 
@@ -148,6 +149,8 @@ function narrow(values: Uint32Array, max: number): NarrowArray {
 }
 
 const WIDE_CACHE = 32;
+/** Bytes of line tables a body keeps for highlighting and match ranges. */
+const LINE_CACHE_BYTES = 1 << 20;
 
 /**
  * The searchable part of a segment. Terms are sorted (binary search for terms, a contiguous
@@ -176,6 +179,7 @@ export class SegmentBody {
   readonly byteSize: number;
   /** Recently widened 16-bit postings lists (term → ids). */
   readonly #wide = new Map<number, Uint32Array>();
+  readonly #lines = new LineIndexCache(LINE_CACHE_BYTES);
 
   constructor(parts: SegmentBodyParts) {
     this.terms = parts.terms;
@@ -246,6 +250,14 @@ export class SegmentBody {
       this.#wide.set(t, list);
     }
     return list;
+  }
+
+  /**
+   * Line and column lookup for the text of document `local`, kept for the documents located
+   * most recently so that their next highlights and match ranges skip the newline scan.
+   */
+  lineIndex(local: number): LineIndex {
+    return this.#lines.get(local, this.texts[local]!);
   }
 
   /** Documents containing term `t`. */

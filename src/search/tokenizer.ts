@@ -1,4 +1,5 @@
 import { IntVector } from './int-vector.ts';
+import { LineIndex } from './line-index.ts';
 import { TermInterner } from './term-interner.ts';
 
 /**
@@ -83,9 +84,11 @@ let classScratch = new Uint8Array(256);
 let partScratch = new Int32Array(128);
 
 /**
- * Scans `text` and reports every token. The hot path of indexing: with an `interner` each
- * token's term id goes to `terms` and its position to `positions`; `spans` (optional) gets
- * `start, end, kind` triples. With `interner === null` tokens are only counted.
+ * Scans `text` (or its part `[from, to)`, which must start and end outside an identifier)
+ * and reports every token. The hot path of indexing: with an `interner` each token's term id
+ * goes to `terms`; each of `positions` and `spans` (optional, with or without terms) gets the
+ * token's position or its `start, end, kind` triple. With everything null tokens are only
+ * counted.
  * Returns the number of tokens emitted.
  * @internal
  */
@@ -95,9 +98,11 @@ export function scanTokens(
   terms: IntVector | null,
   positions: IntVector | null,
   spans: IntVector | null,
+  from = 0,
+  to = text.length,
 ): number {
-  const n = text.length;
-  let i = 0;
+  const n = to;
+  let i = from;
   let pos = 0;
   let count = 0;
   while (i < n) {
@@ -175,14 +180,12 @@ export function scanTokens(
     if (!single) {
       if (len <= MAX_TOKEN_LENGTH) {
         count++;
-        if (terms !== null) {
-          terms.push(interner!.internRange(text, s, e, ascii));
-          positions!.push(pos);
-          if (spans !== null) {
-            spans.push(s);
-            spans.push(e);
-            spans.push(parts === 0 ? KIND_BARE : KIND_WORD);
-          }
+        if (terms !== null) terms.push(interner!.internRange(text, s, e, ascii));
+        if (positions !== null) positions.push(pos);
+        if (spans !== null) {
+          spans.push(s);
+          spans.push(e);
+          spans.push(parts === 0 ? KIND_BARE : KIND_WORD);
         }
       }
       if (parts === 0) pos++;
@@ -192,14 +195,12 @@ export function scanTokens(
       const b = s + partScratch[j * 2 + 1]!;
       if (b - a <= MAX_TOKEN_LENGTH) {
         count++;
-        if (terms !== null) {
-          terms.push(interner!.internRange(text, a, b, ascii));
-          positions!.push(pos);
-          if (spans !== null) {
-            spans.push(a);
-            spans.push(b);
-            spans.push(single ? KIND_SIMPLE : KIND_PART);
-          }
+        if (terms !== null) terms.push(interner!.internRange(text, a, b, ascii));
+        if (positions !== null) positions.push(pos);
+        if (spans !== null) {
+          spans.push(a);
+          spans.push(b);
+          spans.push(single ? KIND_SIMPLE : KIND_PART);
         }
       }
       pos++;
@@ -236,7 +237,7 @@ export function tokenize(text: string): Token[] {
   const spans = new IntVector();
   scanTokens(text, interner, terms, positions, spans);
   const out: Token[] = [];
-  const lines = new LineCounter(text);
+  const lines = new LineIndex(text);
   for (let t = 0; t < terms.length; t++) {
     const start = spans.data[t * 3]!;
     const end = spans.data[t * 3 + 1]!;
@@ -252,37 +253,4 @@ export function tokenize(text: string): Token[] {
     });
   }
   return out;
-}
-
-/**
- * Turns offsets into 0-based line and column, for offsets asked in nondecreasing order
- * (a backwards step restarts from the top).
- * @internal
- */
-export class LineCounter {
-  readonly #text: string;
-  #offset = 0;
-  #line = 0;
-  #lineStart = 0;
-  #nextNewline: number;
-
-  constructor(text: string) {
-    this.#text = text;
-    this.#nextNewline = text.indexOf('\n');
-  }
-
-  locate(offset: number): { line: number; column: number } {
-    if (offset < this.#offset) {
-      this.#line = 0;
-      this.#lineStart = 0;
-      this.#nextNewline = this.#text.indexOf('\n');
-    }
-    while (this.#nextNewline !== -1 && this.#nextNewline < offset) {
-      this.#line++;
-      this.#lineStart = this.#nextNewline + 1;
-      this.#nextNewline = this.#text.indexOf('\n', this.#lineStart);
-    }
-    this.#offset = offset;
-    return { line: this.#line, column: offset - this.#lineStart };
-  }
 }

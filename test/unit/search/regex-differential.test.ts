@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isShelfError } from '../../../src/errors/index.ts';
 import { SearchIndex } from '../../../src/search/index.ts';
-import { existenceRegex } from '../../../src/search/regex-verify.ts';
+import { existenceTest } from '../../../src/search/regex-verify.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
 import { oracleRanges } from './oracle.ts';
 
@@ -75,8 +75,13 @@ async function check(pattern: string, flags: string): Promise<number> {
   expect(res.complete && !res.truncated).toBe(true);
   expect(res.candidates).toBeGreaterThanOrEqual(expected.length);
   for (const m of res.matches.slice(0, 3)) {
-    const want = oracleRanges(pattern, flags, live.get(m.id)!.text);
+    const text = live.get(m.id)!.text;
+    const want = oracleRanges(pattern, flags, text);
     expect(m.ranges.map((r) => [r.offset, r.length])).toEqual(want);
+    for (const r of m.ranges) {
+      const before = text.slice(0, r.offset);
+      expect([r.line, r.column]).toEqual([before.split('\n').length - 1, r.offset - (before.lastIndexOf('\n') + 1)]);
+    }
   }
   return expected.length;
 }
@@ -109,7 +114,7 @@ describe('regex search vs brute force over real code', () => {
     expect(nonEmpty).toBeGreaterThan(45);
   });
 
-  it('rewrites class-first patterns into literal-first ones that match exactly the same documents', () => {
+  it('answers existence through the literal exactly as the RegExp does', () => {
     const patterns: [string, string][] = [
       ...HAND_PICKED,
       ...randomPatterns(40).map(([p, f]): [string, string] => [`[\\w$]${p.startsWith('(?') ? `(?:${p})` : p}`, f]),
@@ -123,17 +128,20 @@ describe('regex search vs brute force over real code', () => {
       } catch {
         continue;
       }
-      const fast = existenceRegex(pattern, flags);
+      const fast = existenceTest(pattern, flags);
       if (fast === null) continue;
       rewritten++;
       const want = corpus.filter((d) => re.test(d.text)).map((d) => d.id);
       expect({ pattern, flags, ids: corpus.filter((d) => fast.test(d.text)).map((d) => d.id) }).toEqual({ pattern, flags, ids: want });
     }
     expect(rewritten).toBeGreaterThan(30);
-    expect(existenceRegex('[A-Z]\\w+Error\\b', '')?.source).toBe('Error(?<=[A-Z]\\w+Error)(?=\\b)');
-    expect(existenceRegex('Error\\w+', '')).toBeNull(); // starts with its literal already
-    expect(existenceRegex('(\\w)x\\1', '')).toBeNull(); // back-reference
-    expect(existenceRegex('\\w+a|bcd', '')).toBeNull(); // top-level alternation
+    expect(existenceTest('[A-Z]\\w+Error\\b', 'i')).toEqual(/Error(?<=[A-Z]\w+Error)(?=\b)/i);
+    expect(existenceTest('Error\\w+', 'i')).toBeNull(); // under i, starts with its literal already
+    expect(existenceTest('Error\\w+', '')?.test('anError_')).toBe(true); // case-sensitive: found by its literal
+    expect(existenceTest('Error\\w+', '')?.test('anError error_ Errors')).toBe(true);
+    expect(existenceTest('Error\\w+', '')?.test('anError error_ ERRORs')).toBe(false);
+    expect(existenceTest('(\\w)x\\1', '')).toBeNull(); // back-reference
+    expect(existenceTest('\\w+a|bcd', '')).toBeNull(); // top-level alternation
   });
 
   it('prunes with trigrams: a selective literal verifies few documents', async () => {
