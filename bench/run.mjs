@@ -25,13 +25,16 @@ const corpusPlugin = {
     });
   },
 };
-const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' }, plugins: [corpusPlugin] });
+// Cross-origin isolation lets the search benchmark measure memory with
+// performance.measureUserAgentSpecificMemory(), which counts ArrayBuffers too.
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1', headers: isolation }, plugins: [corpusPlugin] });
 await server.listen();
 const { port } = server.httpServer.address();
 const profile = mkdtempSync(join(tmpdir(), 'codeshelf-bench-'));
 const base = launchOptions();
 // Heap figures for the search benchmark: precise performance.memory and a callable gc().
-const args = name === 'search' ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc'] : base.args;
+const args = name === 'search' ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc', '--enable-blink-features=ForceEagerMeasureMemory'] : base.args;
 const context = await chromium.launchPersistentContext(profile, { headless: true, ...base, args });
 try {
   const page = await context.newPage();
