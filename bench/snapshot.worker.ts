@@ -19,6 +19,7 @@ function fileChunks(path: string, n: number, version: number, bytes = 1000): Chu
   const mod = path.replace(/\.ts$/, '').replaceAll('/', '.');
   return Array.from({ length: n }, (_, i) => ({ filePath: path, fqn: `${mod}.fn${i}`, kind: 'function', language: 'typescript', startLine: i * 30 + 1, endLine: i * 30 + 29, content: `// v${version}\n${body(`${mod}.fn${i}`, bytes)}` }));
 }
+const WARM_UP = 30;
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
@@ -44,6 +45,7 @@ const api = {
       await store.chunks.createSnapshot('app', 'work', { parent: 'base' });
     }
     const rows = [];
+    const cold: number[] = [];
     let filesSoFar = 0;
     for (const mb of sizesMb) {
       // Grow both databases to about `mb` MB with 1 KB chunks (20 files of 50 chunks per step).
@@ -62,10 +64,18 @@ const api = {
       // The same commits, durable first, then naive: one after the other rather than
       // interleaved, so the naive side's 10-100 MB exports do not leave garbage for the
       // collector to clean up in the middle of durable commits (and the other way round).
-      const work = Array.from({ length: samples }, (_, i) => {
+      const work = Array.from({ length: samples + WARM_UP }, (_, i) => {
         const path = `src/hot/file${i % 10}.ts`;
         return { path, chunks: fileChunks(path, 100, i + mb * 1000, 500) };
       });
+      // Untimed first commits: sql.js's WebAssembly starts on the baseline compiler and is
+      // optimized as it runs hot, so the first tens of calls measure the compiler, not the store.
+      for (const { path, chunks } of work.splice(0, WARM_UP)) {
+        const t0 = performance.now();
+        await durable.store.replaceFile('app', 'base', 'work', path, chunks);
+        if (rows.length === 0) cold.push(performance.now() - t0);
+        await naive.replaceFile('app', 'base', 'work', path, chunks);
+      }
       const d: number[] = [];
       for (const { path, chunks } of work) {
         const t0 = performance.now();
@@ -148,6 +158,7 @@ const api = {
       chunkCount,
       upkeep: { steps: upkeepSteps, ms: upkeepMs },
       ops: [
+        { name: `100-chunk replaceFile, first ${WARM_UP} after open (cold code, ${(rows[0]!.bytes / 1048576).toFixed(1)} MB)`, p50: percentile(cold, 50), p95: percentile(cold, 95) },
         { name: '100-chunk replaceFile, then a search that finds it', p50: percentile(visible, 50), p95: percentile(visible, 95) },
         { name: `FTS query (${chunkCount} chunks, ${(hits / 30).toFixed(1)} hits each)`, p50: percentile(fts, 50), p95: percentile(fts, 95) },
         { name: `dependency BFS to depth 10 (${reached} reached)`, p50: percentile(bfs, 50), p95: percentile(bfs, 95) },
