@@ -124,8 +124,9 @@ export async function mergeIndex(state: IndexState, force: boolean, maxMerges: n
           entry.liveTokens -= head.docLengths[n]!;
         }
       });
-      state.bodies.set(entry.id, body, body.byteSize, !saved);
+      // Old bodies out of the LRU first, so the merged one does not evict live segments.
       replace(state, group, entry);
+      state.bodies.set(entry.id, body, body.byteSize, !saved);
       return true;
     });
     if (!swapped) {
