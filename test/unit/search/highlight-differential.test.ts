@@ -3,6 +3,7 @@ import { parseQuery, tokenize, type QueryNode, type Token } from '../../../src/s
 import { highlightSpec, highlightText } from '../../../src/search/highlight.ts';
 import { LineIndex } from '../../../src/search/line-index.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
+import { highlightedLeaves } from './oracle.ts';
 
 /**
  * Differential tests of highlighting over real third-party code: the ranges of terms and
@@ -26,14 +27,7 @@ function tokensOf(doc: CorpusDoc): Token[] {
 
 /** The oracle: every matching token, in text order (longest first at one offset), minus those inside an earlier one, at most 64. */
 function expectedRanges(doc: CorpusDoc, node: QueryNode): [number, number, number, number][] {
-  const words = new Set<string>();
-  const prefixes: string[] = [];
-  const walk = (n: QueryNode) => {
-    if (n.kind === 'term') words.add(n.term);
-    else if (n.kind === 'prefix') prefixes.push(n.prefix);
-    else if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
-  };
-  walk(node);
+  const { words, prefixes } = highlightedLeaves(node);
   const matching = tokensOf(doc)
     .filter((t) => words.has(t.term) || prefixes.some((p) => t.term.startsWith(p)))
     .sort((a, b) => a.offset - b.offset || b.length - a.length);

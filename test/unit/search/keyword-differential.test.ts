@@ -3,7 +3,7 @@ import {
   MemorySegmentStorage, parseQuery, SearchIndex, tokenize, type QueryNode, type SearchFilters,
 } from '../../../src/search/index.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
-import { oracleDoc, oracleMatches, type OracleDoc } from './oracle.ts';
+import { highlightedLeaves, oracleDoc, oracleMatches, type OracleDoc } from './oracle.ts';
 
 /**
  * Differential tests: keyword queries over real third-party code must return exactly the
@@ -166,15 +166,7 @@ describe('keyword search vs brute force over real code', () => {
 
   it('highlights exactly the matching tokens a full tokenization finds (terms and prefixes)', async () => {
     for (const q of ['readonly', 'element*', 'buffer length', 'Symbol', 'get* set*', 'x', 'utf8']) {
-      const node = parseQuery(q);
-      const words = new Set<string>();
-      const prefixes: string[] = [];
-      const walk = (n: QueryNode) => {
-        if (n.kind === 'term') words.add(n.term);
-        else if (n.kind === 'prefix') prefixes.push(n.prefix);
-        else if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
-      };
-      walk(node);
+      const { words, prefixes } = highlightedLeaves(parseQuery(q));
       const res = await index.query(q, { limit: 8 });
       expect(res.hits.length).toBeGreaterThan(0);
       for (const hit of res.hits) {

@@ -94,3 +94,16 @@ export function oracleRanges(pattern: string, flags: string, text: string, max =
   }
   return out;
 }
+
+/** The terms and prefixes a query highlights: its positive term and prefix leaves. */
+export function highlightedLeaves(node: QueryNode): { words: Set<string>; prefixes: string[] } {
+  const words = new Set<string>();
+  const prefixes: string[] = [];
+  const walk = (n: QueryNode) => {
+    if (n.kind === 'term') words.add(n.term);
+    else if (n.kind === 'prefix') prefixes.push(n.prefix);
+    else if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
+  };
+  walk(node);
+  return { words, prefixes };
+}
