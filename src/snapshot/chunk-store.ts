@@ -128,7 +128,7 @@ export class ChunkStore {
     checkName(repo, 'repo');
     checkName(commit, 'commit');
     checkChunk(chunk, 'chunk');
-    const hashed = await hashChunks([chunk]);
+    const hashed = hashChunks([chunk]);
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
@@ -147,7 +147,7 @@ export class ChunkStore {
     checkName(repo, 'repo');
     checkName(commit, 'commit');
     checkChunks(chunks, 'chunks');
-    const hashed = await hashChunks(chunks);
+    const hashed = hashChunks(chunks);
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);

@@ -1,5 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
-import { loadHasher, utf8Length } from './content-hash.ts';
+import { hashText, utf8Length } from './content-hash.ts';
 import { REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, type RepositoryRow, type SnapshotRow } from './rows.ts';
 import { markUnswept } from './fts-upkeep.ts';
 import type { SqlDb } from './sql-db.ts';
@@ -198,9 +198,8 @@ export function writeFile(
 }
 
 /** Hashes the content of each chunk (before any transaction starts). */
-export async function hashChunks(chunks: readonly ChunkInput[]): Promise<HashedChunk[]> {
-  const sha256 = await loadHasher();
-  return chunks.map((chunk) => ({ chunk, hash: sha256(chunk.content) }));
+export function hashChunks(chunks: readonly ChunkInput[]): HashedChunk[] {
+  return chunks.map((chunk) => ({ chunk, hash: hashText(chunk.content) }));
 }
 
 /**
@@ -216,12 +215,12 @@ export async function prepareFile(
   checkFileDependencies(deps, argument.deps, new Set(list.map((c) => c.fqn)));
   checkFileInfo(info, argument.file);
   const fileInfo = (info ?? {}) as FileInfo;
-  const hashed = await hashChunks(list);
+  const hashed = hashChunks(list);
   let contentHash = fileInfo.contentHash;
   let size = fileInfo.size;
   if (contentHash === undefined || size === undefined) {
     const joined = list.map((c) => c.content).join('\n');
-    contentHash ??= (await loadHasher())(joined);
+    contentHash ??= hashText(joined);
     size ??= utf8Length(joined);
   }
   const language = fileInfo.language ?? list[0]?.language ?? '';

@@ -1,25 +1,40 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
+import { ShelfError } from '../errors/index.ts';
 
 /** A synchronous SHA-256 of a text's UTF-8 bytes, as 64 lowercase hex digits. @internal */
 export type HashText = (text: string) => string;
 
-let hasher: Promise<HashText> | undefined;
+let loading: Promise<HashText> | undefined;
+let loaded: HashText | undefined;
 
 /**
- * The SHA-256 function of this realm, instantiated once (hash-wasm: SHA-256 compiled to
+ * Loads the SHA-256 function of this realm, once (hash-wasm: SHA-256 compiled to
  * WebAssembly, ~2.6× faster than a JavaScript implementation on chunk-sized texts in
- * Chromium, and synchronous — unlike a `crypto.subtle` round trip — so a write hashes its
- * chunks without yielding, and writes commit in the order they were called). It encodes
- * strings as UTF-8 itself, lone surrogates as U+FFFD like `TextEncoder`.
+ * Chromium). Stores load it when they open, so their writes hash synchronously through
+ * {@link hashText} — unlike a `crypto.subtle` round trip, nothing yields between a write's
+ * call and its commit, and writes commit in the order they were called. It encodes strings
+ * as UTF-8 itself, lone surrogates as U+FFFD like `TextEncoder`. Without WebAssembly it
+ * fails with `INTERNAL`; the next call tries again.
  * @internal
  */
 export function loadHasher(): Promise<HashText> {
-  hasher ??= createSHA256().then((h: IHasher) => (text: string) => h.init().update(text).digest('hex'));
-  // A failed instantiation (no WebAssembly) is retried by the next caller.
-  hasher.catch(() => {
-    hasher = undefined;
-  });
-  return hasher;
+  if (loaded) return Promise.resolve(loaded);
+  if (loading) return loading;
+  const attempt: Promise<HashText> = createSHA256().then(
+    (h: IHasher) => (loaded = (text: string) => h.init().update(text).digest('hex')),
+    (error: unknown) => {
+      if (loading === attempt) loading = undefined;
+      throw new ShelfError('INTERNAL', `SHA-256 (hash-wasm) could not be instantiated; content hashes need WebAssembly: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    },
+  );
+  loading = attempt;
+  return attempt;
+}
+
+/** The SHA-256 hex digest of `text`, synchronously; {@link loadHasher} must have resolved. @internal */
+export function hashText(text: string): string {
+  if (!loaded) throw new ShelfError('INTERNAL', 'hashText() before loadHasher() resolved');
+  return loaded(text);
 }
 
 /**

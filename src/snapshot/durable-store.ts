@@ -60,6 +60,8 @@ export class DurableSnapshotStore {
   /** When upkeep first became due and was pushed back by a commit, since it last caught up. */
   #upkeepDueSince: number | undefined;
   #maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while importDatabase swaps stores: no upkeep step may commit to either. */
+  #upkeepSuspended = false;
   #maintaining = false;
   #maintenanceSteps = 0;
   /** The last error of a background checkpoint or maintenance step (the journal still holds everything). */
@@ -132,6 +134,8 @@ export class DurableSnapshotStore {
     if (maintenanceDelayMs !== undefined) self.#maintenanceDelay = maintenanceDelayMs;
     if (maintenanceMaxDelayMs !== undefined) self.#maintenanceMaxDelay = maintenanceMaxDelayMs;
     for (const statements of early) self.#onCommit(statements);
+    // Upkeep a previous session left undone (it crashed or closed with a backlog) resumes.
+    self.#scheduleMaintenance(self.#maintenanceDelay);
     // Recovered past a damaged checkpoint: write a good one now.
     if (journal.recovery.skippedCheckpoints.length) await journal.checkpoint();
     return self;
@@ -160,6 +164,8 @@ export class DurableSnapshotStore {
       const now = performance.now();
       this.#upkeepDueSince ??= now;
       const overdueIn = this.#upkeepDueSince + this.#maintenanceMaxDelay - now;
+      // Overdue: a step already waiting for the next turn keeps its place.
+      if (overdueIn <= 0 && this.#maintenanceTimer !== undefined) return;
       this.#scheduleMaintenance(Math.max(0, Math.min(this.#maintenanceDelay, overdueIn)));
     }
   }
@@ -176,7 +182,7 @@ export class DurableSnapshotStore {
 
   async #maintenanceStep(): Promise<void> {
     this.#maintenanceTimer = undefined;
-    if (this.#closed || this.#failed) return;
+    if (this.#closed || this.#failed || this.#upkeepSuspended) return;
     let more = false;
     try {
       more = await this.#maintainOnce();
@@ -231,14 +237,24 @@ export class DurableSnapshotStore {
    * if older), installed as a new checkpoint generation.
    */
   async importDatabase(bytes: Uint8Array): Promise<void> {
-    const candidate = await openSnapshotStore({ sqlJs: this.#sql, data: bytes });
-    const image = candidate.exportDatabase();
-    candidate.close();
-    await this.#journal.checkpoint(image);
-    const next = await this.#open(image);
-    const old = this.#store;
-    this.#store = next;
-    old.close();
+    // An upkeep step in between would commit to the old store but land in the new
+    // journal generation: none runs until the new store is in place.
+    this.#upkeepSuspended = true;
+    this.#scheduleMaintenance(false);
+    try {
+      const candidate = await openSnapshotStore({ sqlJs: this.#sql, data: bytes });
+      const image = candidate.exportDatabase();
+      candidate.close();
+      await this.#journal.checkpoint(image);
+      const next = await this.#open(image);
+      const old = this.#store;
+      this.#store = next;
+      old.close();
+    } finally {
+      this.#upkeepSuspended = false;
+      // The imported database may come with indexing to catch up on.
+      this.#scheduleMaintenance(this.#maintenanceDelay);
+    }
   }
 
   stats(): DurabilityStats {

@@ -191,7 +191,8 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,
       `CREATE TRIGGER contents_after_delete AFTER DELETE ON chunk_contents
         BEGIN DELETE FROM fts_pending WHERE content_id = old.id; END`,
-      // The store never updates a content row; these keep the index right if anything does.
+      // The store never updates a content row; these keep the index right if anything
+      // changes its text, FQN or path (not its id).
       `CREATE TRIGGER contents_before_update BEFORE UPDATE OF ${FTS_COLUMNS} ON chunk_contents
         WHEN NOT EXISTS (SELECT 1 FROM fts_pending WHERE content_id = old.id)
         BEGIN DELETE FROM chunks_fts WHERE docid = old.id; END`,

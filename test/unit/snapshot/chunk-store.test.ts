@@ -121,6 +121,16 @@ describe('ChunkStore', () => {
       expect((await cs.getChunks('app', 'c1')).map((c) => c.fqn)).toEqual(['a.g', 'b.h']);
     });
 
+    it('commits writes issued together in the order they were called', async () => {
+      // No await between the calls: each write commits inside its call, before the next starts.
+      const saved = cs.saveChunks('app', 'c1', [chunk('a.ts', 'a.f')]);
+      const deleted = cs.softDeleteFileChunks('app', 'c1', 'a.ts');
+      const revived = cs.saveChunk('app', 'c1', chunk('a.ts', 'a.f', 'again'));
+      await Promise.all([saved, deleted, revived]);
+      expect(await deleted).toBe(1);
+      expect((await cs.getChunksByFile('app', 'c1', 'a.ts')).map((c) => c.content)).toEqual(['again']);
+    });
+
     it('keeps `updated` when an identical chunk is saved again and bumps it on change', async () => {
       const first = await cs.saveChunk('app', 'c1', chunk('a.ts', 'a.f', 'x'));
       const same = await cs.saveChunk('app', 'c1', chunk('a.ts', 'a.f', 'x'));

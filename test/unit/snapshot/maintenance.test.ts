@@ -153,23 +153,45 @@ describe('full-text index maintenance', () => {
   });
 
   it('does not let a steady stream of commits push upkeep back past maintenanceMaxDelayMs', async () => {
-    const stream = async (maxDelay: number) => {
+    const stream = async (maxDelay: number): Promise<{ steps: number; commits: number; pending: number }> => {
       const durable = await openDurableSnapshotStore({
         files: new MemoryJournalFiles(), sqlJs: sqlJs(), now: testClock(), maintenanceDelayMs: 60_000, maintenanceMaxDelayMs: maxDelay,
       });
       await durable.store.chunks.saveRepository('app');
       await durable.store.chunks.createSnapshot('app', 'c1');
       const started = performance.now();
-      for (let i = 0; performance.now() - started < 200; i++) {
-        await durable.store.replaceFile('app', 'c1', 'c1', `src/f${i % 5}.ts`, [fileChunk(`m.f${i}`, `${words[i % 10]} text ${i}`)]);
-        await new Promise((r) => setTimeout(r, 2)); // a gap far shorter than the idle delay
+      let commits = 0;
+      for (; performance.now() - started < 200; commits++) {
+        await durable.store.replaceFile('app', 'c1', 'c1', `src/f${commits % 5}.ts`, [fileChunk(`m.f${commits}`, `${words[commits % 10]} text ${commits}`)]);
+        await new Promise((r) => setImmediate(r)); // back to back, as queued messages arrive
       }
       const steps = durable.maintenanceSteps;
+      const { pendingTexts } = await durable.store.chunks.indexBacklog();
       await durable.close({ checkpoint: false });
-      return steps;
+      return { steps, commits, pending: pendingTexts };
     };
-    expect(await stream(60_000)).toBe(0); // pushed back by every commit
-    expect(await stream(20)).toBeGreaterThan(0); // overdue after 20 ms: runs between commits
+    const postponed = await stream(60_000);
+    expect(postponed.steps).toBe(0); // pushed back by every commit
+    expect(postponed.pending).toBe(postponed.commits); // every new text still waits
+    const bounded = await stream(20);
+    expect(bounded.commits).toBeGreaterThan(20);
+    // Overdue after 20 ms, then a step between commits: the backlog stays small.
+    expect(bounded.steps).toBeGreaterThan(0);
+    expect(bounded.pending).toBeLessThan(bounded.commits / 4);
+  });
+
+  it('resumes upkeep a crashed session left behind when the store opens again', async () => {
+    const files = new MemoryJournalFiles();
+    const first = await openDurableSnapshotStore({ files, sqlJs: sqlJs(), now: testClock(), maintenanceDelayMs: false });
+    await churn(first.store, 12);
+    expect((await backlog(first.store)).pendingTexts).toBeGreaterThan(0);
+    // Crash: no close. The next session catches up on its own, without a search.
+    const again = await openDurableSnapshotStore({ files, sqlJs: sqlJs(), now: testClock(), maintenanceDelayMs: 0 });
+    for (let i = 0; i < 200 && (await backlog(again.store)).pendingTexts > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await backlog(again.store)).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
+    expect(again.maintenanceSteps).toBeGreaterThan(0);
+    await again.close();
+    await first.close({ checkpoint: false });
   });
 
   it('rejects bad delays', async () => {
