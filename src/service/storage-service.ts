@@ -5,7 +5,7 @@ import {
 } from '../kv/index.ts';
 import { CollectionEngine, KvBlobStore, type CollectionEngineOptions } from '../collections/index.ts';
 import { MemoryBlobStore, MemoryJournalFiles, OpfsBlobStore, OpfsJournalFiles, type BlobStore } from '../opfs/index.ts';
-import { openDurableSnapshotStore, type DurableSnapshotStore } from '../snapshot/index.ts';
+import { openDurableSnapshotStore, type DurableSnapshotOptions, type DurableSnapshotStore } from '../snapshot/index.ts';
 import type { ShelfSearchOptions } from './search-service.ts';
 import { WireSnapshots } from './wire-snapshots.ts';
 import { WireCollections } from './wire-collections.ts';
@@ -25,8 +25,8 @@ export interface ShelfOptions {
   readonly logs?: LogBufferOptions;
   /** Document collection settings. */
   readonly collections?: ShelfCollectionOptions;
-  /** Code snapshot store settings. */
-  readonly snapshots?: { readonly checkpointBytes?: number };
+  /** Code snapshot store settings: checkpoint threshold and full-text upkeep timing. */
+  readonly snapshots?: Pick<DurableSnapshotOptions, 'checkpointBytes' | 'maintenanceDelayMs' | 'maintenanceMaxDelayMs'>;
   /** Search index settings (the index lives in its own worker). */
   readonly search?: ShelfSearchOptions;
 }

@@ -97,6 +97,30 @@ describe('snapshot store through the storage worker, journaled to OPFS', () => {
 });
 
 describe('snapshot crash safety', () => {
+  it('takes upkeep timing from openShelf: with the timer off the backlog waits for maintain()', async () => {
+    const name = unique('upkeep');
+    const badName = unique('bad');
+    const bad = await openShelf({ name: badName, snapshots: { maintenanceDelayMs: -1 } });
+    const error = await bad.snapshots.chunks.listRepositories().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('INVALID_ARGUMENT');
+    expect((error as ShelfError).message).toContain('maintenanceDelayMs');
+    await bad.close();
+    await dropShelf(badName);
+
+    const shelf = await openShelf({ name, snapshots: { maintenanceDelayMs: false } });
+    const s = shelf.snapshots;
+    await s.chunks.saveRepository('app');
+    await s.chunks.createSnapshot('app', 'c1');
+    await s.chunks.saveChunks('app', 'c1', [chunk('src/a.ts', 'a.one'), chunk('src/b.ts', 'b.two')]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await s.chunks.indexBacklog()).toEqual({ pendingTexts: 2, unsweptFiles: 2 });
+    expect(await s.maintain()).toBeGreaterThan(0);
+    expect(await s.chunks.indexBacklog()).toEqual({ pendingTexts: 0, unsweptFiles: 0 });
+    await shelf.close();
+    await dropShelf(name);
+  });
+
   it('50 times: kill the worker mid-stream of commits; every acknowledged commit is there, none half there', async () => {
     const name = unique('crash');
     let acked = 0;
