@@ -231,6 +231,34 @@ export class SearchIndex {
     return results;
   }
 
+  /**
+   * Loads the bodies of saved segments into memory ahead of the first query that needs
+   * them (an opened index loads them lazily), one at a time with a turn of the event loop
+   * between, so queries and writes are served in between. Stops once the body cache is
+   * full or a load fails (a damaged segment is reported by the queries that touch it, as
+   * without preloading). Resolves the number of bodies loaded.
+   */
+  async preload(): Promise<number> {
+    const state = this.#state;
+    let loaded = 0;
+    for (const entry of [...state.segments]) {
+      if (state.bodies.bytes >= state.bodies.limitBytes) break;
+      if (entry.damage !== null || entry.head === null || state.bodies.has(entry.id)) continue;
+      if (!state.segments.includes(entry)) continue; // merged away meanwhile
+      const before = state.bodies.size;
+      try {
+        await state.loadBody(entry);
+      } catch {
+        break;
+      }
+      loaded++;
+      // An eviction means the cache is full: loading more would only push out what is there.
+      if (state.bodies.size <= before) break;
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+    return loaded;
+  }
+
   /** Merges the policy would run now. */
   pendingMerges(): number {
     return proposedMerges(this.#state, false).length;

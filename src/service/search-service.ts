@@ -12,6 +12,11 @@ installErrorTransfer();
 export interface ShelfSearchOptions extends Omit<SearchIndexOptions, 'storage'> {
   /** Milliseconds a query may run past its own budget before the page restarts the search worker (default 2,000). */
   readonly watchdogGraceMs?: number;
+  /**
+   * Load a saved index's segments into memory in the background right after opening, up
+   * to `cacheBytes`, so the first query does not wait for them (default true).
+   */
+  readonly preload?: boolean;
 }
 
 /** Query options that can cross the thread boundary (no AbortSignal: cancel from the page). */
@@ -42,12 +47,15 @@ export class SearchService {
 
   async open(options: { name: string; memory?: boolean; search?: ShelfSearchOptions }): Promise<SearchIndexStats> {
     const { name, memory = false, search = {} } = options;
-    const { watchdogGraceMs: _ignored, ...indexOptions } = search;
+    const { watchdogGraceMs: _ignored, preload = true, ...indexOptions } = search;
+    if (typeof preload !== 'boolean') throw new ShelfError('INVALID_ARGUMENT', 'options.search.preload must be a boolean');
     if (memory) {
       this.#index = new SearchIndex({ ...indexOptions, storage: new MemorySegmentStorage() });
     } else {
       this.#kv = await openIndexedDbKv({ name: `${name}:search` });
       this.#index = await SearchIndex.open(kvSegmentStorage(this.#kv), indexOptions);
+      // In the background: calls are served between loads; a failure is left for queries to report.
+      if (preload) void this.#index.preload();
     }
     return this.#index.stats();
   }

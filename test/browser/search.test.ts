@@ -54,6 +54,30 @@ describe('search through its worker', () => {
     expect((await again.search.stats()).documents).toBe(2);
   });
 
+  it('a reopened index loads its segments in the background before the first query, unless told not to', async () => {
+    const shelf = await fresh();
+    await shelf.search.addMany(docs);
+    await shelf.search.compact();
+    const name = shelf.name;
+    await shelf.close();
+    opened.pop();
+    const lazy = await fresh({ name, search: { preload: false } });
+    await new Promise((r) => setTimeout(r, 100));
+    const idle = await lazy.search.stats();
+    expect(idle.segments).toBeGreaterThan(0);
+    expect(idle.loadedSegments).toBe(0);
+    await lazy.close();
+    opened.pop();
+    const eager = await fresh({ name });
+    let stats = await eager.search.stats();
+    for (let i = 0; i < 100 && stats.loadedSegments < stats.segments; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      stats = await eager.search.stats();
+    }
+    expect(stats.loadedSegments).toBe(stats.segments); // no query asked for them
+    expect((await eager.search.query('evict')).hits.map((h) => h.id)).toEqual(['src/lru.ts']);
+  });
+
   it('a catastrophic regex cannot hang search for good: the worker is restarted, data kept', async () => {
     const shelf = await fresh({ search: { watchdogGraceMs: 300 } });
     await shelf.search.addMany([...docs, { id: 'evil.txt', text: `${'a'.repeat(34)}!` }]);

@@ -64,6 +64,41 @@ describe('search persistence', () => {
     expect(await reopened.get(docs[3]!.id)).toBeUndefined();
   });
 
+  it('preloads saved bodies in the background, within the byte budget, with the same answers', async () => {
+    const storage = new MapStorage();
+    const index = await builtIndex(storage, corpusPart());
+    const expected = await answers(index);
+    const reopened = await SearchIndex.open(storage);
+    const segments = reopened.stats().segments;
+    expect(reopened.stats().loadedSegments).toBe(0);
+    expect(await reopened.preload()).toBe(segments);
+    expect(reopened.stats().loadedSegments).toBe(segments);
+    expect(await reopened.preload()).toBe(0); // nothing left to load
+    expect(await answers(reopened)).toEqual(expected);
+    // Queries are served while a preload runs, with the same answers.
+    const busy = await SearchIndex.open(storage);
+    const preloading = busy.preload();
+    expect(await answers(busy)).toEqual(expected);
+    expect(await preloading).toBeLessThanOrEqual(segments);
+
+    // A small budget: preloading stops once the cache is full instead of cycling it.
+    const small = await SearchIndex.open(storage, { cacheBytes: 400_000 });
+    const loaded = await small.preload();
+    expect(loaded).toBeGreaterThan(0);
+    expect(loaded).toBeLessThan(segments);
+    expect(small.stats().loadedBytes).toBeLessThanOrEqual(400_000 + index.stats().loadedBytes / segments * 2);
+
+    // A damaged body stops preloading; queries report it exactly as without preloading.
+    const victim = index.stats().segmentList[0]!.id;
+    const bytes = storage.map.get(`seg/${victim}/body`)!;
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x5a;
+    const damaged = await SearchIndex.open(storage);
+    expect(await damaged.preload()).toBe(0);
+    const failure = await damaged.query('readonly').catch((e: unknown) => e);
+    expect(isShelfError(failure, 'CORRUPT')).toBe(true);
+    expect((failure as Error).message).toContain(`segment ${victim}`);
+  });
+
   it('keeps hot segments within a byte budget and still answers correctly', async () => {
     const storage = new MapStorage();
     const index = await builtIndex(storage, corpusPart());
