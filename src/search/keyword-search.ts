@@ -64,13 +64,13 @@ class ViewEvaluator {
       case 'none':
         return EMPTY;
       case 'term': {
-        const t = body.findTerm(node.term);
+        const t = body.terms.findTerm(node.term);
         const docs = t < 0 ? EMPTY : body.postings(t);
         this.leaves.set(node, docs);
         return docs;
       }
       case 'prefix': {
-        const [from, to] = body.prefixRange(node.prefix);
+        const [from, to] = body.terms.prefixRange(node.prefix);
         const lists: Uint32Array[] = [];
         for (let t = from; t < to; t++) lists.push(body.postings(t));
         const docs = unionAll(lists, this.#view.head.docCount);
@@ -108,7 +108,7 @@ class ViewEvaluator {
 
   #phrase(terms: readonly string[], offsets: readonly number[]): Uint32Array {
     const body = this.#view.body;
-    const ids = terms.map((t) => body.findTerm(t));
+    const ids = terms.map((t) => body.terms.findTerm(t));
     if (ids.some((t) => t < 0)) return EMPTY;
     const lists = ids.map((t) => body.postings(t));
     const candidates = intersectAll(lists);
@@ -219,7 +219,7 @@ export function searchKeyword(
     if (n === undefined) {
       n = 0;
       for (const v of views) {
-        const t = v.body.findTerm(term);
+        const t = v.body.terms.findTerm(term);
         if (t >= 0) n += v.body.docFreq(t);
       }
       df.set(term, n);
@@ -262,18 +262,18 @@ export function searchKeyword(
     };
     for (const leaf of leaves) {
       if (leaf.kind === 'term') {
-        const t = body.findTerm(leaf.term);
+        const t = body.terms.findTerm(leaf.term);
         if (t >= 0) addTerm(t, idf(N, termDf(leaf.term)), null);
       } else if (leaf.kind === 'phrase') {
         for (const term of leaf.terms) {
-          const t = body.findTerm(term);
+          const t = body.terms.findTerm(term);
           if (t >= 0) addTerm(t, idf(N, termDf(term)), null);
         }
       } else if (leaf.kind === 'prefix') {
         // A prefix scores as one pseudo-term whose frequency sums its expansions.
         if (tf.length < docs.length) tf = new Float64Array(docs.length);
         tf.fill(0, 0, docs.length);
-        const [from, to] = body.prefixRange(leaf.prefix);
+        const [from, to] = body.terms.prefixRange(leaf.prefix);
         for (let t = from; t < to; t++) addTerm(t, 0, tf);
         const w = idf(N, prefixDf.get(leaf) ?? 0);
         for (let i = 0; i < docs.length; i++) {

@@ -134,7 +134,7 @@ export function encodeBodyAsync(id: number, body: SegmentBody): Promise<Uint8Arr
 
 function bodyPayload(id: number, body: SegmentBody): BodyPayload {
   const postings = new ByteWriter(body.postDocs.length * 3 + 16);
-  for (let t = 0; t < body.terms.length; t++) {
+  for (let t = 0; t < body.terms.size; t++) {
     const from = body.postStart[t]!;
     const to = body.postStart[t + 1]!;
     postings.writeVarint(to - from);
@@ -153,7 +153,7 @@ function bodyPayload(id: number, body: SegmentBody): BodyPayload {
   }
   trigrams.writeBytes(body.triBytes);
   const payload: BodyPayload = {
-    f: SEGMENT_FORMAT, id, n: body.texts.length, terms: [...body.terms], postings: postings.finish(),
+    f: SEGMENT_FORMAT, id, n: body.texts.length, terms: body.terms.toArray(), postings: postings.finish(),
     positions: body.posBytes, trigrams: trigrams.finish(), texts: [...body.texts],
   };
   return payload;

@@ -137,19 +137,26 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
   yield;
 
   // Terms and postings.
-  const terms = mergeAllSorted(inputs.map((i) => i.body.terms));
-  yield;
-  const termMaps: Int32Array[] = [];
+  const inputTerms: string[][] = [];
   for (const input of inputs) {
-    termMaps.push(mapInto(input.body.terms, terms));
+    inputTerms.push(input.body.terms.toArray());
     yield;
   }
+  const terms = mergeAllSorted(inputTerms);
+  yield;
+  const termMaps: Int32Array[] = [];
+  for (const list of inputTerms) {
+    termMaps.push(mapInto(list, terms));
+    yield;
+  }
+  // `terms` keeps one copy of each term: drop the inputs' lists (and their duplicates) before the postings are copied.
+  inputTerms.length = 0;
   const counts = new Uint32Array(terms.length + 1);
   for (let k = 0; k < inputs.length; k++) {
     const { body } = inputs[k]!;
     const remap = remaps[k]!;
     const map = termMaps[k]!;
-    for (let t = 0; t < body.terms.length; t++) {
+    for (let t = 0; t < body.terms.size; t++) {
       if ((t & (STEP - 1)) === STEP - 1) yield;
       let live = 0;
       for (let p = body.postStart[t]!; p < body.postStart[t + 1]!; p++) if (remap[body.postDocs[p]!]! >= 0) live++;
@@ -178,7 +185,7 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
     const { body } = inputs[k]!;
     const remap = remaps[k]!;
     const map = termMaps[k]!;
-    for (let t = 0; t < body.terms.length; t++) {
+    for (let t = 0; t < body.terms.size; t++) {
       if ((t & (STEP - 1)) === STEP - 1) yield;
       const s = keep[map[t]!]!;
       if (s < 0) continue;

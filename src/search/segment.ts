@@ -1,6 +1,7 @@
 import { LineIndexCache, type LineIndex } from './line-index.ts';
 import { decodeGapsUnchecked } from './postings-codec.ts';
 import { lowerBound } from './sorted-set.ts';
+import { TermTable } from './term-table.ts';
 
 /**
  * An immutable segment, in two parts that are stored and loaded separately:
@@ -141,7 +142,7 @@ export interface SegmentBodyParts {
   readonly texts: readonly string[];
 }
 
-/** Doc ids or frequencies, held as 16-bit when every value fits. @internal */
+/** Doc ids, frequencies or trigram list lengths, held as 16-bit when every value fits. @internal */
 export type NarrowArray = Uint16Array | Uint32Array;
 
 function narrow(values: Uint32Array, max: number): NarrowArray {
@@ -153,9 +154,10 @@ const WIDE_CACHE = 32;
 const LINE_CACHE_BYTES = 1 << 20;
 
 /**
- * The searchable part of a segment. Terms are sorted (binary search for terms, a contiguous
- * range for prefixes); postings are CSR arrays (`postDocs[postStart[t]..postStart[t+1])`),
- * 16-bit when the segment has at most 65,536 documents (and frequencies when they fit);
+ * The searchable part of a segment. Terms are sorted, in one {@link TermTable} (binary search
+ * for terms, a contiguous range for prefixes); postings are CSR arrays
+ * (`postDocs[postStart[t]..postStart[t+1])`), 16-bit when the segment has at most 65,536
+ * documents (and frequencies when they fit; trigram list lengths when it has at most 65,535);
  * positions and trigram lists stay delta-varint compressed in memory and are decoded per
  * use. Positions are stored term by term, posting by posting, so only the start of each
  * term's positions is kept ({@link posTermStart}); a posting's positions are found by
@@ -163,15 +165,16 @@ const LINE_CACHE_BYTES = 1 << 20;
  * @internal
  */
 export class SegmentBody {
-  readonly terms: readonly string[];
+  readonly terms: TermTable;
   readonly postStart: Uint32Array;
   readonly postDocs: NarrowArray;
   readonly postFreqs: NarrowArray;
-  /** Byte offset in {@link posBytes} of each term's positions (`terms.length + 1` entries). */
+  /** Byte offset in {@link posBytes} of each term's positions (`terms.size + 1` entries). */
   readonly posTermStart: Uint32Array;
   readonly posBytes: Uint8Array;
   readonly triKeys: Uint32Array;
-  readonly triCount: Uint32Array;
+  /** Documents per trigram list (at most the document count). */
+  readonly triCount: NarrowArray;
   readonly triStart: Uint32Array;
   readonly triBytes: Uint8Array;
   readonly texts: readonly string[];
@@ -182,7 +185,7 @@ export class SegmentBody {
   readonly #lines = new LineIndexCache(LINE_CACHE_BYTES);
 
   constructor(parts: SegmentBodyParts) {
-    this.terms = parts.terms;
+    this.terms = new TermTable(parts.terms);
     this.postStart = parts.postStart;
     this.postDocs = narrow(parts.postDocs, parts.texts.length - 1);
     let maxFreq = 0;
@@ -194,16 +197,15 @@ export class SegmentBody {
     this.posTermStart = posTermStart;
     this.posBytes = parts.posBytes;
     this.triKeys = parts.triKeys;
-    this.triCount = parts.triCount;
+    this.triCount = narrow(parts.triCount, parts.texts.length);
     this.triStart = parts.triStart;
     this.triBytes = parts.triBytes;
     this.texts = parts.texts;
     let chars = 0;
-    for (const t of parts.terms) chars += t.length + 16;
     for (const t of parts.texts) chars += t.length + 8;
-    this.byteSize = chars * 2 + this.postStart.byteLength + this.postDocs.byteLength + this.postFreqs.byteLength +
-      this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength + this.triCount.byteLength +
-      this.triStart.byteLength + this.triBytes.byteLength;
+    this.byteSize = chars * 2 + this.terms.byteLength + this.postStart.byteLength + this.postDocs.byteLength +
+      this.postFreqs.byteLength + this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
+      this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength;
   }
 
   /** Per-posting byte offsets of positions (`postings + 1` entries), rebuilt for merges and encoding. */
@@ -218,22 +220,6 @@ export class SegmentBody {
     }
     out[n] = pos;
     return out;
-  }
-
-  /** Index of `term` in {@link terms}, or -1. */
-  findTerm(term: string): number {
-    const terms = this.terms;
-    const lo = lowerBound(terms, term);
-    return lo < terms.length && terms[lo] === term ? lo : -1;
-  }
-
-  /** `[from, to)`: the term indexes starting with `prefix`. */
-  prefixRange(prefix: string): [number, number] {
-    const terms = this.terms;
-    const lo = lowerBound(terms, prefix);
-    let end = lo;
-    while (end < terms.length && terms[end]!.startsWith(prefix)) end++;
-    return [lo, end];
   }
 
   /** Sorted local ids containing term `t` (a view, or a widened copy of a 16-bit list). */

@@ -7,6 +7,7 @@ import { searchRegex } from '../../../src/search/regex-search.ts';
 import { decodeBody, decodeHead, encodeBody, encodeHead } from '../../../src/search/segment-codec.ts';
 import { SegmentBuilder } from '../../../src/search/segment-builder.ts';
 import { mergeSegments } from '../../../src/search/segment-merge.ts';
+import { trigramKeyOf } from '../../../src/search/trigram.ts';
 import type { Segment } from '../../../src/search/segment.ts';
 
 /** Segment-level properties: merges are exact, tombstones are honored, the codec round-trips. */
@@ -104,6 +105,22 @@ describe('segment codec', () => {
       const body = decodeBody(encodeBody(segment.head.id, segment.body), 'body', segment.head.id, segment.head.docCount);
       expect(body).toEqual(segment.body);
     }), { numRuns: 200 });
+  });
+
+  it('keeps trigram list lengths in 16 bits when at most 65,535 documents bound them', () => {
+    const bodyOf = (docs: number) => {
+      const builder = new SegmentBuilder();
+      for (let d = 0; d < docs; d++) builder.add({ docNum: d, id: `d${d}`, text: 'abc', fields: [], hash: 0 });
+      return builder.build(1).body;
+    };
+    const key = trigramKeyOf('abc');
+    expect(bodyOf(0xffff).triCount).toBeInstanceOf(Uint16Array);
+    const wide = bodyOf(0x10000);
+    expect(wide.triCount).toBeInstanceOf(Uint32Array);
+    expect(wide.trigramCount(key)).toBe(0x10000);
+    const decoded = decodeBody(encodeBody(1, wide), 'body', 1, 0x10000);
+    expect(decoded.trigramCount(key)).toBe(0x10000);
+    expect(decoded.trigramDocs(key)[0xffff]).toBe(0xffff);
   });
 
   it('names the segment when a frame is damaged', () => {
