@@ -161,6 +161,9 @@ describe('snapshot crash safety', () => {
         const live = await check.snapshots.chunks.getChunksByFile('app', last, path);
         expect(live.length).toBe((found % 7) + 1);
         expect(live.every((c) => c.content.startsWith(`v${found}.`))).toBe(true);
+        // Full-text search sees the recovered commit (indexing it first if upkeep had not).
+        const hits = await check.snapshots.chunks.searchContent(`v${found}`, { snapshot: { repo: 'app', commit: last }, limit: 20 });
+        expect(hits.map((h) => h.chunk.id).sort()).toEqual(live.map((c) => c.id).sort());
       }
       acked = found;
       await check.close();
