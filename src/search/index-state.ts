@@ -189,7 +189,9 @@ export class IndexState {
         const bytes = await storage.get(key);
         if (bytes === undefined) throw new ShelfError('CORRUPT', `search segment ${entry.id} body (${key}) is missing`);
         const body = decodeBody(bytes, `search segment ${entry.id} body (${key})`, entry.id, entry.head!.docCount);
-        this.bodies.set(entry.id, body, body.byteSize);
+        // A merge or rebuild may have replaced the segment while it loaded: its body then
+        // serves the caller that asked for it but takes no room in the cache.
+        if (this.segments.includes(entry)) this.bodies.set(entry.id, body, body.byteSize);
         return body;
       } catch (error) {
         if (error instanceof ShelfError && (error.code === 'CORRUPT' || error.code === 'UNSUPPORTED_VERSION')) {

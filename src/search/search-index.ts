@@ -245,7 +245,7 @@ export class SearchIndex {
       if (state.bodies.bytes >= state.bodies.limitBytes) break;
       if (entry.damage !== null || entry.head === null || state.bodies.has(entry.id)) continue;
       if (!state.segments.includes(entry)) continue; // merged away meanwhile
-      const before = state.bodies.size;
+      const evictions = state.bodies.evictions;
       try {
         await state.loadBody(entry);
       } catch {
@@ -253,7 +253,7 @@ export class SearchIndex {
       }
       loaded++;
       // An eviction means the cache is full: loading more would only push out what is there.
-      if (state.bodies.size <= before) break;
+      if (state.bodies.evictions > evictions) break;
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
     return loaded;

@@ -99,6 +99,38 @@ describe('search persistence', () => {
     expect((failure as Error).message).toContain(`segment ${victim}`);
   });
 
+  it('a body that finishes loading after its segment was replaced does not take a place in the cache', async () => {
+    const storage = new MapStorage();
+    const docs = corpusPart();
+    const index = await builtIndex(storage, docs);
+    const expected = await answers(index);
+    const victim = index.stats().segmentList[0]!.id;
+    // Hold the victim's body read until the segment has been rebuilt.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: SegmentStorage = {
+      get: async (key) => {
+        if (key === `seg/${victim}/body`) await gate;
+        return storage.get(key);
+      },
+      put: (key, value) => storage.put(key, value),
+      delete: (key) => storage.delete(key),
+    };
+    const reopened = await SearchIndex.open(slow);
+    const preloading = reopened.preload();
+    const source = new Map(docs.map((d) => [d.id, d]));
+    source.set(docs[5]!.id, { ...docs[5]!, text: `${docs[5]!.text}\nconst addedLater = new Map();\n` });
+    await reopened.rebuildSegment(victim, reopened.segmentDocumentIds(victim)!.map((id) => source.get(id)!));
+    release();
+    await preloading;
+    const stats = reopened.stats();
+    expect(stats.segmentList.some((e) => e.id === victim)).toBe(false);
+    expect(stats.segmentList.filter((e) => e.loaded).length).toBe(stats.loadedSegments);
+    // Same matches (the rebuilt documents have new numbers, so compare totals).
+    const totals = (a: unknown[]) => a.filter((_, i) => i % 2 === 0 && i < 10);
+    expect(totals(await answers(reopened))).toEqual(totals(expected));
+  });
+
   it('keeps hot segments within a byte budget and still answers correctly', async () => {
     const storage = new MapStorage();
     const index = await builtIndex(storage, corpusPart());
