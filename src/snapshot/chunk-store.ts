@@ -8,7 +8,7 @@ import {
   chunkColumns, FILE_METADATA_COLUMNS, REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, toChunk, toFileMetadata, toRepository,
   toSnapshot, type ChunkRow, type FileMetadataRow, type RepositoryRow, type SnapshotRow,
 } from './rows.ts';
-import { catchUpIndex, indexBacklog, indexBehind, mergeDue, mergeStep, type IndexBacklog, type UpkeepLimits } from './fts-upkeep.ts';
+import { catchUpIndex, indexBacklog, indexBehind, mergeDue, mergeStep, type IndexBacklog } from './fts-upkeep.ts';
 import { searchChunks } from './search.ts';
 import type { JournalStatement, SqlDb } from './sql-db.ts';
 import type {
@@ -21,7 +21,7 @@ import {
 } from './validate.ts';
 
 /** Limits of one {@link ChunkStore.maintain} step: each is a few ms of work. */
-const DEFAULT_UPKEEP: UpkeepLimits = { sweepFiles: 32, indexTexts: 128, mergePages: 64, mergeSegments: 4 };
+const DEFAULT_UPKEEP: Required<MaintainOptions> = { files: 32, texts: 128, pages: 64, minSegments: 4 };
 
 const LIVE = (options?: ReadOptions) => (options?.includeDeleted ? '' : ' AND c.is_deleted = 0');
 const CHUNK_ORDER = 'ORDER BY c.file_path, c.start_line, c.fqn, c.id';
@@ -281,10 +281,10 @@ export class ChunkStore {
    */
   async maintain(options?: MaintainOptions): Promise<boolean> {
     checkObject(options, 'options');
-    const pages = options?.pages ?? DEFAULT_UPKEEP.mergePages;
-    const minSegments = options?.minSegments ?? DEFAULT_UPKEEP.mergeSegments;
-    const texts = options?.texts ?? DEFAULT_UPKEEP.indexTexts;
-    const files = options?.files ?? DEFAULT_UPKEEP.sweepFiles;
+    const pages = options?.pages ?? DEFAULT_UPKEEP.pages;
+    const minSegments = options?.minSegments ?? DEFAULT_UPKEEP.minSegments;
+    const texts = options?.texts ?? DEFAULT_UPKEEP.texts;
+    const files = options?.files ?? DEFAULT_UPKEEP.files;
     checkInteger(pages, 'options.pages', 1, 1_000_000);
     checkInteger(minSegments, 'options.minSegments', 2, 16);
     checkInteger(texts, 'options.texts', 1, 1_000_000);

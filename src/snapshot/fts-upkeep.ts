@@ -43,18 +43,6 @@ export interface IndexBacklog {
   readonly unsweptFiles: number;
 }
 
-/** Limits of one bounded upkeep step. */
-export interface UpkeepLimits {
-  /** Files swept per step. */
-  readonly sweepFiles: number;
-  /** Texts indexed per step. */
-  readonly indexTexts: number;
-  /** Index pages one merge step writes. */
-  readonly mergePages: number;
-  /** Segments a level must hold before it is merged. */
-  readonly mergeSegments: number;
-}
-
 /** Records, inside a write, that these files' content rows may have lost their last chunk. */
 export function markUnswept(db: SqlDb, paths: readonly string[]): void {
   if (paths.length > 0) db.run(SQL.markUnswept, [JSON.stringify(paths)]);
