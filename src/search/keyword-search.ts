@@ -128,7 +128,7 @@ class ViewEvaluator {
         const at = body.skipPositions(posPosting[i]!, posByte[i]!, p);
         posPosting[i] = p;
         posByte[i] = at;
-        const freq = body.postFreqs[p]!;
+        const freq = body.freq(p);
         if (i === 0) {
           if (freq > this.#scratchA.length) this.#scratchA = new Uint32Array(freq * 2);
           count = body.positions(p, at, this.#scratchA);
@@ -251,7 +251,7 @@ export function searchKeyword(
         const doc = docs[i]!;
         j = seek(list, j, doc);
         if (j < list.length && list[j] === doc) {
-          const f = body.postFreqs[from + j]!;
+          const f = body.freq(from + j);
           if (acc !== null) acc[i]! += f;
           else {
             const norm = BM25_K1 * (1 - BM25_B + (BM25_B * head.docLengths[doc]!) / avgdl);

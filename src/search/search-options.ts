@@ -6,7 +6,7 @@ import type { SegmentStorage } from './segment-storage.ts';
 export interface SearchIndexOptions {
   /** Where {@link SearchIndex.flush} saves and from where segments load lazily. */
   readonly storage?: SegmentStorage;
-  /** The mutable segment is sealed into an immutable one at this many tokens (default 1,048,576). */
+  /** The mutable segment is sealed into an immutable one at this many tokens (default 8,388,608). */
   readonly segmentTokens?: number;
   /**
    * A query after a write freezes the mutable segment's new state; once it holds this many
@@ -56,7 +56,7 @@ export function resolveOptions(options: SearchIndexOptions): ResolvedOptions {
   }
   return {
     storage,
-    segmentTokens: positive(options.segmentTokens, 'options.segmentTokens', 1 << 20),
+    segmentTokens: positive(options.segmentTokens, 'options.segmentTokens', 8 * 1024 * 1024),
     mutableTokens: positive(options.mutableTokens, 'options.mutableTokens', 32_768),
     cacheBytes: positive(options.cacheBytes, 'options.cacheBytes', 256 * 1024 * 1024),
     queryCacheTtlMs: positive(options.queryCacheTtlMs, 'options.queryCacheTtlMs', 30_000, true),

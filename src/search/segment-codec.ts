@@ -139,7 +139,7 @@ function bodyPayload(id: number, body: SegmentBody): BodyPayload {
     const to = body.postStart[t + 1]!;
     postings.writeVarint(to - from);
     writeGaps(postings, body.postDocs, from, to);
-    for (let p = from; p < to; p++) postings.writeVarint(body.postFreqs[p]!);
+    for (let p = from; p < to; p++) postings.writeVarint(body.freq(p));
   }
   const trigrams = new ByteWriter(body.triKeys.length * 4 + body.triBytes.length + 16);
   trigrams.writeVarint(body.triKeys.length);

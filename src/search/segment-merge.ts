@@ -194,7 +194,7 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
         if (n < 0) continue;
         const slot = cursor[s]!++;
         postDocs[slot] = n;
-        postFreqs[slot] = body.postFreqs[p]!;
+        postFreqs[slot] = body.freq(p);
         srcInput[slot] = k;
         srcPosting[slot] = p;
       }

@@ -142,12 +142,15 @@ export interface SegmentBodyParts {
   readonly texts: readonly string[];
 }
 
-/** Doc ids, frequencies or trigram list lengths, held as 16-bit when every value fits. @internal */
+/** Doc ids or trigram list lengths, held as 16-bit when every value fits. @internal */
 export type NarrowArray = Uint16Array | Uint32Array;
 
 function narrow(values: Uint32Array, max: number): NarrowArray {
   return max <= 0xffff ? Uint16Array.from(values) : values;
 }
+
+/** A frequency of 255 or more is kept out of line, in {@link SegmentBody}'s overflow map. */
+const FREQ_OVERFLOW = 0xff;
 
 const WIDE_CACHE = 32;
 /** Bytes of line tables a body keeps for highlighting and match ranges. */
@@ -168,7 +171,13 @@ export class SegmentBody {
   readonly terms: TermTable;
   readonly postStart: Uint32Array;
   readonly postDocs: NarrowArray;
-  readonly postFreqs: NarrowArray;
+  /**
+   * Occurrences per posting, one byte each; 255 means "see {@link bigFreqs}" (under 0.5 % of
+   * postings on real code reach it).
+   */
+  readonly freqBytes: Uint8Array;
+  /** Frequencies of 255 or more, by posting. */
+  readonly bigFreqs = new Map<number, number>();
   /** Byte offset in {@link posBytes} of each term's positions (`terms.size + 1` entries). */
   readonly posTermStart: Uint32Array;
   readonly posBytes: Uint8Array;
@@ -188,9 +197,16 @@ export class SegmentBody {
     this.terms = new TermTable(parts.terms);
     this.postStart = parts.postStart;
     this.postDocs = narrow(parts.postDocs, parts.texts.length - 1);
-    let maxFreq = 0;
-    for (let i = 0; i < parts.postFreqs.length; i++) if (parts.postFreqs[i]! > maxFreq) maxFreq = parts.postFreqs[i]!;
-    this.postFreqs = narrow(parts.postFreqs, maxFreq);
+    const freqs = new Uint8Array(parts.postFreqs.length);
+    for (let i = 0; i < freqs.length; i++) {
+      const f = parts.postFreqs[i]!;
+      if (f < FREQ_OVERFLOW) freqs[i] = f;
+      else {
+        freqs[i] = FREQ_OVERFLOW;
+        this.bigFreqs.set(i, f);
+      }
+    }
+    this.freqBytes = freqs;
     const nTerms = parts.terms.length;
     const posTermStart = new Uint32Array(nTerms + 1);
     for (let t = 0; t <= nTerms; t++) posTermStart[t] = parts.posStart[parts.postStart[t]!]!;
@@ -204,8 +220,14 @@ export class SegmentBody {
     let chars = 0;
     for (const t of parts.texts) chars += t.length + 8;
     this.byteSize = chars * 2 + this.terms.byteLength + this.postStart.byteLength + this.postDocs.byteLength +
-      this.postFreqs.byteLength + this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
+      this.freqBytes.byteLength + this.bigFreqs.size * 16 + this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
       this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength;
+  }
+
+  /** Occurrences of the term in the document of posting `p`. */
+  freq(p: number): number {
+    const f = this.freqBytes[p]!;
+    return f < FREQ_OVERFLOW ? f : this.bigFreqs.get(p)!;
   }
 
   /** Per-posting byte offsets of positions (`postings + 1` entries), rebuilt for merges and encoding. */
@@ -216,7 +238,7 @@ export class SegmentBody {
     let pos = 0;
     for (let p = 0; p < n; p++) {
       out[p] = pos;
-      for (let left = this.postFreqs[p]!; left > 0; pos++) if (bytes[pos]! < 0x80) left--;
+      for (let left = this.freq(p); left > 0; pos++) if (bytes[pos]! < 0x80) left--;
     }
     out[n] = pos;
     return out;
@@ -257,7 +279,7 @@ export class SegmentBody {
    */
   skipPositions(from: number, at: number, to: number): number {
     let left = 0;
-    for (let p = from; p < to; p++) left += this.postFreqs[p]!;
+    for (let p = from; p < to; p++) left += this.freq(p);
     const bytes = this.posBytes;
     let pos = at;
     while (left > 0) if (bytes[pos++]! < 0x80) left--;
@@ -266,7 +288,7 @@ export class SegmentBody {
 
   /** Decodes the positions of posting `p`, which start at byte `at`, into `out`; returns how many. */
   positions(p: number, at: number, out: Uint32Array): number {
-    const count = this.postFreqs[p]!;
+    const count = this.freq(p);
     decodeGapsUnchecked(this.posBytes, at, count, out);
     return count;
   }

@@ -123,6 +123,42 @@ describe('segment codec', () => {
     expect(decoded.trigramDocs(key)[0xffff]).toBe(0xffff);
   });
 
+  it('keeps frequencies of 255 and more exact through phrases, ranking, the codec and merges', () => {
+    // Document 1 repeats `foo bar` 300 times, so the postings of `foo` and `bar` in it
+    // overflow a byte; the phrase `bar baz` only exists in document 2, whose positions a
+    // phrase query reaches by skipping document 1's 300 positions.
+    const docs = ['foo', `${'foo bar '.repeat(300)}bar`, 'zz foo bar baz', 'bar ' + 'foo '.repeat(254)];
+    const builder = new SegmentBuilder();
+    docs.forEach((text, d) => builder.add({ docNum: d, id: `d${d}`, text, fields: [], hash: 0 }));
+    const segment = builder.build(1);
+    const freqOf = (body: Segment['body'], term: string, local: number) => {
+      const t = body.terms.findTerm(term);
+      const list = body.postings(t);
+      return body.freq(body.postStart[t]! + list.indexOf(local));
+    };
+    const check = (seg: Segment) => {
+      expect(freqOf(seg.body, 'foo', 1)).toBe(300);
+      expect(freqOf(seg.body, 'bar', 1)).toBe(301);
+      expect(freqOf(seg.body, 'foo', 3)).toBe(254);
+      expect(freqOf(seg.body, 'foo', 2)).toBe(1);
+      const views: SearchView[] = [{ head: seg.head, body: seg.body, deleted: null, filter: null }];
+      const run = (q: string) => searchKeyword(parseQuery(q), views, { docs: 4, tokens: 1 }, { offset: 0, limit: 10, highlight: false },
+        new QueryBudget(undefined, undefined, 'q')).hits.map((h) => h.id);
+      expect(run('"bar baz"')).toEqual(['d2']);
+      expect(run('"bar foo"')).toEqual(['d1', 'd3']);
+      // Ranking sees the full count: d1 holds `bar` 301 times, d3 once, d2 once in a short text.
+      expect(run('bar')[0]).toBe('d1');
+    };
+    check(segment);
+    const decoded = { head: segment.head, body: decodeBody(encodeBody(1, segment.body), 'body', 1, docs.length) };
+    expect(decoded.body).toEqual(segment.body);
+    check(decoded);
+    const other = new SegmentBuilder();
+    other.add({ docNum: 10, id: 'd10', text: 'unrelated', fields: [], hash: 0 });
+    const merged = mergeSegments([{ ...segment, deleted: new Uint8Array(4) }, { ...other.build(2), deleted: new Uint8Array(1) }], 3);
+    check(merged);
+  });
+
   it('names the segment when a frame is damaged', () => {
     const builder = new SegmentBuilder();
     builder.add({ docNum: 0, id: 'a', text: 'hello world', fields: [], hash: 1 });
