@@ -2,7 +2,8 @@ import { IntVector } from './int-vector.ts';
 import { LineIndex } from './line-index.ts';
 import type { QueryNode } from './query-parser.ts';
 import { TermInterner } from './term-interner.ts';
-import { charClass, MAX_TOKEN_LENGTH, scanTokens } from './tokenizer.ts';
+import type { SegmentBody } from './segment.ts';
+import { CHECKPOINT_SHIFT, charClass, MAX_TOKEN_LENGTH, scanTokens } from './tokenizer.ts';
 import type { TextRange } from './types.ts';
 
 /** A phrase to highlight, with the source of the RegExp that finds its candidate spots. @internal */
@@ -19,6 +20,123 @@ export interface HighlightSpec {
   /** Source of the RegExp that finds candidate spots of the terms and prefixes (longest first), or null without any. */
   readonly pattern: string | null;
   readonly phrases: readonly HighlightPhrase[];
+}
+
+/**
+ * The parts of one text worth scanning, as sorted, disjoint `start, end` offset pairs: for
+ * the terms, and for each phrase of the spec (null = scan the whole text). @internal
+ */
+export interface HighlightWindows {
+  readonly terms: Int32Array | null;
+  readonly phrases: readonly (Int32Array | null)[];
+}
+
+/** Past this many occurrences of the query's terms in one text, scanning it whole is cheaper than finding them. */
+const MAX_LOCATED = 256;
+
+/**
+ * Where in document `local` of `body` the spec's terms and phrases can be: the positions of
+ * each term in the document (from its postings) map through the position checkpoints to
+ * text windows, so highlighting scans a few hundred characters per occurrence instead of the
+ * whole text. Returns null (scan everything) for prefixes, for terms frequent in the
+ * document, or when the windows would cover most of the text anyway.
+ * @internal
+ */
+export function highlightWindows(body: SegmentBody, local: number, spec: HighlightSpec): HighlightWindows | null {
+  if (spec.prefixes.length > 0) return null;
+  const text = body.texts[local]!;
+  const count = body.checkpointCount(local);
+  const budget = { left: MAX_LOCATED };
+  let terms: Int32Array | null = new Int32Array(0);
+  if (spec.terms.size > 0) {
+    const blocks = new IntVector(64);
+    for (const term of spec.terms) if (!termBlocks(body, local, term, 0, 0, count, budget, blocks)) return null;
+    terms = blocksToWindows(body, local, text, count, blocks);
+    if (terms === null) return null;
+  }
+  const phrases: (Int32Array | null)[] = [];
+  for (const phrase of spec.phrases) {
+    const blocks = new IntVector(64);
+    const span = phrase.offsets[phrase.offsets.length - 1]!;
+    // Located through its rarest term in this document (a phrase of a base64 run starts
+    // with `a` or `0`, found everywhere).
+    let rarest = 0;
+    let fewest = Infinity;
+    for (let i = 0; i < phrase.terms.length; i++) {
+      const t = body.terms.findTerm(phrase.terms[i]!);
+      const p = t < 0 ? -1 : body.postingOf(t, local);
+      const freq = p < 0 ? 0 : body.freq(p);
+      if (freq < fewest) {
+        fewest = freq;
+        rarest = i;
+      }
+    }
+    if (!termBlocks(body, local, phrase.terms[rarest]!, phrase.offsets[rarest]!, span, count, budget, blocks)) return null;
+    const windows = blocksToWindows(body, local, text, count, blocks);
+    if (windows === null) return null;
+    phrases.push(windows);
+  }
+  return { terms, phrases };
+}
+
+/**
+ * Appends the checkpoint blocks of the spans `[p − back, p − back + span]` for each position
+ * `p` of `term` in document `local` (a term: `back` = `span` = 0; a phrase: `back` = the
+ * term's offset in it, `span` = the phrase's length); false when the budget of located
+ * occurrences runs out or an occurrence has no checkpoint (the caller then scans the whole
+ * text).
+ */
+function termBlocks(
+  body: SegmentBody, local: number, term: string, back: number, span: number, count: number, budget: { left: number }, out: IntVector,
+): boolean {
+  const t = body.terms.findTerm(term);
+  if (t < 0) return true;
+  const p = body.postingOf(t, local);
+  if (p < 0) return true;
+  const freq = body.freq(p);
+  budget.left -= freq;
+  if (budget.left < 0) return false;
+  if (positionScratch.length < freq) positionScratch = new Uint32Array(freq * 2);
+  body.positions(p, body.positionOffset(p), positionScratch);
+  for (let i = 0; i < freq; i++) {
+    const start = positionScratch[i]! - back;
+    if (start < 0) continue;
+    const first = start >>> CHECKPOINT_SHIFT;
+    if (first >= count) return false;
+    // A phrase starting near the end reaches at most the last block.
+    const last = Math.min(count - 1, (start + span) >>> CHECKPOINT_SHIFT);
+    for (let b = first; b <= last; b++) out.push(b);
+  }
+  return true;
+}
+
+let positionScratch = new Uint32Array(256);
+
+/**
+ * Windows of the blocks in `blocks` (any order, repeats allowed): block `b` runs from
+ * checkpoint `b` to the end of the identifier at checkpoint `b + 1` (or the end of the
+ * text), where its last tokens may still sit. Overlapping windows are joined; null when they
+ * would cover more than half of the text.
+ */
+function blocksToWindows(body: SegmentBody, local: number, text: string, count: number, blocks: IntVector): Int32Array | null {
+  const list = blocks.data.subarray(0, blocks.length).sort();
+  const out = new IntVector(list.length * 2 + 2);
+  let covered = 0;
+  for (let i = 0; i < list.length; i++) {
+    const b = list[i]!;
+    if (i > 0 && b === list[i - 1]) continue;
+    const start = body.checkpoint(local, b);
+    const end = b + 1 < count ? runEnd(text, body.checkpoint(local, b + 1)) : text.length;
+    if (out.length > 0 && start <= out.data[out.length - 1]!) {
+      covered += Math.max(0, end - out.data[out.length - 1]!);
+      out.data[out.length - 1] = Math.max(end, out.data[out.length - 1]!);
+    } else {
+      out.push(start);
+      out.push(end);
+      covered += end - start;
+    }
+  }
+  return covered * 2 > text.length ? null : out.toArray();
 }
 
 const escapeTerm = (t: string) => t.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
@@ -61,11 +179,17 @@ export function highlightSpec(node: QueryNode): HighlightSpec {
  * columns come from `lines`, which a caller may keep for the same text across queries.
  * @internal
  */
-export function highlightText(text: string, spec: HighlightSpec, lines = new LineIndex(text), max = 64): TextRange[] {
+export function highlightText(
+  text: string,
+  spec: HighlightSpec,
+  lines = new LineIndex(text),
+  max = 64,
+  windows: HighlightWindows | null = null,
+): TextRange[] {
   const spans = new IntVector(128); // `start, end` pairs
-  if (spec.pattern !== null) termSpans(text, spec, spec.pattern, max, spans);
+  if (spec.pattern !== null) termSpans(text, spec, spec.pattern, max, spans, windows === null ? null : windows.terms);
   const termCount = spans.length;
-  for (const phrase of spec.phrases) phraseSpans(text, phrase, max, spans);
+  spec.phrases.forEach((phrase, i) => phraseSpans(text, phrase, max, spans, windows === null ? null : windows.phrases[i]!));
   const data = spans.data;
   const count = spans.length >> 1;
   let order: number[] | null = null;
@@ -111,53 +235,59 @@ function cachedPattern(source: string): RegExp {
  * tokenized to confirm that a matching token starts there. It stops after `max` spans, so a
  * frequent term in a large file costs little.
  */
-function termSpans(text: string, spec: HighlightSpec, pattern: string, max: number, out: IntVector): void {
+function termSpans(text: string, spec: HighlightSpec, pattern: string, max: number, out: IntVector, windows: Int32Array | null): void {
   const re = cachedPattern(pattern);
   const runTokens = new IntVector(48); // `start, end, kind` of the tokens of the identifier run around a candidate
   let found = 0;
   let identEnd = -1;
   let coveredTo = -1;
-  re.lastIndex = 0;
-  while (found < max) {
-    const m = re.exec(text);
-    if (m === null) break;
-    const at = m.index;
-    re.lastIndex = at + 1;
-    if (at < coveredTo) continue;
-    // Fast path: the match is a whole identifier of ASCII letters and digits equal to a
-    // term (lowercased). Its lowercase is then a token (its only part, or the whole
-    // identifier when it has several parts) and no longer token starts there.
-    const len = m[0].length;
-    if (
-      len <= MAX_TOKEN_LENGTH && (at === 0 || charClass(text.charCodeAt(at - 1)) === OTHER_CLASS) &&
-      (at + len === text.length || charClass(text.charCodeAt(at + len)) === OTHER_CLASS) && PLAIN.test(m[0]) &&
-      spec.terms.has(m[0].toLowerCase())
-    ) {
+  const nWindows = windows === null ? 1 : windows.length >> 1;
+  for (let w = 0; w < nWindows && found < max; w++) {
+    // The RegExp runs over the window only (a cheap sliced string); everything else reads `text`.
+    const base = windows === null ? 0 : windows[w * 2]!;
+    const sub = windows === null ? text : text.slice(base, windows[w * 2 + 1]!);
+    re.lastIndex = 0;
+    while (found < max) {
+      const m = re.exec(sub);
+      if (m === null) break;
+      const at = base + m.index;
+      re.lastIndex = m.index + 1;
+      if (at < coveredTo) continue;
+      // Fast path: the match is a whole identifier of ASCII letters and digits equal to a
+      // term (lowercased). Its lowercase is then a token (its only part, or the whole
+      // identifier when it has several parts) and no longer token starts there.
+      const len = m[0].length;
+      if (
+        len <= MAX_TOKEN_LENGTH && (at === 0 || charClass(text.charCodeAt(at - 1)) === OTHER_CLASS) &&
+        (at + len === text.length || charClass(text.charCodeAt(at + len)) === OTHER_CLASS) && PLAIN.test(m[0]) &&
+        spec.terms.has(m[0].toLowerCase())
+      ) {
+        out.push(at);
+        out.push(at + len);
+        found++;
+        coveredTo = at + len;
+        continue;
+      }
+      if (at >= identEnd) {
+        // Tokenize the run of identifier characters (and hyphens) around the spot, in place.
+        identEnd = runEnd(text, at);
+        runTokens.clear();
+        scanTokens(text, null, null, null, runTokens, runStart(text, at), identEnd);
+      }
+      const tokens = runTokens.data;
+      let best = -1;
+      for (let t = 0; t < runTokens.length; t += 3) {
+        const end = tokens[t + 1]!;
+        if (tokens[t] !== at || end <= best) continue;
+        const term = text.slice(at, end).toLowerCase();
+        if (spec.terms.has(term) || spec.prefixes.some((p) => term.startsWith(p))) best = end;
+      }
+      if (best < 0) continue;
       out.push(at);
-      out.push(at + len);
+      out.push(best);
       found++;
-      coveredTo = at + len;
-      continue;
+      coveredTo = best;
     }
-    if (at >= identEnd) {
-      // Tokenize the run of identifier characters (and hyphens) around the spot, in place.
-      identEnd = runEnd(text, at);
-      runTokens.clear();
-      scanTokens(text, null, null, null, runTokens, runStart(text, at), identEnd);
-    }
-    const tokens = runTokens.data;
-    let best = -1;
-    for (let t = 0; t < runTokens.length; t += 3) {
-      const end = tokens[t + 1]!;
-      if (tokens[t] !== at || end <= best) continue;
-      const term = text.slice(at, end).toLowerCase();
-      if (spec.terms.has(term) || spec.prefixes.some((p) => term.startsWith(p))) best = end;
-    }
-    if (best < 0) continue;
-    out.push(at);
-    out.push(best);
-    found++;
-    coveredTo = best;
   }
 }
 
@@ -181,40 +311,46 @@ function runEnd(text: string, at: number): number {
  * covers `new Map`, `newMap` and `new_map` alike); each is confirmed by tokenizing just the
  * identifiers it covers.
  */
-function phraseSpans(text: string, phrase: HighlightPhrase, max: number, out: IntVector): void {
+function phraseSpans(text: string, phrase: HighlightPhrase, max: number, out: IntVector, windows: Int32Array | null): void {
   const re = cachedPattern(phrase.pattern);
   let found = 0;
-  re.lastIndex = 0;
-  while (found < max) {
-    const m = re.exec(text);
-    if (m === null) break;
-    re.lastIndex = m.index + 1;
-    const from = runStart(text, m.index);
-    const window = text.slice(from, runEnd(text, m.index + m[0].length));
-    const interner = new TermInterner();
-    const ids = new IntVector(64);
-    const positions = new IntVector(64);
-    const spans = new IntVector(192);
-    scanTokens(window, interner, ids, positions, spans);
-    const at = new Map<string, number>();
-    for (let t = 0; t < ids.length; t++) at.set(`${positions.data[t]}:${interner.terms[ids.data[t]!]}`, t);
-    for (let t = 0; t < ids.length; t++) {
-      if (from + spans.data[t * 3]! !== m.index || interner.terms[ids.data[t]!] !== phrase.terms[0]) continue;
-      const start = positions.data[t]!;
-      const parts: number[] = [];
-      for (let i = 0; i < phrase.terms.length; i++) {
-        const idx = at.get(`${start + phrase.offsets[i]!}:${phrase.terms[i]}`);
-        if (idx === undefined) break;
-        parts.push(idx);
-      }
-      if (parts.length === phrase.terms.length) {
-        for (const idx of parts) {
-          out.push(from + spans.data[idx * 3]!);
-          out.push(from + spans.data[idx * 3 + 1]!);
+  const nWindows = windows === null ? 1 : windows.length >> 1;
+  for (let w = 0; w < nWindows && found < max; w++) {
+    const base = windows === null ? 0 : windows[w * 2]!;
+    const sub = windows === null ? text : text.slice(base, windows[w * 2 + 1]!);
+    re.lastIndex = 0;
+    while (found < max) {
+      const m = re.exec(sub);
+      if (m === null) break;
+      re.lastIndex = m.index + 1;
+      const index = base + m.index;
+      const from = runStart(text, index);
+      const window = text.slice(from, runEnd(text, index + m[0].length));
+      const interner = new TermInterner();
+      const ids = new IntVector(64);
+      const positions = new IntVector(64);
+      const spans = new IntVector(192);
+      scanTokens(window, interner, ids, positions, spans);
+      const at = new Map<string, number>();
+      for (let t = 0; t < ids.length; t++) at.set(`${positions.data[t]}:${interner.terms[ids.data[t]!]}`, t);
+      for (let t = 0; t < ids.length; t++) {
+        if (from + spans.data[t * 3]! !== index || interner.terms[ids.data[t]!] !== phrase.terms[0]) continue;
+        const start = positions.data[t]!;
+        const parts: number[] = [];
+        for (let i = 0; i < phrase.terms.length; i++) {
+          const idx = at.get(`${start + phrase.offsets[i]!}:${phrase.terms[i]}`);
+          if (idx === undefined) break;
+          parts.push(idx);
         }
-        found += parts.length;
-        re.lastIndex = from + spans.data[parts[parts.length - 1]! * 3 + 1]!;
-        break;
+        if (parts.length === phrase.terms.length) {
+          for (const idx of parts) {
+            out.push(from + spans.data[idx * 3]!);
+            out.push(from + spans.data[idx * 3 + 1]!);
+          }
+          found += parts.length;
+          re.lastIndex = from + spans.data[parts[parts.length - 1]! * 3 + 1]! - base;
+          break;
+        }
       }
     }
   }

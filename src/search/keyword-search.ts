@@ -1,4 +1,4 @@
-import { highlightSpec, highlightText } from './highlight.ts';
+import { highlightSpec, highlightText, highlightWindows } from './highlight.ts';
 import type { QueryNode } from './query-parser.ts';
 import type { SegmentBody, SegmentHead } from './segment.ts';
 import {
@@ -114,40 +114,49 @@ class ViewEvaluator {
     const candidates = intersectAll(lists);
     const out = new Uint32Array(candidates.length);
     let n = 0;
+    // Rarest terms first: their few positions give few start candidates, and a start that
+    // fails is dropped before the positions of frequent terms (`a`, `0`) are decoded.
+    const order = ids.map((_, i) => i).sort((a, b) => lists[a]!.length - lists[b]!.length || a - b);
     const cursors = new Int32Array(ids.length);
     // Per term: the last posting whose positions were located, and their byte offset.
     const posPosting = Float64Array.from(ids, (t) => body.postStart[t]!);
-    const posByte = Float64Array.from(ids, (t) => body.posTermStart[t]!);
+    const posByte = Float64Array.from(ids, (t) => body.positionOffset(body.postStart[t]!));
     for (let c = 0; c < candidates.length; c++) {
       const doc = candidates[c]!;
       let count = 0;
-      for (let i = 0; i < ids.length; i++) {
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k]!;
         const list = lists[i]!;
         cursors[i] = seek(list, cursors[i]!, doc);
         const p = body.postStart[ids[i]!]! + cursors[i]!;
-        const at = body.skipPositions(posPosting[i]!, posByte[i]!, p);
+        // Far ahead, jump through the skip table instead of walking every posting between.
+        const at = p - posPosting[i]! > 64 ? body.positionOffset(p) : body.skipPositions(posPosting[i]!, posByte[i]!, p);
         posPosting[i] = p;
         posByte[i] = at;
         const freq = body.freq(p);
-        if (i === 0) {
+        const off = offsets[i]!;
+        if (k === 0) {
           if (freq > this.#scratchA.length) this.#scratchA = new Uint32Array(freq * 2);
-          count = body.positions(p, at, this.#scratchA);
+          const m = body.positions(p, at, this.#scratchA);
+          // Phrase starts implied by this term's positions.
+          const a = this.#scratchA;
+          for (let x = 0; x < m; x++) if (a[x]! >= off) a[count++] = a[x]! - off;
+          if (count === 0) break;
           continue;
         }
         if (freq > this.#scratchB.length) this.#scratchB = new Uint32Array(freq * 2);
         const m = body.positions(p, at, this.#scratchB);
-        // Keep start positions s where term i sits at s + offset i.
-        const off = offsets[i]!;
+        // Keep the starts s where term i sits at s + offset i.
         const a = this.#scratchA;
         const b = this.#scratchB;
-        let k = 0;
+        let kept = 0;
         let j = 0;
         for (let x = 0; x < count; x++) {
           const want = a[x]! + off;
           while (j < m && b[j]! < want) j++;
-          if (j < m && b[j] === want) a[k++] = a[x]!;
+          if (j < m && b[j] === want) a[kept++] = a[x]!;
         }
-        count = k;
+        count = kept;
         if (count === 0) break;
       }
       if (count > 0) out[n++] = doc;
@@ -293,7 +302,8 @@ export function searchKeyword(
     return {
       id: view.head.ids[r.local]!,
       score: r.score,
-      ranges: spec === null ? [] : highlightText(view.body.texts[r.local]!, spec, view.body.lineIndex(r.local)),
+      ranges: spec === null ? [] : highlightText(view.body.texts[r.local]!, spec, view.body.lineIndex(r.local), 64,
+        highlightWindows(view.body, r.local, spec)),
     };
   });
   return { hits, total, truncated };

@@ -31,6 +31,8 @@ export class SegmentBuilder {
   readonly #occStart = new IntVector();
   readonly #triKeys = new IntVector(4096);
   readonly #triStart = new IntVector();
+  readonly #checkpoints = new IntVector(1024);
+  readonly #cpStart = new IntVector();
   readonly #docs: BuilderDocument[] = [];
   readonly #lengths = new IntVector();
   readonly #dead: boolean[] = [];
@@ -59,14 +61,15 @@ export class SegmentBuilder {
   get byteSize(): number {
     let chars = 0;
     for (const d of this.#docs) chars += d.text.length;
-    return chars * 2 + this.#occTerms.byteLength * 2 + this.#triKeys.byteLength + this.#interner.byteLength;
+    return chars * 2 + this.#occTerms.byteLength * 2 + this.#triKeys.byteLength + this.#interner.byteLength + this.#checkpoints.byteLength;
   }
 
   /** Adds a document (its `docNum` must exceed every earlier one); returns its token count. */
   add(doc: BuilderDocument): number {
     this.#occStart.push(this.#occTerms.length);
     this.#triStart.push(this.#triKeys.length);
-    const tokens = scanTokens(doc.text, this.#interner, this.#occTerms, this.#occPos, null);
+    this.#cpStart.push(this.#checkpoints.length);
+    const tokens = scanTokens(doc.text, this.#interner, this.#occTerms, this.#occPos, null, 0, doc.text.length, this.#checkpoints);
     collectTrigrams(doc.text, this.#triKeys);
     this.#docs.push(doc);
     this.#lengths.push(tokens);
@@ -110,8 +113,18 @@ export class SegmentBuilder {
     const head = this.#buildHead(id, live);
     const postings = this.#buildPostings(live);
     const trigrams = this.#buildTrigrams(live);
-    const body = new SegmentBody({ ...postings, ...trigrams, texts: live.map((i) => this.#docs[i]!.text) });
+    const body = new SegmentBody({ ...postings, ...trigrams, ...this.#buildCheckpoints(live), texts: live.map((i) => this.#docs[i]!.text) });
     return { head, body };
+  }
+
+  #buildCheckpoints(live: number[]): { cpStart: Uint32Array; checkpoints: Uint32Array } {
+    const all = this.#checkpoints.data;
+    const end = (i: number) => (i + 1 < this.#docs.length ? this.#cpStart.data[i + 1]! : this.#checkpoints.length);
+    const cpStart = new Uint32Array(live.length + 1);
+    for (let d = 0; d < live.length; d++) cpStart[d + 1] = cpStart[d]! + end(live[d]!) - this.#cpStart.data[live[d]!]!;
+    const checkpoints = new Uint32Array(cpStart[live.length]!);
+    for (let d = 0; d < live.length; d++) checkpoints.set(all.subarray(this.#cpStart.data[live[d]!]!, end(live[d]!)), cpStart[d]);
+    return { cpStart, checkpoints };
   }
 
   #buildHead(id: number, live: number[]): SegmentHead {

@@ -2,6 +2,7 @@ import { decodeFrame, encodeFrame, encodeFrameAsync } from '../codec/index.ts';
 import { ShelfError } from '../errors/index.ts';
 import { readGaps, readPostings, writeGaps, writePostings } from './postings-codec.ts';
 import { SegmentBody, SegmentHead, type FieldColumn } from './segment.ts';
+import { textCheckpoints } from './tokenizer.ts';
 import { ByteReader, ByteWriter } from './varint.ts';
 
 /**
@@ -9,7 +10,7 @@ import { ByteReader, ByteWriter } from './varint.ts';
  * deflate), so the resident head can be read without the large body:
  *
  * - **head** (kind `SEGH`): `{ f: 1, id, n, docNums, ids, lengths, textLengths, hashes, fields }`
- * - **body** (kind `SEGM`): `{ f: 1, id, n, terms, postings, positions, trigrams, texts }`
+ * - **body** (kind `SEGM`): `{ f: 2, id, n, terms, postings, positions, trigrams, texts, checkpoints }`
  *
  * Integer arrays are packed into byte strings (see docs/search-notes.md for the layout):
  * `docNums` is one delta-varint list; `lengths`, `textLengths` and field `counts` /
@@ -17,9 +18,13 @@ import { ByteReader, ByteWriter } from './varint.ts';
  * holds, per term, a delta-varint list of local doc ids followed by one varint frequency per
  * posting; `positions` holds, per posting, `freq` delta-varint positions; `trigrams` is
  * `varint keyCount`, then per key `varint keyGap, varint docCount, varint byteLength`, then
- * every key's delta-varint doc list back to back.
+ * every key's delta-varint doc list back to back; `checkpoints` holds, per document,
+ * `varint count` then the offsets as delta varints (first absolute). Format-1 bodies (no
+ * checkpoints) still load: their checkpoints are recomputed from the texts.
  */
-export const SEGMENT_FORMAT = 1;
+export const SEGMENT_FORMAT = 2;
+/** Heads have not changed since the first format. */
+const HEAD_FORMAT = 1;
 
 interface HeadPayload {
   f: number;
@@ -42,6 +47,8 @@ interface BodyPayload {
   positions: Uint8Array;
   trigrams: Uint8Array;
   texts: string[];
+  /** Since format 2. */
+  checkpoints?: Uint8Array;
 }
 
 function varints(values: ArrayLike<number>): Uint8Array {
@@ -83,7 +90,7 @@ export function encodeHead(head: SegmentHead): Uint8Array {
     return { name, values: [...col.values], counts: varints(counts), valueIds: varints(col.valueIds) };
   });
   const payload: HeadPayload = {
-    f: SEGMENT_FORMAT, id: head.id, n: head.docCount, docNums: docNums.finish(), ids: [...head.ids],
+    f: HEAD_FORMAT, id: head.id, n: head.docCount, docNums: docNums.finish(), ids: [...head.ids],
     lengths: varints(head.docLengths), textLengths: varints(head.textLengths), hashes, fields,
   };
   return encodeFrame(payload, { kind: 'SEGH', records: false });
@@ -93,7 +100,7 @@ export function encodeHead(head: SegmentHead): Uint8Array {
 export function decodeHead(bytes: Uint8Array, name: string, expectedId: number): SegmentHead {
   const p = decodeFrame<HeadPayload>(bytes, { kind: 'SEGH', name });
   check(p !== null && typeof p === 'object', name, 'payload is not an object');
-  if (p.f !== SEGMENT_FORMAT) throw new ShelfError('UNSUPPORTED_VERSION', `${name}: segment format ${String(p.f)} is not supported`);
+  if (p.f !== HEAD_FORMAT) throw new ShelfError('UNSUPPORTED_VERSION', `${name}: segment format ${String(p.f)} is not supported`);
   check(p.id === expectedId, name, `holds segment ${String(p.id)}, expected ${expectedId}`);
   const n = p.n;
   check(Number.isInteger(n) && n >= 0, name, 'bad document count');
@@ -152,9 +159,20 @@ function bodyPayload(id: number, body: SegmentBody): BodyPayload {
     trigrams.writeVarint(body.triStart[j + 1]! - body.triStart[j]!);
   }
   trigrams.writeBytes(body.triBytes);
+  const checkpoints = new ByteWriter(body.checkpoints.length * 2 + body.texts.length + 16);
+  for (let d = 0; d < body.texts.length; d++) {
+    const from = body.cpStart[d]!;
+    const to = body.cpStart[d + 1]!;
+    checkpoints.writeVarint(to - from);
+    let prevOffset = 0;
+    for (let b = from; b < to; b++) {
+      checkpoints.writeVarint(body.checkpoints[b]! - prevOffset);
+      prevOffset = body.checkpoints[b]!;
+    }
+  }
   const payload: BodyPayload = {
     f: SEGMENT_FORMAT, id, n: body.texts.length, terms: body.terms.toArray(), postings: postings.finish(),
-    positions: body.posBytes, trigrams: trigrams.finish(), texts: [...body.texts],
+    positions: body.posBytes, trigrams: trigrams.finish(), texts: [...body.texts], checkpoints: checkpoints.finish(),
   };
   return payload;
 }
@@ -163,7 +181,7 @@ function bodyPayload(id: number, body: SegmentBody): BodyPayload {
 export function decodeBody(bytes: Uint8Array, name: string, expectedId: number, docCount: number): SegmentBody {
   const p = decodeFrame<BodyPayload>(bytes, { kind: 'SEGM', name });
   check(p !== null && typeof p === 'object', name, 'payload is not an object');
-  if (p.f !== SEGMENT_FORMAT) throw new ShelfError('UNSUPPORTED_VERSION', `${name}: segment format ${String(p.f)} is not supported`);
+  if (p.f !== SEGMENT_FORMAT && p.f !== 1) throw new ShelfError('UNSUPPORTED_VERSION', `${name}: segment format ${String(p.f)} is not supported`);
   check(p.id === expectedId, name, `holds segment ${String(p.id)}, expected ${expectedId}`);
   check(p.n === docCount && isStrings(p.texts, docCount), name, `texts do not match the ${docCount} documents of the head`);
   check(isStrings(p.terms) && isBytes(p.postings) && isBytes(p.positions) && isBytes(p.trigrams), name, 'missing arrays');
@@ -235,8 +253,46 @@ export function decodeBody(bytes: Uint8Array, name: string, expectedId: number, 
   }
   check(lr.done, name, 'trailing trigram list bytes');
 
+  const { cpStart, checkpoints } = p.f === 1 ? computeCheckpoints(p.texts) : readCheckpoints(p.checkpoints, p.texts, name);
   return new SegmentBody({
     terms: p.terms, postStart, postDocs: docs.slice(0, total), postFreqs: freqs.slice(0, total), posStart, posBytes,
-    triKeys, triCount, triStart, triBytes, texts: p.texts,
+    triKeys, triCount, triStart, triBytes, texts: p.texts, cpStart, checkpoints,
   });
+}
+
+function readCheckpoints(bytes: unknown, texts: readonly string[], name: string): { cpStart: Uint32Array; checkpoints: Uint32Array } {
+  check(isBytes(bytes), name, 'missing checkpoints');
+  const r = new ByteReader(bytes as Uint8Array, `${name} checkpoints`);
+  const cpStart = new Uint32Array(texts.length + 1);
+  let out = new Uint32Array(Math.max(16, texts.length * 4));
+  let n = 0;
+  for (let d = 0; d < texts.length; d++) {
+    const count = r.varint();
+    // Every checkpoint is the start of an identifier, so there are fewer than characters.
+    check(count <= texts[d]!.length, name, `document ${d} has ${count} checkpoints`);
+    if (n + count > out.length) {
+      const grown = new Uint32Array((n + count) * 2);
+      grown.set(out.subarray(0, n));
+      out = grown;
+    }
+    let offset = 0;
+    for (let b = 0; b < count; b++) {
+      offset += r.varint();
+      check(offset < texts[d]!.length, name, `checkpoint past the end of document ${d}`);
+      out[n++] = offset;
+    }
+    cpStart[d + 1] = n;
+  }
+  check(r.done, name, 'trailing checkpoint bytes');
+  return { cpStart, checkpoints: out.slice(0, n) };
+}
+
+/** Checkpoints of format-1 bodies, which did not store them. */
+function computeCheckpoints(texts: readonly string[]): { cpStart: Uint32Array; checkpoints: Uint32Array } {
+  const per = texts.map(textCheckpoints);
+  const cpStart = new Uint32Array(texts.length + 1);
+  per.forEach((c, d) => (cpStart[d + 1] = cpStart[d]! + c.length));
+  const checkpoints = new Uint32Array(cpStart[texts.length]!);
+  per.forEach((c, d) => checkpoints.set(c, cpStart[d]));
+  return { cpStart, checkpoints };
 }

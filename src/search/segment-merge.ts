@@ -288,9 +288,25 @@ export function* mergeSteps(inputs: readonly MergeInput[], id: number): Generato
   }
   triStart[liveKeys] = bytes.length;
 
+  // Position checkpoints, per live document.
+  const cpStart = new Uint32Array(docCount + 1);
+  inputs.forEach((input, k) => {
+    const remap = remaps[k]!;
+    for (let d = 0; d < input.head.docCount; d++) if (remap[d]! >= 0) cpStart[remap[d]! + 1] = input.body.checkpointCount(d);
+  });
+  for (let d = 0; d < docCount; d++) cpStart[d + 1]! += cpStart[d]!;
+  const checkpoints = new Uint32Array(cpStart[docCount]!);
+  inputs.forEach((input, k) => {
+    const remap = remaps[k]!;
+    const b = input.body;
+    for (let d = 0; d < input.head.docCount; d++) {
+      if (remap[d]! >= 0) checkpoints.set(b.checkpoints.subarray(b.cpStart[d]!, b.cpStart[d + 1]!), cpStart[remap[d]!]);
+    }
+  });
+
   const body = new SegmentBody({
     terms: keptTerms, postStart, postDocs, postFreqs, posStart, posBytes,
-    triKeys, triCount, triStart, triBytes: bytes.finish(), texts,
+    triKeys, triCount, triStart, triBytes: bytes.finish(), texts, cpStart, checkpoints,
   });
   return { segment: { head, body }, remaps };
 }

@@ -140,6 +140,9 @@ export interface SegmentBodyParts {
   readonly triStart: Uint32Array;
   readonly triBytes: Uint8Array;
   readonly texts: readonly string[];
+  /** Position checkpoints of every document back to back: document `d`'s are `checkpoints[cpStart[d]..cpStart[d+1])`. */
+  readonly cpStart: Uint32Array;
+  readonly checkpoints: Uint32Array;
 }
 
 /** Doc ids or trigram list lengths, held as 16-bit when every value fits. @internal */
@@ -151,6 +154,9 @@ function narrow(values: Uint32Array, max: number): NarrowArray {
 
 /** A frequency of 255 or more is kept out of line, in {@link SegmentBody}'s overflow map. */
 const FREQ_OVERFLOW = 0xff;
+/** log2 of the postings between two entries of {@link SegmentBody.posSkip}. */
+const POS_SKIP_SHIFT = 6;
+const POS_SKIP_MASK = (1 << POS_SKIP_SHIFT) - 1;
 
 const WIDE_CACHE = 32;
 /** Bytes of line tables a body keeps for highlighting and match ranges. */
@@ -162,9 +168,11 @@ const LINE_CACHE_BYTES = 1 << 20;
  * (`postDocs[postStart[t]..postStart[t+1])`), 16-bit when the segment has at most 65,536
  * documents (and frequencies when they fit; trigram list lengths when it has at most 65,535);
  * positions and trigram lists stay delta-varint compressed in memory and are decoded per
- * use. Positions are stored term by term, posting by posting, so only the start of each
- * term's positions is kept ({@link posTermStart}); a posting's positions are found by
- * skipping the varints of the postings before it in the same term.
+ * use. Positions are stored term by term, posting by posting, and only every 64th posting's
+ * byte offset is kept ({@link posSkip}); a posting's positions are found by skipping the
+ * varints of at most 63 postings before it. Per document, position checkpoints (see the
+ * tokenizer) map positions back to text offsets, so highlighting reads only the parts of a
+ * text where the query's terms are.
  * @internal
  */
 export class SegmentBody {
@@ -178,8 +186,8 @@ export class SegmentBody {
   readonly freqBytes: Uint8Array;
   /** Frequencies of 255 or more, by posting. */
   readonly bigFreqs = new Map<number, number>();
-  /** Byte offset in {@link posBytes} of each term's positions (`terms.size + 1` entries). */
-  readonly posTermStart: Uint32Array;
+  /** Byte offset in {@link posBytes} of the positions of postings 0, 64, 128, … */
+  readonly posSkip: Uint32Array;
   readonly posBytes: Uint8Array;
   readonly triKeys: Uint32Array;
   /** Documents per trigram list (at most the document count). */
@@ -187,6 +195,8 @@ export class SegmentBody {
   readonly triStart: Uint32Array;
   readonly triBytes: Uint8Array;
   readonly texts: readonly string[];
+  readonly cpStart: Uint32Array;
+  readonly checkpoints: Uint32Array;
   /** Estimated bytes held, for the LRU. */
   readonly byteSize: number;
   /** Recently widened 16-bit postings lists (term → ids). */
@@ -207,21 +217,24 @@ export class SegmentBody {
       }
     }
     this.freqBytes = freqs;
-    const nTerms = parts.terms.length;
-    const posTermStart = new Uint32Array(nTerms + 1);
-    for (let t = 0; t <= nTerms; t++) posTermStart[t] = parts.posStart[parts.postStart[t]!]!;
-    this.posTermStart = posTermStart;
+    const postings = parts.postFreqs.length;
+    const posSkip = new Uint32Array((postings >>> POS_SKIP_SHIFT) + 1);
+    for (let i = 0; i < posSkip.length; i++) posSkip[i] = parts.posStart[i << POS_SKIP_SHIFT]!;
+    this.posSkip = posSkip;
     this.posBytes = parts.posBytes;
     this.triKeys = parts.triKeys;
     this.triCount = narrow(parts.triCount, parts.texts.length);
     this.triStart = parts.triStart;
     this.triBytes = parts.triBytes;
     this.texts = parts.texts;
+    this.cpStart = parts.cpStart;
+    this.checkpoints = parts.checkpoints;
     let chars = 0;
     for (const t of parts.texts) chars += t.length + 8;
     this.byteSize = chars * 2 + this.terms.byteLength + this.postStart.byteLength + this.postDocs.byteLength +
-      this.freqBytes.byteLength + this.bigFreqs.size * 16 + this.posTermStart.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
-      this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength;
+      this.freqBytes.byteLength + this.bigFreqs.size * 16 + this.posSkip.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
+      this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength + this.cpStart.byteLength +
+      this.checkpoints.byteLength;
   }
 
   /** Occurrences of the term in the document of posting `p`. */
@@ -273,9 +286,14 @@ export class SegmentBody {
     return this.postStart[t + 1]! - this.postStart[t]!;
   }
 
+  /** Byte offset in {@link posBytes} of the positions of posting `p`. */
+  positionOffset(p: number): number {
+    return this.skipPositions(p & ~POS_SKIP_MASK, this.posSkip[p >>> POS_SKIP_SHIFT]!, p);
+  }
+
   /**
-   * Byte offset of the positions of posting `to`, scanning forward from posting `from` (of
-   * the same term, `from <= to`) whose positions start at byte `at`.
+   * Byte offset of the positions of posting `to`, scanning forward from posting `from`
+   * (`from <= to`) whose positions start at byte `at`.
    */
   skipPositions(from: number, at: number, to: number): number {
     let left = 0;
@@ -291,6 +309,32 @@ export class SegmentBody {
     const count = this.freq(p);
     decodeGapsUnchecked(this.posBytes, at, count, out);
     return count;
+  }
+
+  /**
+   * Index of the posting of term `t` for document `local`, or -1 when the document does not
+   * hold the term (a binary search in the term's list, 16-bit lists included).
+   */
+  postingOf(t: number, local: number): number {
+    const docs = this.postDocs;
+    let lo = this.postStart[t]!;
+    let hi = this.postStart[t + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (docs[mid]! < local) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.postStart[t + 1]! && docs[lo] === local ? lo : -1;
+  }
+
+  /** Number of position checkpoints of document `local`. */
+  checkpointCount(local: number): number {
+    return this.cpStart[local + 1]! - this.cpStart[local]!;
+  }
+
+  /** Text offset of checkpoint `b` of document `local` (`b` < {@link checkpointCount}). */
+  checkpoint(local: number, b: number): number {
+    return this.checkpoints[this.cpStart[local]! + b]!;
   }
 
   /** Local ids whose text contains the trigram `key`, or an empty list. */

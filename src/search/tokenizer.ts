@@ -18,7 +18,17 @@ import { TermInterner } from './term-interner.ts';
  * **Positions** (for phrase queries) count parts: each part takes the next position, the
  * whole identifier shares the position of its first part, and an identifier without parts
  * (`_`, `$$`) takes one position of its own.
+ *
+ * **Checkpoints** tie positions back to text: checkpoint `b` is the offset where the
+ * identifier holding position `b · CHECKPOINT_EVERY` starts, so every token at a position in
+ * `[b · CHECKPOINT_EVERY, (b + 1) · CHECKPOINT_EVERY)` starts at or after checkpoint `b` and
+ * no later than the identifier at checkpoint `b + 1`.
  */
+
+/** log2 of the number of positions between two checkpoints. @internal */
+export const CHECKPOINT_SHIFT = 6;
+/** Positions between two checkpoints (64). @internal */
+export const CHECKPOINT_EVERY = 1 << CHECKPOINT_SHIFT;
 
 /** Longest token (in UTF-16 code units) that is emitted; longer ones still take their position. */
 export const MAX_TOKEN_LENGTH = 64;
@@ -87,8 +97,9 @@ let partScratch = new Int32Array(128);
  * Scans `text` (or its part `[from, to)`, which must start and end outside an identifier)
  * and reports every token. The hot path of indexing: with an `interner` each token's term id
  * goes to `terms`; each of `positions` and `spans` (optional, with or without terms) gets the
- * token's position or its `start, end, kind` triple. With everything null tokens are only
- * counted.
+ * token's position or its `start, end, kind` triple; `checkpoints` gets the text offsets of
+ * the position checkpoints (see module notes; only meaningful for a scan from 0). With
+ * everything null tokens are only counted.
  * Returns the number of tokens emitted.
  * @internal
  */
@@ -100,11 +111,14 @@ export function scanTokens(
   spans: IntVector | null,
   from = 0,
   to = text.length,
+  checkpoints: IntVector | null = null,
 ): number {
   const n = to;
   let i = from;
   let pos = 0;
   let count = 0;
+  // Next position that needs a checkpoint; never reached without a checkpoint vector.
+  let nextCheckpoint = checkpoints === null ? Infinity : 0;
   while (i < n) {
     let c = text.charCodeAt(i);
     let k = c < 128 ? ASCII_CLASS[c]! : nonAsciiClass(c);
@@ -205,8 +219,19 @@ export function scanTokens(
       }
       pos++;
     }
+    while (nextCheckpoint < pos) {
+      checkpoints!.push(s);
+      nextCheckpoint += CHECKPOINT_EVERY;
+    }
   }
   return count;
+}
+
+/** The position checkpoints of `text` (see module notes). @internal */
+export function textCheckpoints(text: string): Uint32Array {
+  const out = new IntVector(64);
+  scanTokens(text, null, null, null, null, 0, text.length, out);
+  return Uint32Array.from(out.data.subarray(0, out.length));
 }
 
 /**

@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compileGlob, countTokens, findMerges, formatQuery, parseQuery, tokenize, TokenCountCache,
 } from '../../../src/search/index.ts';
 import { ByteLru } from '../../../src/cache/index.ts';
 import { QueryCache } from '../../../src/search/query-cache.ts';
+import { CHECKPOINT_EVERY, CHECKPOINT_SHIFT, charClass, textCheckpoints } from '../../../src/search/tokenizer.ts';
 
 const terms = (text: string) => tokenize(text).map((t) => t.term);
 
@@ -30,6 +32,40 @@ describe('tokenizer', () => {
     expect(bar).toMatchObject({ line: 1, column: 5, length: 3, kind: 'part', position: fooBar.position + 1 });
     expect(tokens.map((t) => t.position)).toEqual([0, 1, 2, 3, 3, 4, 5]);
     expect(countTokens('let a = 1;\n  fooBar(a)')).toBe(tokens.length);
+  });
+
+  it('places a position checkpoint every 64 positions at the start of the identifier holding it', () => {
+    const word = fc.oneof(
+      fc.constantFrom('a', 'fooBar', 'HTMLParser', 'x1', 'get_item', 'font-size', '_', '$$', 'Ünï', 'i-1', 'a--b', 'x'.repeat(70)),
+      fc.integer({ min: 1, max: 80 }).map((n) => 'aB'.repeat(n)), // one identifier holding many positions
+    );
+    const text = fc.array(fc.tuple(word, fc.constantFrom(' ', '.', '\n', '(', '-', '')), { maxLength: 120 })
+      .map((parts) => parts.map(([w, sep]) => w + sep).join(''));
+    fc.assert(fc.property(text, (t) => {
+      const cps = [...textCheckpoints(t)];
+      for (let b = 1; b < cps.length; b++) expect(cps[b]).toBeGreaterThanOrEqual(cps[b - 1]!);
+      // Every token at a position of block b starts at or after checkpoint b and no later than
+      // the end of the identifier run that starts at checkpoint b + 1.
+      const runEnd = (at: number) => {
+        let e = at;
+        while (e < t.length && charClass(t.charCodeAt(e)) !== 0) e++;
+        return e;
+      };
+      for (const token of tokenize(t)) {
+        const b = token.position >> CHECKPOINT_SHIFT;
+        expect(b).toBeLessThan(cps.length);
+        expect(token.offset).toBeGreaterThanOrEqual(cps[b]!);
+        if (b + 1 < cps.length) expect(token.offset + token.length).toBeLessThanOrEqual(runEnd(cps[b + 1]!));
+      }
+      // The checkpoint is where a token of that exact position starts, when one was emitted.
+      cps.forEach((offset, b) => {
+        const at = tokenize(t).filter((token) => token.position === b * CHECKPOINT_EVERY);
+        if (at.length > 0) expect(Math.min(...at.map((token) => token.offset))).toBeGreaterThanOrEqual(offset);
+      });
+    }), { numRuns: 300 });
+    expect(textCheckpoints('a '.repeat(64 * 3 + 1)).length).toBe(4);
+    expect([...textCheckpoints('x')]).toEqual([0]);
+    expect(textCheckpoints('  ').length).toBe(0);
   });
 
   it('caches token counts by content hash', () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseQuery, tokenize, type QueryNode, type Token } from '../../../src/search/index.ts';
-import { highlightSpec, highlightText } from '../../../src/search/highlight.ts';
+import { highlightSpec, highlightText, highlightWindows } from '../../../src/search/highlight.ts';
+import { SegmentBuilder } from '../../../src/search/segment-builder.ts';
 import { LineIndex } from '../../../src/search/line-index.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
 import { highlightedLeaves } from './oracle.ts';
@@ -98,6 +99,68 @@ describe('highlighting vs a full tokenization over real code', () => {
     }
     expect(ranges).toBeGreaterThan(10_000);
     expect(capped).toBeGreaterThan(20);
+  });
+
+  it('scans only the windows the postings point at, with exactly the ranges of a whole-text scan', () => {
+    // Real segments (several, so local ids and checkpoints are per segment), queried with
+    // terms, ORs, negations and phrases taken from their documents: the windowed highlight
+    // of every document must equal the highlight of the whole text.
+    const own = rng(4242); // its own sequence: the assertions below do not depend on which tests ran first
+    const docs = corpus.slice(0, 240);
+    const segments = [0, 1, 2].map((s) => {
+      const builder = new SegmentBuilder();
+      docs.filter((_, i) => i % 3 === s).forEach((d, i) => builder.add({ docNum: i, id: d.id, text: d.text, fields: [], hash: 0 }));
+      return builder.build(s).body;
+    });
+    let windowed = 0;
+    let whole = 0;
+    let scanned = 0;
+    let total = 0;
+    let ranges = 0;
+    for (let i = 0; i < 500; i++) {
+      const body = pick(own, segments);
+      const local = Math.floor(own() * body.texts.length);
+      const text = body.texts[local]!;
+      const list = tokensOf({ id: `${body.texts.length}:${text.length}:${local}`, text } as CorpusDoc).filter((t) => t.kind !== 'word');
+      if (list.length < 4) continue;
+      const start = Math.floor(own() * (list.length - 3));
+      const run = list.slice(start, start + 2 + Math.floor(own() * 2));
+      const phrase = text.slice(run[0]!.offset, run[run.length - 1]!.offset + run[run.length - 1]!.length);
+      const atom = () => {
+        const t = pick(own, list);
+        return own() < 0.5 ? t.term : text.slice(t.offset, t.offset + t.length);
+      };
+      const shape = Math.floor(own() * 4);
+      const q = shape === 0 ? atom() : shape === 1 ? `${atom()} ${atom()}` : shape === 2 ? `${atom()} OR ${atom()} -${atom()}`
+        : phrase.includes('"') ? atom() : `"${phrase}" ${atom()}`;
+      const spec = highlightSpec(parseQuery(q));
+      const windows = highlightWindows(body, local, spec);
+      const want = highlightText(text, spec).map((r) => [r.offset, r.length, r.line, r.column]);
+      const got = highlightText(text, spec, new LineIndex(text), 64, windows).map((r) => [r.offset, r.length, r.line, r.column]);
+      expect({ q, local, ranges: got }).toEqual({ q, local, ranges: want });
+      ranges += want.length;
+      if (windows === null) {
+        if (text.length >= 16_000) whole++;
+        continue;
+      }
+      if (text.length >= 16_000) windowed++;
+      for (const w of [windows.terms, ...windows.phrases]) {
+        if (w === null) continue;
+        for (let k = 0; k < w.length; k += 2) {
+          expect(w[k]!).toBeLessThan(w[k + 1]!);
+          if (k > 0) expect(w[k]!).toBeGreaterThan(w[k - 1]!);
+          scanned += w[k + 1]! - w[k]!;
+        }
+      }
+      total += text.length * (1 + windows.phrases.length);
+    }
+    expect(ranges).toBeGreaterThan(1000);
+    // Most large texts are highlighted through windows; the rest hold the query's terms too
+    // often (terms here come from the document itself), and small texts are scanned whole
+    // once the windows would cover half of them.
+    expect(windowed).toBeGreaterThan(whole);
+    // Highlighting through windows reads a small share of those texts.
+    expect(scanned / total).toBeLessThan(0.2);
   });
 
   it('returns sorted, non-nested ranges of phrase tokens whose lines and columns match their offsets', () => {
