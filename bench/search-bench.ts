@@ -1,7 +1,8 @@
 // bench/search: codeshelf's search index beside MiniSearch and FlexSearch on the same corpus
 // of real code, and a brute-force scan for regular expressions and substrings. Builds and
 // memory figures are taken on this page for all three (ArrayBuffers included, gc() between);
-// codeshelf queries are measured from the page through its search worker.
+// codeshelf queries are measured from the page through its search worker, before the
+// baselines are built; each baseline is then built, queried and dropped in turn.
 import { Index as FlexIndex } from 'flexsearch';
 import MiniSearch from 'minisearch';
 import { countTokens, MemorySegmentStorage, openShelf, SearchIndex, type SearchDocument } from '../src/index.ts';
@@ -44,7 +45,7 @@ async function run() {
   }
   out(`corpus: ${docs.length} documents, ${(bytes / 1048576).toFixed(1)} MB, ${tokens} tokens`);
 
-  // Builds and memory, one engine at a time on this page.
+  // codeshelf's in-page build and memory (the baselines' follow after codeshelf's queries).
   const builds: Record<string, { ms: number; memoryMb: number }> = {};
   let h0 = await memory();
   let t0 = performance.now();
