@@ -236,57 +236,68 @@ function cachedPattern(source: string): RegExp {
  * frequent term in a large file costs little.
  */
 function termSpans(text: string, spec: HighlightSpec, pattern: string, max: number, out: IntVector, windows: Int32Array | null): void {
-  const re = cachedPattern(pattern);
   const runTokens = new IntVector(48); // `start, end, kind` of the tokens of the identifier run around a candidate
-  let found = 0;
   let identEnd = -1;
   let coveredTo = -1;
-  const nWindows = windows === null ? 1 : windows.length >> 1;
-  for (let w = 0; w < nWindows && found < max; w++) {
-    // The RegExp runs over the window only (a cheap sliced string); everything else reads `text`.
+  forEachCandidate(cachedPattern(pattern), text, windows, max, (m, at) => {
+    if (at < coveredTo) return 0;
+    // Fast path: the match is a whole identifier of ASCII letters and digits equal to a
+    // term (lowercased). Its lowercase is then a token (its only part, or the whole
+    // identifier when it has several parts) and no longer token starts there.
+    const len = m[0].length;
+    if (
+      len <= MAX_TOKEN_LENGTH && (at === 0 || charClass(text.charCodeAt(at - 1)) === OTHER_CLASS) &&
+      (at + len === text.length || charClass(text.charCodeAt(at + len)) === OTHER_CLASS) && PLAIN.test(m[0]) &&
+      spec.terms.has(m[0].toLowerCase())
+    ) {
+      out.push(at);
+      out.push(at + len);
+      coveredTo = at + len;
+      return 1;
+    }
+    if (at >= identEnd) {
+      // Tokenize the run of identifier characters (and hyphens) around the spot, in place.
+      identEnd = runEnd(text, at);
+      runTokens.clear();
+      scanTokens(text, null, null, null, runTokens, runStart(text, at), identEnd);
+    }
+    const tokens = runTokens.data;
+    let best = -1;
+    for (let t = 0; t < runTokens.length; t += 3) {
+      const end = tokens[t + 1]!;
+      if (tokens[t] !== at || end <= best) continue;
+      const term = text.slice(at, end).toLowerCase();
+      if (spec.terms.has(term) || spec.prefixes.some((p) => term.startsWith(p))) best = end;
+    }
+    if (best < 0) return 0;
+    out.push(at);
+    out.push(best);
+    coveredTo = best;
+    return 1;
+  });
+}
+
+/**
+ * Runs `re` (global) over each window of `text` (the whole text without windows), in
+ * order, and hands every match and its offset in `text` to `visit`, which returns how many
+ * spans it added; stops once `max` spans were added. The RegExp runs over a sliced string
+ * of the window only; `visit` reads `text` itself and may move `re.lastIndex` (relative to
+ * the window) past what it consumed.
+ */
+function forEachCandidate(
+  re: RegExp, text: string, windows: Int32Array | null, max: number, visit: (m: RegExpExecArray, at: number, base: number) => number,
+): void {
+  let found = 0;
+  const count = windows === null ? 1 : windows.length >> 1;
+  for (let w = 0; w < count && found < max; w++) {
     const base = windows === null ? 0 : windows[w * 2]!;
     const sub = windows === null ? text : text.slice(base, windows[w * 2 + 1]!);
     re.lastIndex = 0;
     while (found < max) {
       const m = re.exec(sub);
       if (m === null) break;
-      const at = base + m.index;
       re.lastIndex = m.index + 1;
-      if (at < coveredTo) continue;
-      // Fast path: the match is a whole identifier of ASCII letters and digits equal to a
-      // term (lowercased). Its lowercase is then a token (its only part, or the whole
-      // identifier when it has several parts) and no longer token starts there.
-      const len = m[0].length;
-      if (
-        len <= MAX_TOKEN_LENGTH && (at === 0 || charClass(text.charCodeAt(at - 1)) === OTHER_CLASS) &&
-        (at + len === text.length || charClass(text.charCodeAt(at + len)) === OTHER_CLASS) && PLAIN.test(m[0]) &&
-        spec.terms.has(m[0].toLowerCase())
-      ) {
-        out.push(at);
-        out.push(at + len);
-        found++;
-        coveredTo = at + len;
-        continue;
-      }
-      if (at >= identEnd) {
-        // Tokenize the run of identifier characters (and hyphens) around the spot, in place.
-        identEnd = runEnd(text, at);
-        runTokens.clear();
-        scanTokens(text, null, null, null, runTokens, runStart(text, at), identEnd);
-      }
-      const tokens = runTokens.data;
-      let best = -1;
-      for (let t = 0; t < runTokens.length; t += 3) {
-        const end = tokens[t + 1]!;
-        if (tokens[t] !== at || end <= best) continue;
-        const term = text.slice(at, end).toLowerCase();
-        if (spec.terms.has(term) || spec.prefixes.some((p) => term.startsWith(p))) best = end;
-      }
-      if (best < 0) continue;
-      out.push(at);
-      out.push(best);
-      found++;
-      coveredTo = best;
+      found += visit(m, base + m.index, base);
     }
   }
 }
@@ -313,45 +324,35 @@ function runEnd(text: string, at: number): number {
  */
 function phraseSpans(text: string, phrase: HighlightPhrase, max: number, out: IntVector, windows: Int32Array | null): void {
   const re = cachedPattern(phrase.pattern);
-  let found = 0;
-  const nWindows = windows === null ? 1 : windows.length >> 1;
-  for (let w = 0; w < nWindows && found < max; w++) {
-    const base = windows === null ? 0 : windows[w * 2]!;
-    const sub = windows === null ? text : text.slice(base, windows[w * 2 + 1]!);
-    re.lastIndex = 0;
-    while (found < max) {
-      const m = re.exec(sub);
-      if (m === null) break;
-      re.lastIndex = m.index + 1;
-      const index = base + m.index;
-      const from = runStart(text, index);
-      const window = text.slice(from, runEnd(text, index + m[0].length));
-      const interner = new TermInterner();
-      const ids = new IntVector(64);
-      const positions = new IntVector(64);
-      const spans = new IntVector(192);
-      scanTokens(window, interner, ids, positions, spans);
-      const at = new Map<string, number>();
-      for (let t = 0; t < ids.length; t++) at.set(`${positions.data[t]}:${interner.terms[ids.data[t]!]}`, t);
-      for (let t = 0; t < ids.length; t++) {
-        if (from + spans.data[t * 3]! !== index || interner.terms[ids.data[t]!] !== phrase.terms[0]) continue;
-        const start = positions.data[t]!;
-        const parts: number[] = [];
-        for (let i = 0; i < phrase.terms.length; i++) {
-          const idx = at.get(`${start + phrase.offsets[i]!}:${phrase.terms[i]}`);
-          if (idx === undefined) break;
-          parts.push(idx);
+  forEachCandidate(re, text, windows, max, (m, index, base) => {
+    const from = runStart(text, index);
+    const window = text.slice(from, runEnd(text, index + m[0].length));
+    const interner = new TermInterner();
+    const ids = new IntVector(64);
+    const positions = new IntVector(64);
+    const spans = new IntVector(192);
+    scanTokens(window, interner, ids, positions, spans);
+    const at = new Map<string, number>();
+    for (let t = 0; t < ids.length; t++) at.set(`${positions.data[t]}:${interner.terms[ids.data[t]!]}`, t);
+    for (let t = 0; t < ids.length; t++) {
+      if (from + spans.data[t * 3]! !== index || interner.terms[ids.data[t]!] !== phrase.terms[0]) continue;
+      const start = positions.data[t]!;
+      const parts: number[] = [];
+      for (let i = 0; i < phrase.terms.length; i++) {
+        const idx = at.get(`${start + phrase.offsets[i]!}:${phrase.terms[i]}`);
+        if (idx === undefined) break;
+        parts.push(idx);
+      }
+      if (parts.length === phrase.terms.length) {
+        for (const idx of parts) {
+          out.push(from + spans.data[idx * 3]!);
+          out.push(from + spans.data[idx * 3 + 1]!);
         }
-        if (parts.length === phrase.terms.length) {
-          for (const idx of parts) {
-            out.push(from + spans.data[idx * 3]!);
-            out.push(from + spans.data[idx * 3 + 1]!);
-          }
-          found += parts.length;
-          re.lastIndex = from + spans.data[parts[parts.length - 1]! * 3 + 1]! - base;
-          break;
-        }
+        // Go on after the phrase.
+        re.lastIndex = from + spans.data[parts[parts.length - 1]! * 3 + 1]! - base;
+        return parts.length;
       }
     }
-  }
+    return 0;
+  });
 }
