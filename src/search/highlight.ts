@@ -50,7 +50,7 @@ export function highlightWindows(body: SegmentBody, local: number, spec: Highlig
   let terms: Int32Array | null = new Int32Array(0);
   if (spec.terms.size > 0) {
     const blocks = new IntVector(64);
-    for (const term of spec.terms) if (!termBlocks(body, local, term, 0, 0, count, budget, blocks)) return null;
+    for (const term of spec.terms) if (!postingBlocks(body, postingIn(body, local, term), 0, 0, count, budget, blocks)) return null;
     terms = blocksToWindows(body, local, text, count, blocks);
     if (terms === null) return null;
   }
@@ -61,17 +61,18 @@ export function highlightWindows(body: SegmentBody, local: number, spec: Highlig
     // Located through its rarest term in this document (a phrase of a base64 run starts
     // with `a` or `0`, found everywhere).
     let rarest = 0;
+    let posting = -1;
     let fewest = Infinity;
-    for (let i = 0; i < phrase.terms.length; i++) {
-      const t = body.terms.findTerm(phrase.terms[i]!);
-      const p = t < 0 ? -1 : body.postingOf(t, local);
+    for (let i = 0; i < phrase.terms.length && fewest > 0; i++) {
+      const p = postingIn(body, local, phrase.terms[i]!);
       const freq = p < 0 ? 0 : body.freq(p);
       if (freq < fewest) {
         fewest = freq;
         rarest = i;
+        posting = p;
       }
     }
-    if (!termBlocks(body, local, phrase.terms[rarest]!, phrase.offsets[rarest]!, span, count, budget, blocks)) return null;
+    if (!postingBlocks(body, posting, phrase.offsets[rarest]!, span, count, budget, blocks)) return null;
     const windows = blocksToWindows(body, local, text, count, blocks);
     if (windows === null) return null;
     phrases.push(windows);
@@ -79,19 +80,22 @@ export function highlightWindows(body: SegmentBody, local: number, spec: Highlig
   return { terms, phrases };
 }
 
+/** The posting of `term` for document `local`, or -1 when the document does not hold it. */
+function postingIn(body: SegmentBody, local: number, term: string): number {
+  const t = body.terms.findTerm(term);
+  return t < 0 ? -1 : body.postingOf(t, local);
+}
+
 /**
- * Appends the checkpoint blocks of the spans `[p − back, p − back + span]` for each position
- * `p` of `term` in document `local` (a term: `back` = `span` = 0; a phrase: `back` = the
+ * Appends the checkpoint blocks of the spans `[q − back, q − back + span]` for each position
+ * `q` of posting `p` (-1: none; a term: `back` = `span` = 0; a phrase: `back` = the
  * term's offset in it, `span` = the phrase's length); false when the budget of located
  * occurrences runs out or an occurrence has no checkpoint (the caller then scans the whole
  * text).
  */
-function termBlocks(
-  body: SegmentBody, local: number, term: string, back: number, span: number, count: number, budget: { left: number }, out: IntVector,
+function postingBlocks(
+  body: SegmentBody, p: number, back: number, span: number, count: number, budget: { left: number }, out: IntVector,
 ): boolean {
-  const t = body.terms.findTerm(term);
-  if (t < 0) return true;
-  const p = body.postingOf(t, local);
   if (p < 0) return true;
   const freq = body.freq(p);
   budget.left -= freq;

@@ -78,13 +78,7 @@ export class SegmentHead {
   /** Local id of a global doc number, or -1. */
   localOf(docNum: number): number {
     const nums = this.docNums;
-    let lo = 0;
-    let hi = nums.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (nums[mid]! < docNum) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(nums, docNum);
     return lo < nums.length && nums[lo] === docNum ? lo : -1;
   }
 
@@ -316,15 +310,10 @@ export class SegmentBody {
    * hold the term (a binary search in the term's list, 16-bit lists included).
    */
   postingOf(t: number, local: number): number {
-    const docs = this.postDocs;
-    let lo = this.postStart[t]!;
-    let hi = this.postStart[t + 1]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (docs[mid]! < local) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < this.postStart[t + 1]! && docs[lo] === local ? lo : -1;
+    const from = this.postStart[t]!;
+    const list = this.postDocs.subarray(from, this.postStart[t + 1]!);
+    const i = lowerBound(list, local);
+    return i < list.length && list[i] === local ? from + i : -1;
   }
 
   /** Number of position checkpoints of document `local`. */
@@ -350,13 +339,7 @@ export class SegmentBody {
   /** Number of documents containing trigram `key` (0 when absent). */
   trigramCount(key: number): number {
     const keys = this.triKeys;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, key);
     return lo < keys.length && keys[lo] === key ? this.triCount[lo]! : 0;
   }
 }

@@ -73,28 +73,25 @@ export class TermInterner {
   /** The id of `term` (already lowercase), adding it when new. */
   intern(term: string): number {
     const h = hashTerm(term);
-    const mask = this.#mask;
-    let slot = h & mask;
-    for (;;) {
-      const entry = this.#slots[slot]!;
-      if (entry === 0) break;
-      const id = entry - 1;
-      if (this.#hashes.data[id] === h && this.terms[id] === term) return id;
-      slot = (slot + 1) & mask;
-    }
-    return this.#insert(term, h, slot);
+    const slot = this.#slotOf(term, h);
+    const entry = this.#slots[slot]!;
+    return entry !== 0 ? entry - 1 : this.#insert(term, h, slot);
   }
 
   /** The id of `term`, or -1. */
   lookup(term: string): number {
-    const h = hashTerm(term);
+    return this.#slots[this.#slotOf(term, hashTerm(term))]! - 1;
+  }
+
+  /** The slot holding `term` (hash `h`), or the empty slot where it would go. */
+  #slotOf(term: string, h: number): number {
     const mask = this.#mask;
     let slot = h & mask;
     for (;;) {
       const entry = this.#slots[slot]!;
-      if (entry === 0) return -1;
+      if (entry === 0) return slot;
       const id = entry - 1;
-      if (this.#hashes.data[id] === h && this.terms[id] === term) return id;
+      if (this.#hashes.data[id] === h && this.terms[id] === term) return slot;
       slot = (slot + 1) & mask;
     }
   }
