@@ -1,11 +1,12 @@
 import { ShelfError } from '../errors/index.ts';
+import { splitId } from './chunk-ids.ts';
 import {
-  ensureSnapshot, findRepository, findSnapshot, hashChunks, requireRepository, requireSnapshot, resolveTargetsForFile,
-  resolveTargetsForFqns, softDeleteFile, upsertChunks, upsertDependency, upsertFileMetadata,
+  chunkRow, ensureSnapshot, findRepository, findSnapshot, hashChunks, requireRepository, requireSnapshot, softDeleteFile,
+  upsertChunks, upsertDependency, upsertFileMetadata,
 } from './chunk-writes.ts';
 import { dependenciesFrom, dependenciesTo, transitiveDependencies } from './graph-queries.ts';
 import {
-  chunkColumns, FILE_METADATA_COLUMNS, REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, toChunk, toFileMetadata, toRepository,
+  chunkColumns, fileMetadataColumns, REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, toChunk, toFileMetadata, toRepository,
   toSnapshot, type ChunkRow, type FileMetadataRow, type RepositoryRow, type SnapshotRow,
 } from './rows.ts';
 import { catchUpIndex, indexBacklog, indexBehind, mergeDue, mergeStep, type IndexBacklog } from './fts-upkeep.ts';
@@ -24,7 +25,19 @@ import {
 const DEFAULT_UPKEEP: Required<MaintainOptions> = { files: 32, texts: 128, pages: 64, minSegments: 4 };
 
 const LIVE = (options?: ReadOptions) => (options?.includeDeleted ? '' : ' AND c.is_deleted = 0');
-const CHUNK_ORDER = 'ORDER BY c.file_path, c.start_line, c.fqn, c.id';
+const CHUNK_ORDER = 'ORDER BY f.path, c.start_line, c.fqn, id';
+// Chunks of snapshot ?1, through its file map.
+const SNAPSHOT_CHUNKS = `SELECT ${chunkColumns('c', 'f')} FROM snapshot_files f JOIN chunks c ON c.version_id = f.version_id
+  WHERE f.snapshot_id = ?1`;
+const SQL = {
+  chunkAt: `SELECT ${chunkColumns('c', 'f')} FROM chunks c JOIN snapshot_files f ON f.version_id = c.version_id
+    WHERE c.id = ?2 AND f.snapshot_id = ?1`,
+  // Versions defining the FQN first (CROSS JOIN fixes the order), then which one the snapshot maps.
+  byFqn: `SELECT ${chunkColumns('c', 'f')} FROM chunks c CROSS JOIN snapshot_files f ON f.version_id = c.version_id
+    WHERE c.fqn = ?2 AND f.snapshot_id = ?1`,
+  metadata: `SELECT ${fileMetadataColumns('f', 'v')} FROM snapshot_files f JOIN file_versions v ON v.id = f.version_id
+    WHERE f.snapshot_id = ?1 AND v.content_hash IS NOT NULL`,
+} as const;
 
 /**
  * The low-level snapshot store: repositories, snapshots, chunks, dependency edges, file
@@ -133,9 +146,9 @@ export class ChunkStore {
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
       const [id] = upsertChunks(this.#db, snapshot, hashed, now);
-      resolveTargetsForFqns(this.#db, snapshot.id, [chunk.fqn]);
       // Read back inside the transaction, so the result is exactly what this call wrote.
-      return toChunk(this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1`, [id!])!);
+      const { row } = chunkRow(this.#db, snapshot.id, splitId(id!).key)!;
+      return toChunk(this.#db.get<ChunkRow>(SQL.chunkAt, [snapshot.id, row])!);
     });
   }
 
@@ -151,9 +164,7 @@ export class ChunkStore {
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      const ids = upsertChunks(this.#db, snapshot, hashed, now);
-      if (ids.length) resolveTargetsForFqns(this.#db, snapshot.id, chunks.map((c) => c.fqn));
-      return ids;
+      return upsertChunks(this.#db, snapshot, hashed, now);
     });
   }
 
@@ -161,8 +172,10 @@ export class ChunkStore {
   async getChunk(id: number, options?: ReadOptions): Promise<Chunk | undefined> {
     checkInteger(id, 'id', 1);
     checkReadOptions(options);
-    const row = this.#db.get<ChunkRow>(`SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id = ?1${LIVE(options)}`, [id]);
-    return row && toChunk(row);
+    const { snapshotId, key } = splitId(id);
+    const found = snapshotId > 0 ? chunkRow(this.#db, snapshotId, key) : undefined;
+    if (!found || (found.deleted !== 0 && !options?.includeDeleted)) return undefined;
+    return toChunk(this.#db.get<ChunkRow>(SQL.chunkAt, [snapshotId, found.row])!);
   }
 
   /** The chunks of a snapshot, by file path and position. */
@@ -171,9 +184,7 @@ export class ChunkStore {
     checkName(commit, 'commit');
     checkReadOptions(options);
     const snapshot = requireSnapshot(this.#db, repo, commit);
-    return this.#db.query<ChunkRow>(
-      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1${LIVE(options)} ${CHUNK_ORDER}`, [snapshot.id],
-    ).map(toChunk);
+    return this.#db.query<ChunkRow>(`${SNAPSHOT_CHUNKS}${LIVE(options)} ${CHUNK_ORDER}`, [snapshot.id]).map(toChunk);
   }
 
   /** The chunks of one file of a snapshot, by position. */
@@ -184,8 +195,7 @@ export class ChunkStore {
     checkReadOptions(options);
     const snapshot = requireSnapshot(this.#db, repo, commit);
     return this.#db.query<ChunkRow>(
-      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1 AND c.file_path = ?2${LIVE(options)}
-       ${CHUNK_ORDER}`, [snapshot.id, path],
+      `${SNAPSHOT_CHUNKS} AND f.path = ?2${LIVE(options)} ${CHUNK_ORDER}`, [snapshot.id, path],
     ).map(toChunk);
   }
 
@@ -197,8 +207,7 @@ export class ChunkStore {
     checkReadOptions(options);
     const snapshot = requireSnapshot(this.#db, repo, commit);
     const row = this.#db.get<ChunkRow>(
-      `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1 AND c.fqn = ?2${LIVE(options)}
-       ORDER BY c.is_deleted, c.file_path LIMIT 1`, [snapshot.id, fqn],
+      `${SQL.byFqn}${LIVE(options)} ORDER BY c.is_deleted, f.path LIMIT 1`, [snapshot.id, fqn],
     );
     return row && toChunk(row);
   }
@@ -211,9 +220,7 @@ export class ChunkStore {
     const now = this.#now();
     return this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      const count = softDeleteFile(this.#db, snapshot.id, path, now);
-      resolveTargetsForFile(this.#db, snapshot.id, path);
-      return count;
+      return softDeleteFile(this.#db, snapshot, path, now);
     });
   }
 
@@ -225,11 +232,13 @@ export class ChunkStore {
   async saveDependencies(deps: readonly DependencyInput[]): Promise<number[]> {
     checkDependencies(deps, 'deps');
     return this.#db.commit(() => deps.map((d, i) => {
-      const from = this.#db.get<{ snapshot_id: number }>(
-        'SELECT snapshot_id FROM chunks WHERE id = ?1 AND is_deleted = 0', [d.fromChunkId],
-      );
-      if (!from) throw new ShelfError('NOT_FOUND', `deps[${i}].fromChunkId: no live chunk ${d.fromChunkId}`);
-      return upsertDependency(this.#db, from.snapshot_id, d.fromChunkId, d.toFqn, d.kind);
+      const { snapshotId, key } = splitId(d.fromChunkId);
+      const from = snapshotId > 0 ? chunkRow(this.#db, snapshotId, key) : undefined;
+      const snapshot = from && from.deleted === 0
+        ? this.#db.get<SnapshotRow>(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE id = ?1`, [snapshotId])
+        : undefined;
+      if (!from || !snapshot) throw new ShelfError('NOT_FOUND', `deps[${i}].fromChunkId: no live chunk ${d.fromChunkId}`);
+      return upsertDependency(this.#db, snapshot, key, from.path, d.toFqn, d.kind);
     }));
   }
 
@@ -310,7 +319,7 @@ export class ChunkStore {
     checkFileMetadata(metadata, 'metadata');
     const snapshotId = await this.#db.commit(() => {
       const snapshot = requireSnapshot(this.#db, repo, commit);
-      upsertFileMetadata(this.#db, snapshot.id, metadata);
+      upsertFileMetadata(this.#db, snapshot, metadata);
       return snapshot.id;
     });
     return { snapshotId, path: metadata.path, contentHash: metadata.contentHash, size: metadata.size,
@@ -323,9 +332,7 @@ export class ChunkStore {
     checkName(commit, 'commit');
     checkName(path, 'path');
     const snapshot = requireSnapshot(this.#db, repo, commit);
-    const row = this.#db.get<FileMetadataRow>(
-      `SELECT ${FILE_METADATA_COLUMNS} FROM file_metadata WHERE snapshot_id = ?1 AND path = ?2`, [snapshot.id, path],
-    );
+    const row = this.#db.get<FileMetadataRow>(`${SQL.metadata} AND f.path = ?2`, [snapshot.id, path]);
     return row && toFileMetadata(row);
   }
 
@@ -334,9 +341,7 @@ export class ChunkStore {
     checkName(repo, 'repo');
     checkName(commit, 'commit');
     const snapshot = requireSnapshot(this.#db, repo, commit);
-    return this.#db.query<FileMetadataRow>(
-      `SELECT ${FILE_METADATA_COLUMNS} FROM file_metadata WHERE snapshot_id = ?1 ORDER BY path`, [snapshot.id],
-    ).map(toFileMetadata);
+    return this.#db.query<FileMetadataRow>(`${SQL.metadata} ORDER BY f.path`, [snapshot.id]).map(toFileMetadata);
   }
 
   /**

@@ -1,11 +1,11 @@
 import { ShelfError } from '../errors/index.ts';
 import { ChunkStore } from './chunk-store.ts';
 import {
-  ensureSnapshot, findSnapshot, prepareFile, requireSnapshot, resolveAllTargets, writeFile, type PreparedFile,
+  ensureSnapshot, findSnapshot, ownFiles, prepareFile, requireSnapshot, writeFile, type PreparedFile,
 } from './chunk-writes.ts';
-import { diffChunks } from './commit-diff.ts';
-import { copyUnchangedFiles } from './incremental-copy.ts';
-import { summaryColumns, toChunkSummary, toSnapshot, type ChunkSummaryRow } from './rows.ts';
+import { diffSnapshots } from './commit-diff.ts';
+import { shareUnchangedFiles } from './incremental-copy.ts';
+import { toSnapshot } from './rows.ts';
 import type { JournalStatement, SqlDb } from './sql-db.ts';
 import type {
   AnalyzeFile, CommitDiff, FileChunkInput, FileDependencyInput, FileInfo, IncrementalStats, MaintainOptions,
@@ -44,8 +44,8 @@ export class CodeSnapshotStore {
   /**
    * Makes file `path` of snapshot `next` hold exactly `chunks` (or nothing, when `chunks` is
    * `null`): their chunks are upserted (reviving soft-deleted ones), the file's other chunks
-   * are soft-deleted, the edges leaving the file are replaced by `deps`, its metadata is
-   * rewritten and edges pointing into it are re-resolved. When `next` does not exist it is
+   * are soft-deleted, the edges leaving the file are replaced by `deps` and its metadata is
+   * rewritten (edges pointing into it resolve by FQN when read). When `next` does not exist it is
    * created with `base` as its parent (and nothing else copied); `base` may equal `next`.
    *
    * Atomic (one transaction: a failure midway leaves everything as it was) and idempotent
@@ -87,17 +87,14 @@ export class CodeSnapshotStore {
     checkName(b, 'b');
     const before = requireSnapshot(this.#db, repo, a, 'a');
     const after = requireSnapshot(this.#db, repo, b, 'b');
-    const sql = `SELECT ${summaryColumns('c')} FROM chunks c WHERE c.snapshot_id = ?1 AND c.is_deleted = 0`;
-    return diffChunks(
-      this.#db.query<ChunkSummaryRow>(sql, [before.id]).map(toChunkSummary),
-      this.#db.query<ChunkSummaryRow>(sql, [after.id]).map(toChunkSummary),
-    );
+    return diffSnapshots(this.#db, before.id, after.id);
   }
 
   /**
    * Creates snapshot `next` (parent `base`) from `base` plus the files in `changedPaths`.
-   * Files not in the list are copied forward inside SQLite — chunks, edges and metadata —
-   * without being read into JavaScript; `analyze(path)` runs once per changed path (in
+   * Files not in the list are carried forward inside SQLite without being read into
+   * JavaScript or copied: `next` maps them to the base's file versions (one small row per
+   * file; a later write to one of them through either snapshot copies it first); `analyze(path)` runs once per changed path (in
    * order, before the write transaction starts) and returns the file's chunks, edges and
    * facts, or `null` when the file no longer exists. Everything is written in one
    * transaction. `next` must not exist yet (`INVALID_ARGUMENT`); an error thrown by
@@ -135,14 +132,16 @@ export class CodeSnapshotStore {
       const baseRow = this.#checkTargets(repo, base, next);
       const branch = options?.branch !== undefined ? options.branch : baseRow.branch;
       const snapshot = ensureSnapshot(this.#db, baseRow.repo_id, next, branch, baseRow.id, now);
-      const copied = copyUnchangedFiles(this.#db, baseRow.id, snapshot.id, paths);
-      for (const file of files) writeFile(this.#db, snapshot, file.path, file, now);
-      resolveAllTargets(this.#db, snapshot.id);
+      const shared = shareUnchangedFiles(this.#db, baseRow.id, snapshot.id, paths);
+      // Changed paths were not shared: each written file gets a new empty version first, all
+      // in one step, and is then written without copy or clean-up checks.
+      ownFiles(this.#db, snapshot, files.map((f) => f.path), true);
+      for (const file of files) writeFile(this.#db, snapshot, file.path, file, now, true);
       return {
         snapshot: toSnapshot(snapshot),
-        filesSkipped: copied.files,
+        filesSkipped: shared.files,
         filesAnalyzed: paths.length,
-        chunksCopied: copied.chunks,
+        chunksCopied: shared.chunks,
         durationMs: performance.now() - started,
       };
     });

@@ -1,24 +1,33 @@
+import { publicIdSql } from './chunk-ids.ts';
 import type { Chunk, ChunkSummary, Dependency, FileMetadata, Repository, Snapshot } from './types.ts';
 
 /** Column lists and row mappers shared by the stores. @internal */
 
 export const REPOSITORY_COLUMNS = 'id, name, url, created';
 export const SNAPSHOT_COLUMNS = 'id, repo_id, commit_hash, branch, parent_id, created';
-const SUMMARY_FIELDS = ['id', 'repo_id', 'snapshot_id', 'file_path', 'fqn', 'kind', 'language', 'start_line', 'end_line',
-  'content_hash', 'is_deleted', 'updated'];
-/** Chunk columns without content, prefixed with `alias.`. */
-export function summaryColumns(alias: string): string {
-  return SUMMARY_FIELDS.map((f) => `${alias}.${f}`).join(', ');
+/**
+ * Chunk columns without content for chunk row `c` seen through the `snapshot_files` row `f`
+ * (see chunk-ids.ts for the id).
+ */
+export function summaryColumns(c: string, f: string): string {
+  return `${publicIdSql(`${f}.snapshot_id`, c)} AS id,
+    (SELECT s.repo_id FROM snapshots s WHERE s.id = ${f}.snapshot_id) AS repo_id, ${f}.snapshot_id AS snapshot_id,
+    ${f}.path AS file_path, ${c}.fqn AS fqn, ${c}.kind AS kind, ${c}.language AS language,
+    ${c}.start_line AS start_line, ${c}.end_line AS end_line, ${c}.content_hash AS content_hash,
+    ${c}.is_deleted AS is_deleted, ${c}.updated AS updated`;
 }
 /**
- * All chunk columns, prefixed with `alias.`; the text comes from the chunk's
+ * All chunk columns of `c` seen through `f`; the text comes from the chunk's
  * `chunk_contents` row (one rowid lookup per chunk).
  */
-export function chunkColumns(alias: string): string {
-  return `${summaryColumns(alias)}, (SELECT x.content FROM chunk_contents x WHERE x.id = ${alias}.content_id) AS content`;
+export function chunkColumns(c: string, f: string): string {
+  return `${summaryColumns(c, f)}, (SELECT x.content FROM chunk_contents x WHERE x.id = ${c}.content_id) AS content`;
 }
-export const DEPENDENCY_COLUMNS = 'id, snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind';
-export const FILE_METADATA_COLUMNS = 'snapshot_id, path, content_hash, size, language, chunk_count';
+/** File metadata columns of `snapshot_files` row `f` and its `file_versions` row `v`. */
+export function fileMetadataColumns(f: string, v: string): string {
+  return `${f}.snapshot_id AS snapshot_id, ${f}.path AS path, ${v}.content_hash AS content_hash, ${v}.size AS size,
+    ${v}.language AS language, ${v}.chunk_count AS chunk_count`;
+}
 
 export interface RepositoryRow { id: number; name: string; url: string | null; created: number }
 export interface SnapshotRow {

@@ -200,6 +200,104 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN INSERT OR IGNORE INTO fts_pending (content_id) VALUES (new.id); END`,
     ],
   },
+  {
+    version: 5,
+    description: 'snapshots share unchanged files: file versions, snapshot file maps, chunks and edges per version',
+    statements: [
+      // A file version: one state of one file — its chunks, the edges leaving them and its
+      // metadata. Snapshots map paths to versions, so a snapshot that leaves a file as its
+      // parent had it shares the parent's version instead of copying its rows. A version is
+      // written in place only while one snapshot maps it; the first write through another
+      // snapshot copies it (cloned_from records which it was copied from). live_chunks
+      // counts its chunks that are not soft-deleted (kept by every write, so a snapshot's
+      // statistics need not visit chunks). The metadata columns are NULL until metadata is
+      // saved for the file.
+      `CREATE TABLE file_versions (
+        id INTEGER PRIMARY KEY,
+        repo_id INTEGER NOT NULL REFERENCES repositories(id),
+        path TEXT NOT NULL,
+        cloned_from INTEGER REFERENCES file_versions(id),
+        live_chunks INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT,
+        size INTEGER,
+        language TEXT,
+        chunk_count INTEGER
+      )`,
+      `CREATE TABLE snapshot_files (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        path TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES file_versions(id),
+        PRIMARY KEY (snapshot_id, path)
+      ) WITHOUT ROWID`,
+      // Existing data: one version per (snapshot, path) holding chunks or metadata, numbered
+      // in that order (versions first: the map refers to them).
+      `INSERT INTO file_versions (id, repo_id, path, cloned_from, live_chunks, content_hash, size, language, chunk_count)
+        SELECT row_number() OVER (ORDER BY u.snapshot_id, u.path), s.repo_id, u.path, NULL,
+          (SELECT count(*) FROM chunks c WHERE c.snapshot_id = u.snapshot_id AND c.file_path = u.path AND c.is_deleted = 0),
+          m.content_hash, m.size, m.language, m.chunk_count
+        FROM (SELECT snapshot_id, file_path AS path FROM chunks UNION SELECT snapshot_id, path FROM file_metadata) u
+        JOIN snapshots s ON s.id = u.snapshot_id
+        LEFT JOIN file_metadata m ON m.snapshot_id = u.snapshot_id AND m.path = u.path
+        ORDER BY u.snapshot_id, u.path`,
+      `INSERT INTO snapshot_files (snapshot_id, path, version_id)
+        SELECT snapshot_id, path, row_number() OVER (ORDER BY snapshot_id, path)
+        FROM (SELECT snapshot_id, file_path AS path FROM chunks UNION SELECT snapshot_id, path FROM file_metadata)
+        ORDER BY snapshot_id, path`,
+      // A chunk belongs to a version. Its public id is (snapshot id << 32) | key, where the
+      // key is its own rowid, or for a copy (key_id set) the rowid of the chunk it was copied
+      // from: the same chunk keeps its id in a snapshot when the snapshot's version of the
+      // file is copied on write.
+      `CREATE TABLE chunks_v5 (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES file_versions(id),
+        key_id INTEGER,
+        fqn TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        is_deleted INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL,
+        content_id INTEGER REFERENCES chunk_contents(id)
+      )`,
+      `INSERT INTO chunks_v5 (id, version_id, key_id, fqn, kind, language, start_line, end_line, content_hash,
+          is_deleted, updated, content_id)
+        SELECT c.id, f.version_id, NULL, c.fqn, c.kind, c.language, c.start_line, c.end_line, c.content_hash,
+          c.is_deleted, c.updated, c.content_id
+        FROM chunks c JOIN snapshot_files f ON f.snapshot_id = c.snapshot_id AND f.path = c.file_path ORDER BY c.id`,
+      // Edges leave a chunk row and name their target by FQN; the target chunk is resolved
+      // when read, within the snapshot being read, so a shared version's edges are right in
+      // every snapshot that maps it. key_id as for chunks.
+      `CREATE TABLE dependencies_v5 (
+        id INTEGER PRIMARY KEY,
+        key_id INTEGER,
+        from_row INTEGER NOT NULL REFERENCES chunks_v5(id),
+        to_fqn TEXT NOT NULL,
+        kind TEXT NOT NULL
+      )`,
+      `INSERT INTO dependencies_v5 (id, key_id, from_row, to_fqn, kind)
+        SELECT id, NULL, from_chunk_id, to_fqn, kind FROM dependencies ORDER BY id`,
+      'DROP TABLE dependencies',
+      'DROP TABLE chunks',
+      'DROP TABLE file_metadata',
+      'ALTER TABLE chunks_v5 RENAME TO chunks',
+      'ALTER TABLE dependencies_v5 RENAME TO dependencies',
+      // The upsert key and the per-version listing.
+      'CREATE UNIQUE INDEX idx_chunks_version_fqn ON chunks (version_id, fqn)',
+      // FQN lookups and edge targets: every version defining an FQN, then the snapshot check.
+      'CREATE INDEX idx_chunks_fqn ON chunks (fqn, version_id)',
+      // Search joins index hits (content ids) to chunks; the orphan sweep asks whether any
+      // chunk still uses a content row.
+      'CREATE INDEX idx_chunks_content ON chunks (content_id)',
+      // Copies only: a chunk id names its key.
+      'CREATE INDEX idx_chunks_key ON chunks (key_id) WHERE key_id IS NOT NULL',
+      'CREATE UNIQUE INDEX idx_deps_from ON dependencies (from_row, kind, to_fqn)',
+      'CREATE INDEX idx_deps_to_fqn ON dependencies (to_fqn)',
+      // Which snapshots map a version: "is it shared?" and "is this row in snapshot s?".
+      'CREATE INDEX idx_snapshot_files_version ON snapshot_files (version_id, snapshot_id)',
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

@@ -1,4 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
+import { publicIdSql } from './chunk-ids.ts';
 import { requireSnapshot } from './chunk-writes.ts';
 import { compileGlob } from './path-glob.ts';
 import { chunkColumns, toChunk, type ChunkRow } from './rows.ts';
@@ -27,20 +28,22 @@ export function searchChunks(db: SqlDb, query: string, options: SearchOptions = 
   const where = ['chunks_fts MATCH ?1', 'c.is_deleted = 0'];
   if (options.snapshot) {
     const snapshot = requireSnapshot(db, options.snapshot.repo, options.snapshot.commit, 'options.snapshot');
-    where.push(`c.snapshot_id = ?${params.push(snapshot.id)}`);
+    where.push(`f.snapshot_id = ?${params.push(snapshot.id)}`);
   }
   if (options.pathGlob !== undefined) {
     compileGlob(options.pathGlob, 'options.pathGlob'); // reject a bad pattern before querying
-    where.push(`${GLOB_FUNCTION}(?${params.push(options.pathGlob)}, c.file_path)`);
+    where.push(`${GLOB_FUNCTION}(?${params.push(options.pathGlob)}, f.path)`);
   }
   const limit = options.limit ?? DEFAULT_LIMIT;
   // The index holds one document per content row; a document counts once per live chunk
-  // of the requested snapshot(s) that uses it, scored with that document's matchinfo.
-  const ranked = runMatch(() => db.query<{ id: number; doc: number; score: number }>(
-    `SELECT c.id AS id, c.content_id AS doc, ${RANK_FUNCTION}(matchinfo(chunks_fts, 'pcnalx')) AS score
+  // that uses it in each requested snapshot, scored with that document's matchinfo.
+  const ranked = runMatch(() => db.query<{ id: number; snapshot: number; row: number; doc: number; score: number }>(
+    `SELECT ${publicIdSql('f.snapshot_id', 'c')} AS id, f.snapshot_id AS snapshot, c.id AS row, c.content_id AS doc,
+       ${RANK_FUNCTION}(matchinfo(chunks_fts, 'pcnalx')) AS score
      FROM chunks_fts CROSS JOIN chunks c ON c.content_id = chunks_fts.docid
+       CROSS JOIN snapshot_files f ON f.version_id = c.version_id
      WHERE ${where.join(' AND ')}
-     ORDER BY score DESC, c.id LIMIT ?${params.push(limit)}`,
+     ORDER BY score DESC, id LIMIT ?${params.push(limit)}`,
     params,
   ), query);
   if (ranked.length === 0) return [];
@@ -53,8 +56,9 @@ export function searchChunks(db: SqlDb, query: string, options: SearchOptions = 
     [query, open, close, options.snippetTokens ?? DEFAULT_TOKENS, docs],
   ), query).map((r) => [r.doc, r.snippet]));
   const chunks = new Map(db.query<ChunkRow>(
-    `SELECT ${chunkColumns('c')} FROM chunks c WHERE c.id IN (SELECT value FROM json_each(?1))`,
-    [JSON.stringify(ranked.map((r) => r.id))],
+    `SELECT ${chunkColumns('c', 'f')} FROM json_each(?1) j JOIN chunks c ON c.id = j.value ->> 1
+      JOIN snapshot_files f ON f.snapshot_id = j.value ->> 0 AND f.version_id = c.version_id`,
+    [JSON.stringify(ranked.map((r) => [r.snapshot, r.row]))],
   ).map((r) => [r.id, toChunk(r)]));
   return ranked.map((r) => ({ chunk: chunks.get(r.id)!, score: r.score, snippet: snippets.get(r.doc) ?? '' }));
 }

@@ -30,8 +30,8 @@ export function chunk(filePath: string, fqn: string, content = `body of ${fqn}`,
 }
 
 const USER_TABLES = [
-  'schema_version', 'repositories', 'snapshots', 'chunk_contents', 'chunks', 'dependencies', 'file_metadata', 'fts_pending',
-  'contents_unswept',
+  'schema_version', 'repositories', 'snapshots', 'file_versions', 'snapshot_files', 'chunk_contents', 'chunks', 'dependencies',
+  'file_metadata', 'fts_pending', 'contents_unswept',
 ];
 
 /**
@@ -46,7 +46,7 @@ export async function dumpDatabase(bytes: Uint8Array): Promise<Record<string, Sq
     const out: Record<string, SqlValue[][]> = {};
     const tables = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]?.values.map((r) => r[0] as string) ?? [];
     for (const table of USER_TABLES.filter((t) => tables.includes(t))) {
-      const order = { file_metadata: 'snapshot_id, path', schema_version: 'version', fts_pending: 'content_id', contents_unswept: 'file_path' }[table] ?? 'id';
+      const order = { file_metadata: 'snapshot_id, path', snapshot_files: 'snapshot_id, path', schema_version: 'version', fts_pending: 'content_id', contents_unswept: 'file_path' }[table] ?? 'id';
       out[table] = db.exec(`SELECT * FROM ${table} ORDER BY ${order}`)[0]?.values ?? [];
     }
     if (tables.includes('chunks_fts')) {

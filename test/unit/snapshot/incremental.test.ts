@@ -76,7 +76,7 @@ describe('CodeSnapshotStore.createIncrementalSnapshot', () => {
     }), { numRuns: 30 });
   });
 
-  it('copies unchanged files with a fixed number of statements, whatever their size', async () => {
+  it('shares unchanged files with one statement, whatever their size, and copies a shared file on its first write', async () => {
     const journal: JournalStatement[][] = [];
     const store = await openTestStore({ journal });
     await store.chunks.saveRepository('app');
@@ -86,6 +86,7 @@ describe('CodeSnapshotStore.createIncrementalSnapshot', () => {
         startLine: j, endLine: j, content: `code ${i} ${j}` })), dependencies: [{ fromFqn: `f${i}.c1`, toFqn: `f${(i + 1) % 50}.c2`, kind: 'calls' }] };
     }
     await buildFull(store, 'c1', big);
+    const rowsBefore = await dumpDatabase(store.exportDatabase());
     journal.length = 0;
     const stats = await store.createIncrementalSnapshot('app', 'c1', 'c2', ['src/f7.ts'], () => ({
       chunks: [{ fqn: 'f7.only', kind: 'function', language: 'ts', startLine: 1, endLine: 1, content: 'new' }],
@@ -93,18 +94,46 @@ describe('CodeSnapshotStore.createIncrementalSnapshot', () => {
     expect(stats).toMatchObject({ filesSkipped: 49, filesAnalyzed: 1, chunksCopied: 147 });
     expect(journal).toHaveLength(1);
     const sql = journal[0]!.map((s) => s.sql.replace(/\s+/g, ' ').trim());
-    // One copy of the base's chunks (the analyzed file's own upsert reads a JSON parameter).
-    expect(sql.filter((s) => /^INSERT INTO chunks .* SELECT .* FROM chunks /.test(s))).toHaveLength(1);
-    expect(sql.filter((s) => /^INSERT INTO dependencies .* SELECT /.test(s))).toHaveLength(1);
-    expect(sql.filter((s) => /^INSERT INTO file_metadata .* SELECT /.test(s))).toHaveLength(1);
+    // The 49 unchanged files: one statement of map rows; no chunk, edge or version is copied.
+    expect(sql.filter((s) => /^INSERT INTO snapshot_files .* SELECT .* FROM snapshot_files /.test(s))).toHaveLength(1);
+    // The analyzed file's own writes: one new version, one chunk upsert reading a JSON parameter.
+    expect(sql.filter((s) => s.startsWith('INSERT INTO file_versions'))).toEqual([expect.stringContaining('FROM json_each')]);
+    expect(sql.filter((s) => s.startsWith('INSERT INTO chunks '))).toEqual([expect.stringContaining('FROM json_each')]);
+    expect(sql.filter((s) => s.startsWith('INSERT INTO dependencies'))).toEqual([]);
     expect(sql.length).toBeLessThan(15);
+    const rowsAfter = await dumpDatabase(store.exportDatabase());
+    expect(rowsAfter.chunks!.length - rowsBefore.chunks!.length).toBe(1); // f7.only
+    expect(rowsAfter.file_versions!.length - rowsBefore.file_versions!.length).toBe(1); // src/f7.ts in c2
+    expect(rowsAfter.snapshot_files!.length - rowsBefore.snapshot_files!.length).toBe(50);
     expect((await store.chunks.getChunks('app', 'c2')).length).toBe(148);
-    // The edge f6.c1 → f7.c2 was copied but f7.c2 no longer exists: it dangles.
+    // The edge f6.c1 → f7.c2 is shared, but f7.c2 no longer exists in c2: there it dangles,
+    // while c1 still resolves it.
     const f6 = (await store.chunks.getChunkByFqn('app', 'c2', 'f6.c1'))!;
     expect((await store.chunks.getDependenciesFrom(f6.id))[0]!.toChunkId).toBeNull();
+    const f6InC1 = (await store.chunks.getChunkByFqn('app', 'c1', 'f6.c1'))!;
+    const c1Target = (await store.chunks.getDependenciesFrom(f6InC1.id))[0]!.toChunkId!;
+    expect(await store.chunks.getChunk(c1Target)).toMatchObject({ fqn: 'f7.c2', snapshotId: f6InC1.snapshotId });
     const f8 = (await store.chunks.getChunkByFqn('app', 'c2', 'f8.c1'))!;
     const target = (await store.chunks.getDependenciesFrom(f8.id))[0]!.toChunkId!;
     expect((await store.chunks.getChunk(target))).toMatchObject({ fqn: 'f9.c2', snapshotId: stats.snapshot.id });
+
+    // A write through c2 to a shared file copies that one file (3 chunks, 1 edge), keeps the
+    // ids of its chunks in c2, and leaves c1 as it was.
+    const idsInC2 = (await store.chunks.getChunksByFile('app', 'c2', 'src/f3.ts')).map((c) => [c.fqn, c.id]);
+    const c1Before = await store.chunks.getChunksByFile('app', 'c1', 'src/f3.ts');
+    const saved = await store.chunks.saveChunk('app', 'c2', { filePath: 'src/f3.ts', fqn: 'f3.c2', kind: 'function',
+      language: 'ts', startLine: 2, endLine: 2, content: 'edited in c2' });
+    expect(saved.id).toBe(idsInC2.find(([fqn]) => fqn === 'f3.c2')![1]);
+    expect((await store.chunks.getChunksByFile('app', 'c2', 'src/f3.ts')).map((c) => [c.fqn, c.id])).toEqual(idsInC2);
+    expect(await store.chunks.getChunksByFile('app', 'c1', 'src/f3.ts')).toEqual(c1Before);
+    const rowsCopied = await dumpDatabase(store.exportDatabase());
+    expect(rowsCopied.chunks!.length - rowsAfter.chunks!.length).toBe(3);
+    expect(rowsCopied.dependencies!.length - rowsAfter.dependencies!.length).toBe(1);
+    const f3 = (await store.chunks.getChunkByFqn('app', 'c2', 'f3.c1'))!;
+    expect((await store.chunks.getDependenciesFrom(f3.id)).map((d) => [d.toFqn, d.fromChunkId, d.snapshotId]))
+      .toEqual([['f4.c2', f3.id, stats.snapshot.id]]);
+    expect((await store.chunks.getDependenciesTo(saved.id)).map((d) => d.fromChunkId))
+      .toEqual([(await store.chunks.getChunkByFqn('app', 'c2', 'f2.c1'))!.id]);
   });
 
   it('writes nothing when analyze throws or returns bad chunks, and checks targets before analyzing', async () => {

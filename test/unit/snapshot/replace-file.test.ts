@@ -103,11 +103,13 @@ describe('CodeSnapshotStore.replaceFile', () => {
 
   it('is atomic: a failure after some rows were written rolls everything back', async () => {
     const seededStore = await seeded();
+    // c2 shares c1's files: a write to one of them through either snapshot copies it first.
+    await seededStore.createIncrementalSnapshot('app', 'c1', 'c2', [], () => null);
     const journal: JournalStatement[][] = [];
     const store = await withTriggers(seededStore, journal,
       "CREATE TRIGGER boom_chunk BEFORE INSERT ON chunks WHEN new.fqn = 'boom' BEGIN SELECT RAISE(ABORT, 'planted chunk failure'); END",
       "CREATE TRIGGER boom_dep BEFORE INSERT ON dependencies WHEN new.to_fqn = 'boom.dep' BEGIN SELECT RAISE(ABORT, 'planted dep failure'); END",
-      "CREATE TRIGGER boom_meta BEFORE INSERT ON file_metadata WHEN new.path = 'boom.ts' BEGIN SELECT RAISE(ABORT, 'planted meta failure'); END",
+      "CREATE TRIGGER boom_meta BEFORE UPDATE OF content_hash ON file_versions WHEN new.path = 'boom.ts' BEGIN SELECT RAISE(ABORT, 'planted meta failure'); END",
     );
     const before = await dumpDatabase(store.exportDatabase());
     const attempts: [string, Promise<unknown>][] = [
@@ -119,6 +121,10 @@ describe('CodeSnapshotStore.replaceFile', () => {
         [{ fromFqn: 'a.f', toFqn: 'ok', kind: 'calls' }, { fromFqn: 'a.f', toFqn: 'boom.dep', kind: 'calls' }])],
       // a new snapshot is created first, then the metadata write fails
       ['meta', store.replaceFile('app', 'c1', 'c9', 'boom.ts', [fileChunk('m.x')])],
+      // the shared file is copied (versions, chunks, edges, map) before the bad chunk; and
+      // before the bad edge
+      ['chunk', store.replaceFile('app', 'c2', 'c2', 'src/a.ts', [fileChunk('a.f', 'changed'), fileChunk('boom')])],
+      ['dep', store.replaceFile('app', 'c1', 'c1', 'src/b.ts', [fileChunk('b.h')], [{ fromFqn: 'b.h', toFqn: 'boom.dep', kind: 'calls' }])],
     ];
     for (const [what, attempt] of attempts) {
       const error = await attempt.catch((e: unknown) => e);

@@ -38,9 +38,11 @@ describe('schema', () => {
     expect(dump.schema_version!.map((r) => r[0])).toEqual(MIGRATIONS.map((m) => m.version));
     expect(dump.application_id).toEqual([[SNAPSHOT_APPLICATION_ID]]);
     expect(dump.schema!.map((r) => r[1])).toEqual(expect.arrayContaining([
-      'chunks', 'chunks_fts', 'dependencies', 'file_metadata', 'repositories', 'snapshots', 'schema_version',
-      'idx_chunks_fqn', 'idx_chunks_snapshot_file', 'idx_deps_from', 'idx_deps_to', 'idx_deps_to_fqn',
+      'chunks', 'chunks_fts', 'dependencies', 'file_versions', 'snapshot_files', 'repositories', 'snapshots',
+      'schema_version', 'idx_chunks_fqn', 'idx_chunks_version_fqn', 'idx_chunks_content', 'idx_chunks_key', 'idx_deps_from',
+      'idx_deps_to_fqn', 'idx_snapshot_files_version',
     ]));
+    expect(dump.schema!.map((r) => r[1])).not.toContain('file_metadata');
   });
 
   it('migrates an older database forward, indexing its existing chunks, and journals the step', async () => {
