@@ -126,6 +126,62 @@ describe('schema', () => {
       ['fresh text', 'needle changed in c2', 'needle deleted', 'needle only in c1', 'shared needle text']);
   });
 
+  it('migrates version 4 data to shared file versions: chunks, edges, metadata and ids carried over', async () => {
+    const db = new SqlDb(await sqlJs(), undefined);
+    await migrate(db, 1000, 4);
+    db.transaction(() => {
+      db.run("INSERT INTO repositories (name, url, created) VALUES ('app', NULL, 1)");
+      db.run("INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (1, 'c1', NULL, NULL, 2)");
+      db.run("INSERT INTO snapshots (repo_id, commit_hash, branch, parent_id, created) VALUES (1, 'c2', NULL, 1, 3)");
+      const rows: [number, string, string, number][] = [
+        [1, 'a.ts', 'a.f', 0], [1, 'a.ts', 'a.g', 0], [1, 'b.ts', 'b.h', 1], [2, 'a.ts', 'a.f', 0], [2, 'b.ts', 'b.h', 0],
+      ];
+      for (const [snapshot, path, fqn, deleted] of rows) {
+        db.run('INSERT INTO chunk_contents (file_path, fqn, content_hash, content) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING',
+          [path, fqn, `h-${fqn}`, `text of ${fqn}`]);
+        db.run(`INSERT INTO chunks (repo_id, snapshot_id, file_path, fqn, kind, language, start_line, end_line, content_hash,
+          is_deleted, updated, content_id) VALUES (1, ?1, ?2, ?3, 'function', 'ts', 1, 2, ?4, ?5, 9,
+          (SELECT id FROM chunk_contents WHERE fqn = ?3))`, [snapshot, path, fqn, `h-${fqn}`, deleted]);
+      }
+      // Edges as version 4 stored them (targets resolved on write).
+      db.run("INSERT INTO dependencies (snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind) VALUES (1, 1, 2, 'a.g', 'calls')");
+      db.run("INSERT INTO dependencies (snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind) VALUES (1, 2, NULL, 'b.h', 'calls')");
+      db.run("INSERT INTO dependencies (snapshot_id, from_chunk_id, to_chunk_id, to_fqn, kind) VALUES (2, 4, 5, 'b.h', 'imports')");
+      db.run(`INSERT INTO file_metadata (snapshot_id, path, content_hash, size, language, chunk_count)
+        VALUES (1, 'a.ts', 'fa', 10, 'ts', 2), (1, 'c.ts', 'fc', 0, 'ts', 0)`);
+    });
+    const old = db.export();
+    db.close();
+
+    const journal: JournalStatement[][] = [];
+    const store = await openTestStore({ data: old, journal });
+    const cs = store.chunks;
+    const view = async (commit: string) => (await cs.getChunks('app', commit, { includeDeleted: true }))
+      .map((c) => [c.filePath, c.fqn, c.content, c.isDeleted, c.updated]);
+    expect(await view('c1')).toEqual([
+      ['a.ts', 'a.f', 'text of a.f', false, 9], ['a.ts', 'a.g', 'text of a.g', false, 9], ['b.ts', 'b.h', 'text of b.h', true, 9],
+    ]);
+    expect(await view('c2')).toEqual([['a.ts', 'a.f', 'text of a.f', false, 9], ['b.ts', 'b.h', 'text of b.h', false, 9]]);
+    // Ids are now snapshot id × 2^32 + the old row id.
+    const c1 = (await cs.getSnapshot('app', 'c1'))!.id;
+    const c2 = (await cs.getSnapshot('app', 'c2'))!.id;
+    const af1 = (await cs.getChunkByFqn('app', 'c1', 'a.f'))!;
+    expect(af1.id).toBe(c1 * 2 ** 32 + 1);
+    const edges = async (chunkId: number) => (await cs.getDependenciesFrom(chunkId)).map((d) => [d.toFqn, d.kind, d.toChunkId]);
+    expect(await edges(af1.id)).toEqual([['a.g', 'calls', c1 * 2 ** 32 + 2]]);
+    expect(await edges(c1 * 2 ** 32 + 2)).toEqual([['b.h', 'calls', null]]); // b.h is soft-deleted in c1
+    expect(await edges(c2 * 2 ** 32 + 4)).toEqual([['b.h', 'imports', c2 * 2 ** 32 + 5]]);
+    expect((await cs.listFileMetadata('app', 'c1')).map((m) => [m.path, m.contentHash, m.chunkCount])).toEqual([['a.ts', 'fa', 2], ['c.ts', 'fc', 0]]);
+    expect(await cs.listFileMetadata('app', 'c2')).toEqual([]);
+    // An incremental snapshot from migrated data shares its files and counts their live chunks.
+    const stats = await store.createIncrementalSnapshot('app', 'c1', 'c3', [], () => null);
+    expect(stats).toMatchObject({ filesSkipped: 3, chunksCopied: 2 });
+
+    const replayed = new SqlDb(await sqlJs(), old);
+    replayed.replay(journal.flat());
+    expect(await dumpDatabase(replayed.export())).toEqual(await dumpDatabase(store.exportDatabase()));
+  });
+
   it('refuses a database written by newer code with UNSUPPORTED_VERSION', async () => {
     const SQL = await sqlJs();
     const raw = new SQL.Database((await openTestStore()).exportDatabase());
