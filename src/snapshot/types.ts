@@ -45,6 +45,11 @@ export type FileChunkInput = Omit<ChunkInput, 'filePath'> & {
 
 /** A stored chunk. */
 export interface Chunk extends ChunkInput {
+  /**
+   * Names the chunk in its snapshot: `snapshotId × 2^32 + key` (an exact safe integer). It
+   * stays the same while the chunk exists in that snapshot; the same chunk seen through
+   * another snapshot that shares its file has another id.
+   */
   readonly id: number;
   readonly repoId: number;
   readonly snapshotId: number;
@@ -78,8 +83,8 @@ export interface FileDependencyInput {
 
 /**
  * A stored edge. `toChunkId` is derived, never supplied: the live chunk of the same snapshot
- * whose FQN is `toFqn` (the first by file path when several files define it), or `null`.
- * Every write keeps it current.
+ * whose FQN is `toFqn` (the first by file path when several files define it), or `null`,
+ * resolved when the edge is read, so it is always current. Ids as for {@link Chunk.id}.
  */
 export interface Dependency {
   readonly id: number;
@@ -208,11 +213,14 @@ export type AnalyzeFile = (path: string) => Promise<AnalyzedFile | null> | Analy
 /** Counters of {@link CodeSnapshotStore.createIncrementalSnapshot}. */
 export interface IncrementalStats {
   readonly snapshot: Snapshot;
-  /** Files of the base snapshot copied forward unchanged. */
+  /** Files of the base snapshot carried forward unchanged (shared with it, not copied). */
   readonly filesSkipped: number;
   /** Changed paths handed to `analyze` (deleted ones included). */
   readonly filesAnalyzed: number;
-  /** Chunk rows copied inside SQLite. */
+  /**
+   * Live chunks in the files carried forward. The name is historical: since schema version
+   * 5 they are shared with the base by reference, not copied.
+   */
   readonly chunksCopied: number;
   readonly durationMs: number;
 }
