@@ -107,14 +107,15 @@ const SQL = {
     WHERE id IN (SELECT ${FILE_VERSION('j.value')} FROM json_each(?2) j)`,
   noneLive: `UPDATE file_versions SET live_chunks = 0 WHERE id = ${VERSION_OF}`,
   // Edges leaving the file's chunks that are not in ?3, a JSON array of [from_fqn, kind, to_fqn].
+  // (A row-value NOT IN is built once; a correlated NOT EXISTS re-read the list per edge.)
   deleteStaleFileDeps: `DELETE FROM dependencies WHERE id IN (SELECT d.id FROM chunks c
       JOIN dependencies d ON d.from_row = c.id
-    WHERE c.version_id = ${VERSION_OF} AND NOT EXISTS (SELECT 1 FROM json_each(?3) j
-      WHERE j.value ->> 0 = c.fqn AND j.value ->> 1 = d.kind AND j.value ->> 2 = d.to_fqn)
+    WHERE c.version_id = ${VERSION_OF} AND (c.fqn, d.kind, d.to_fqn) NOT IN (SELECT j.value ->> 0, j.value ->> 1,
+      j.value ->> 2 FROM json_each(?3) j)
     ORDER BY d.id)`,
   insertFileDeps: `INSERT INTO dependencies (from_row, to_fqn, kind)
     SELECT c.id, j.value ->> 2, j.value ->> 1 FROM json_each(?3) j
-    JOIN chunks c ON c.version_id = ${VERSION_OF} AND c.fqn = j.value ->> 0 WHERE true ORDER BY j.key
+    CROSS JOIN chunks c ON c.version_id = ${VERSION_OF} AND c.fqn = j.value ->> 0 WHERE true ORDER BY j.key
     ON CONFLICT (from_row, kind, to_fqn) DO NOTHING`,
   insertDependency: `INSERT INTO dependencies (from_row, to_fqn, kind) VALUES (?1, ?2, ?3)
     ON CONFLICT (from_row, kind, to_fqn) DO NOTHING`,
