@@ -1,4 +1,4 @@
-import { keySql, publicIdSql, splitId } from './chunk-ids.ts';
+import { publicIdSql, splitId } from './chunk-ids.ts';
 import { chunkRow } from './chunk-writes.ts';
 import { chunkColumns, toChunk, toDependency, type ChunkRow, type DependencyRow } from './rows.ts';
 import type { SqlDb } from './sql-db.ts';
@@ -39,7 +39,7 @@ const SQL = {
     FROM json_each(?2) j JOIN chunks c ON c.id = j.value ->> '$[0]'
     JOIN snapshot_files f ON f.snapshot_id = ?1 AND f.version_id = c.version_id
     ORDER BY depth, f.path, c.fqn, id`,
-  fqnOf: `SELECT c.fqn AS fqn, ${keySql('c')} AS key FROM chunks c WHERE c.id = ?1`,
+  fqnOf: 'SELECT c.fqn AS fqn FROM chunks c WHERE c.id = ?1',
 } as const;
 
 /** The live chunk row a public chunk id names, or `undefined`. */
@@ -60,7 +60,7 @@ export function dependenciesFrom(db: SqlDb, chunkId: number): Dependency[] {
 export function dependenciesTo(db: SqlDb, chunkId: number): Dependency[] {
   const at = liveRow(db, chunkId);
   if (!at) return [];
-  const { fqn } = db.get<{ fqn: string; key: number }>(SQL.fqnOf, [at.row])!;
+  const { fqn } = db.get<{ fqn: string }>(SQL.fqnOf, [at.row])!;
   // Edges naming this FQN reach this chunk only if it is the one the name resolves to.
   if (db.get<{ row: number | null }>(SQL.resolve, [at.snapshotId, fqn])!.row !== at.row) return [];
   return db.query<DependencyRow>(SQL.to, [at.snapshotId, fqn, chunkId]).map(toDependency);

@@ -1,6 +1,7 @@
 import { SegmentBuilder } from '../../../src/search/segment-builder.ts';
 import { mergeSegments } from '../../../src/search/segment-merge.ts';
 import type { Segment } from '../../../src/search/segment.ts';
+import { rng } from './corpus.ts';
 
 /**
  * Deterministic code-like documents for the segment byte fixtures in `fixtures/`: seeded,
@@ -9,16 +10,7 @@ import type { Segment } from '../../../src/search/segment.ts';
  * which only reach the trigram index) and over-long identifiers (never emitted as terms).
  */
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = rng;
 
 const PARTS = [
   'get', 'set', 'parse', 'node', 'tree', 'map', 'html', 'xml', 'http', 'request', 'id', 'by', 'element', 'value',
