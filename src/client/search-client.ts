@@ -1,6 +1,7 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { ShelfError } from '../errors/index.ts';
 import type { SearchDocument, SearchIndexStats, SearchResults, MatchResults, StoredDocument } from '../search/index.ts';
+import { unpackMatchResults, unpackSearchResults } from '../service/wire-search.ts';
 import type { SearchService, ShelfSearchOptions, WireMatchOptions, WireQueryOptions, WireSubstringOptions } from '../service/search-service.ts';
 
 /** Per-call control on the page: cancel with a signal. */
@@ -125,15 +126,15 @@ export function createSearchClient(options: {
     get: (id) => use((r) => r.get(id)),
     query(text, o) {
       const { signal, rest } = split(o);
-      return use((r) => r.query(text, rest), rest.budgetMs ?? DEFAULT_BUDGET_MS, signal);
+      return use((r) => r.query(text, rest), rest.budgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackSearchResults);
     },
     regex(pattern, o) {
       const { signal, rest } = split(o);
-      return use((r) => r.regex(pattern, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal);
+      return use((r) => r.regex(pattern, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackMatchResults);
     },
     substring(text, o) {
       const { signal, rest } = split(o);
-      return use((r) => r.substring(text, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal);
+      return use((r) => r.substring(text, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackMatchResults);
     },
     stats: () => use((r) => r.stats()),
     compact: () => use((r) => r.compact()),

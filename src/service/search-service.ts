@@ -2,9 +2,10 @@ import { installErrorTransfer, ShelfError } from '../errors/index.ts';
 import { openIndexedDbKv, type KvStore } from '../kv/index.ts';
 import {
   kvSegmentStorage, MemorySegmentStorage, SearchIndex,
-  type MatchOptions, type MatchResults, type QueryOptions, type SearchDocument, type SearchIndexOptions,
-  type SearchIndexStats, type SearchResults, type SubstringOptions,
+  type MatchOptions, type QueryOptions, type SearchDocument, type SearchIndexOptions,
+  type SearchIndexStats, type SubstringOptions,
 } from '../search/index.ts';
+import { packMatchResults, packSearchResults, type WireMatchResults, type WireSearchResults } from './wire-search.ts';
 
 installErrorTransfer();
 
@@ -123,16 +124,17 @@ export class SearchService {
     return this.#get().get(id);
   }
 
-  query(text: string, options?: WireQueryOptions): Promise<SearchResults> {
-    return this.#get().query(text, options);
+  /** Answers travel with their highlight ranges packed ({@link packSearchResults}). */
+  async query(text: string, options?: WireQueryOptions): Promise<WireSearchResults> {
+    return packSearchResults(await this.#get().query(text, options));
   }
 
-  regex(pattern: string, options?: WireMatchOptions): Promise<MatchResults> {
-    return this.#get().regex(pattern, options);
+  async regex(pattern: string, options?: WireMatchOptions): Promise<WireMatchResults> {
+    return packMatchResults(await this.#get().regex(pattern, options));
   }
 
-  substring(text: string, options?: WireSubstringOptions): Promise<MatchResults> {
-    return this.#get().substring(text, options);
+  async substring(text: string, options?: WireSubstringOptions): Promise<WireMatchResults> {
+    return packMatchResults(await this.#get().substring(text, options));
   }
 
   stats(): SearchIndexStats {
