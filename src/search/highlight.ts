@@ -1,5 +1,5 @@
 import { IntVector } from './int-vector.ts';
-import { LineIndex } from './line-index.ts';
+import { LineIndex, type Locator } from './line-index.ts';
 import type { QueryNode } from './query-parser.ts';
 import { TermInterner } from './term-interner.ts';
 import type { SegmentBody } from './segment.ts';
@@ -186,7 +186,7 @@ export function highlightSpec(node: QueryNode): HighlightSpec {
 export function highlightText(
   text: string,
   spec: HighlightSpec,
-  lines = new LineIndex(text),
+  lines: Locator = new LineIndex(text),
   max = 64,
   windows: HighlightWindows | null = null,
 ): TextRange[] {

@@ -5,7 +5,7 @@
  * order and a kept index answers later queries on the same text without scanning again.
  * @internal
  */
-export class LineIndex {
+export class LineIndex implements Locator {
   readonly #text: string;
   /** Offsets where lines start, ascending; the first is 0. */
   readonly #starts: number[] = [0];
@@ -47,54 +47,94 @@ export class LineIndex {
   }
 }
 
+/** Turns text offsets into 0-based line and column. @internal */
+export interface Locator {
+  locate(offset: number): { line: number; column: number };
+}
+
 /**
- * Line indexes kept for recently located texts of one segment, keyed by local id; the least
- * recently used go once the tables hold more than `maxBytes`. A table grows while it is used,
- * so the one handed out last is re-measured at the next access.
+ * The line of every position checkpoint of a segment's documents (see the tokenizer), in
+ * the layout of the checkpoints (`cpStart`, `checkpoints`). One `indexOf` walk per text,
+ * stopping at its last checkpoint: about 30 ms for 70 MB of code.
  * @internal
  */
-export class LineIndexCache {
-  readonly #entries = new Map<number, { readonly lines: LineIndex; bytes: number }>();
-  readonly #maxBytes: number;
-  #bytes = 0;
-  #last: { readonly lines: LineIndex; bytes: number } | null = null;
+export function checkpointLines(texts: readonly string[], cpStart: Uint32Array, checkpoints: Uint32Array): Uint32Array {
+  const out = new Uint32Array(checkpoints.length);
+  for (let d = 0; d < texts.length; d++) {
+    const text = texts[d]!;
+    let line = 0;
+    let nl = text.indexOf('\n');
+    for (let c = cpStart[d]!; c < cpStart[d + 1]!; c++) {
+      const at = checkpoints[c]!;
+      while (nl !== -1 && nl < at) {
+        line++;
+        nl = text.indexOf('\n', nl + 1);
+      }
+      out[c] = line;
+    }
+  }
+  return out;
+}
 
-  constructor(maxBytes: number) {
-    this.#maxBytes = maxBytes;
+/**
+ * Line and column of offsets in one document of a segment, from its checkpoints and their
+ * lines: a binary search finds the last checkpoint at or before the offset, and only the
+ * newlines between them are counted (a few hundred characters), never the text before. It
+ * remembers the last offset located, so offsets in ascending order count from there, and
+ * the start of its line, so a long (minified) line is searched back once.
+ * @internal
+ */
+export class CheckpointLocator implements Locator {
+  readonly #text: string;
+  readonly #offsets: Uint32Array;
+  readonly #lines: Uint32Array;
+  /** Last offset located, its line, and where that line starts. */
+  #at = 0;
+  #line = 0;
+  #lineStart = 0;
+
+  /** `offsets` and `lines`: the document's checkpoints and their lines. */
+  constructor(text: string, offsets: Uint32Array, lines: Uint32Array) {
+    this.#text = text;
+    this.#offsets = offsets;
+    this.#lines = lines;
   }
 
-  /** Approximate bytes held by the kept tables. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Number of kept indexes. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** The kept index of text `key`, or a new one for `text`. */
-  get(key: number, text: string): LineIndex {
-    const last = this.#last;
-    if (last !== null) {
-      this.#bytes += last.lines.byteLength - last.bytes;
-      last.bytes = last.lines.byteLength;
+  locate(offset: number): { line: number; column: number } {
+    const text = this.#text;
+    let from = 0;
+    let line = 0;
+    let lineStart = -1;
+    if (this.#at <= offset) {
+      from = this.#at;
+      line = this.#line;
+      lineStart = this.#lineStart;
     }
-    const entries = this.#entries;
-    let entry = entries.get(key);
-    if (entry !== undefined) entries.delete(key);
-    else {
-      const lines = new LineIndex(text);
-      entry = { lines, bytes: lines.byteLength };
-      this.#bytes += entry.bytes;
+    // A checkpoint between the remembered offset and this one is a shorter walk.
+    const offsets = this.#offsets;
+    let lo = 0;
+    let hi = offsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (offsets[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
     }
-    entries.set(key, entry);
-    for (const [k, old] of entries) {
-      if (this.#bytes <= this.#maxBytes || old === entry) break;
-      entries.delete(k);
-      this.#bytes -= old.bytes;
+    if (lo > 0 && offsets[lo - 1]! > from) {
+      from = offsets[lo - 1]!;
+      // Still on the remembered line (a long one): its start is known.
+      if (this.#lines[lo - 1]! !== line) lineStart = -1;
+      line = this.#lines[lo - 1]!;
     }
-    this.#last = entry;
-    return entry.lines;
+    let nl = text.indexOf('\n', from);
+    while (nl !== -1 && nl < offset) {
+      line++;
+      lineStart = nl + 1;
+      nl = text.indexOf('\n', nl + 1);
+    }
+    if (lineStart < 0) lineStart = offset === 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
+    this.#at = offset;
+    this.#line = line;
+    this.#lineStart = lineStart;
+    return { line, column: offset - lineStart };
   }
 }

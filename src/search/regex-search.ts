@@ -1,6 +1,6 @@
 import type { QueryBudget } from './budget.ts';
 import type { SearchView } from './keyword-search.ts';
-import type { LineIndex } from './line-index.ts';
+import type { Locator } from './line-index.ts';
 import { LiteralFinder } from './literal-finder.ts';
 import type { ExistenceTest } from './regex-verify.ts';
 import type { SegmentBody } from './segment.ts';
@@ -81,7 +81,7 @@ function collectRanges(regex: RegExp, body: SegmentBody, local: number, max: num
   const out: TextRange[] = [];
   const text = body.texts[local]!;
   const unicode = regex.unicode || (regex as { unicodeSets?: boolean }).unicodeSets === true;
-  let lines: LineIndex | null = null;
+  let lines: Locator | null = null;
   regex.lastIndex = 0;
   while (out.length < max) {
     const m = regex.exec(text);

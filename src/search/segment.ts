@@ -1,4 +1,4 @@
-import { LineIndexCache, type LineIndex } from './line-index.ts';
+import { CheckpointLocator, checkpointLines, type Locator } from './line-index.ts';
 import { decodeGapsUnchecked } from './postings-codec.ts';
 import { lowerBound } from './sorted-set.ts';
 import { TermTable } from './term-table.ts';
@@ -153,8 +153,6 @@ const POS_SKIP_SHIFT = 6;
 const POS_SKIP_MASK = (1 << POS_SKIP_SHIFT) - 1;
 
 const WIDE_CACHE = 32;
-/** Bytes of line tables a body keeps for highlighting and match ranges. */
-const LINE_CACHE_BYTES = 1 << 20;
 
 /**
  * The searchable part of a segment. Terms are sorted, in one {@link TermTable} (binary search
@@ -191,11 +189,12 @@ export class SegmentBody {
   readonly texts: readonly string[];
   readonly cpStart: Uint32Array;
   readonly checkpoints: Uint32Array;
+  /** The line of each checkpoint (derived from the texts, not stored). */
+  readonly checkpointLines: Uint32Array;
   /** Estimated bytes held, for the LRU. */
   readonly byteSize: number;
   /** Recently widened 16-bit postings lists (term → ids). */
   readonly #wide = new Map<number, Uint32Array>();
-  readonly #lines = new LineIndexCache(LINE_CACHE_BYTES);
 
   constructor(parts: SegmentBodyParts) {
     this.terms = new TermTable(parts.terms);
@@ -223,12 +222,13 @@ export class SegmentBody {
     this.texts = parts.texts;
     this.cpStart = parts.cpStart;
     this.checkpoints = parts.checkpoints;
+    this.checkpointLines = checkpointLines(parts.texts, parts.cpStart, parts.checkpoints);
     let chars = 0;
     for (const t of parts.texts) chars += t.length + 8;
     this.byteSize = chars * 2 + this.terms.byteLength + this.postStart.byteLength + this.postDocs.byteLength +
       this.freqBytes.byteLength + this.bigFreqs.size * 16 + this.posSkip.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
       this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength + this.cpStart.byteLength +
-      this.checkpoints.byteLength;
+      this.checkpoints.byteLength + this.checkpointLines.byteLength;
   }
 
   /** Occurrences of the term in the document of posting `p`. */
@@ -268,11 +268,13 @@ export class SegmentBody {
   }
 
   /**
-   * Line and column lookup for the text of document `local`, kept for the documents located
-   * most recently so that their next highlights and match ranges skip the newline scan.
+   * Line and column lookup for the text of document `local`, through its checkpoints: a
+   * lookup counts the newlines after the nearest checkpoint, not those of the whole text.
    */
-  lineIndex(local: number): LineIndex {
-    return this.#lines.get(local, this.texts[local]!);
+  lineIndex(local: number): Locator {
+    const from = this.cpStart[local]!;
+    const to = this.cpStart[local + 1]!;
+    return new CheckpointLocator(this.texts[local]!, this.checkpoints.subarray(from, to), this.checkpointLines.subarray(from, to));
   }
 
   /** Documents containing term `t`. */

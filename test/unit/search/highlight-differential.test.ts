@@ -136,7 +136,7 @@ describe('highlighting vs a full tokenization over real code', () => {
       const spec = highlightSpec(parseQuery(q));
       const windows = highlightWindows(body, local, spec);
       const want = highlightText(text, spec).map((r) => [r.offset, r.length, r.line, r.column]);
-      const got = highlightText(text, spec, new LineIndex(text), 64, windows).map((r) => [r.offset, r.length, r.line, r.column]);
+      const got = highlightText(text, spec, body.lineIndex(local), 64, windows).map((r) => [r.offset, r.length, r.line, r.column]);
       expect({ q, local, ranges: got }).toEqual({ q, local, ranges: want });
       ranges += want.length;
       if (windows === null) {

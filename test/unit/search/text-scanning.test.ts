@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IntVector } from '../../../src/search/int-vector.ts';
-import { LineIndex, LineIndexCache } from '../../../src/search/line-index.ts';
+import { CheckpointLocator, checkpointLines, LineIndex } from '../../../src/search/line-index.ts';
 import { LiteralFinder } from '../../../src/search/literal-finder.ts';
 import { TermInterner } from '../../../src/search/term-interner.ts';
 import { charClass, scanTokens } from '../../../src/search/tokenizer.ts';
@@ -36,34 +36,39 @@ describe('LineIndex', () => {
   });
 });
 
-describe('LineIndexCache', () => {
-  const text = (lines: number) => 'x\n'.repeat(lines);
+describe('CheckpointLocator', () => {
+  /** A text, offsets to locate, and sorted offsets to serve as checkpoints (any will do). */
+  const arb = textOf(['a', 'b', ' ', '\n', '\r', 'é', '😀'], 400).chain((t) => fc.tuple(
+    fc.constant(t),
+    fc.array(fc.integer({ min: 0, max: t.length }), { maxLength: 40 }),
+    fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, t.length - 1) }), { maxLength: 30 }).map((xs) => xs.sort((a, b) => a - b)),
+  ));
 
-  it('hands out the kept index for a key again, and a new one for a new key', () => {
-    const cache = new LineIndexCache(1 << 20);
-    const a = cache.get(1, text(10));
-    expect(cache.get(1, text(10))).toBe(a);
-    expect(cache.get(2, text(10))).not.toBe(a);
-    expect(cache.size).toBe(2);
+  it('checkpointLines gives each checkpoint its line, document by document', () => {
+    fc.assert(fc.property(fc.array(arb, { minLength: 1, maxLength: 4 }), (docs) => {
+      const cpStart = new Uint32Array(docs.length + 1);
+      docs.forEach(([, , cps], d) => (cpStart[d + 1] = cpStart[d]! + cps.length));
+      const checkpoints = Uint32Array.from(docs.flatMap(([, , cps]) => cps));
+      const lines = checkpointLines(docs.map(([t]) => t), cpStart, checkpoints);
+      docs.forEach(([t, , cps], d) => cps.forEach((o, i) => expect(lines[cpStart[d]! + i]).toBe(naiveLocate(t, o).line)));
+    }), { numRuns: 300 });
   });
 
-  it('drops the least recently used once the tables outgrow the budget, measuring growth at the next access', () => {
-    const cache = new LineIndexCache(4_000);
-    const big = cache.get(1, text(1_000));
-    big.locate(1_990); // grows its table to ~1,000 lines after it was handed out
-    const small = cache.get(2, text(10));
-    expect(cache.size).toBe(1); // the grown table no longer fits beside the new one
-    expect(cache.get(2, text(10))).toBe(small);
-    expect(cache.get(1, text(1_000))).not.toBe(big);
-    expect(cache.bytes).toBeLessThanOrEqual(4_000);
+  it('locates any offsets, ascending, descending and repeated, like counting newlines', () => {
+    fc.assert(fc.property(arb, ([t, offsets, cps]) => {
+      const cp = Uint32Array.from(cps);
+      const locator = new CheckpointLocator(t, cp, checkpointLines([t], Uint32Array.of(0, cp.length), cp));
+      const ascending = [...offsets].sort((a, b) => a - b);
+      for (const o of [...ascending, ...offsets, ...ascending.reverse()]) expect(locator.locate(o)).toEqual(naiveLocate(t, o));
+    }), { numRuns: 1000 });
   });
 
-  it('keeps the entry it hands out even when that one alone is over the budget', () => {
-    const cache = new LineIndexCache(100);
-    const lines = cache.get(1, text(100));
-    lines.locate(199);
-    expect(cache.get(1, text(100))).toBe(lines);
-    expect(cache.get(1, text(100)).locate(199)).toEqual({ line: 99, column: 1 });
+  it('walks along a long line with checkpoints in it, and past its end', () => {
+    const t = `${'word '.repeat(2_000)}\nnext line\n`;
+    const cp = Uint32Array.from({ length: 40 }, (_, i) => i * 250);
+    const locator = new CheckpointLocator(t, cp, checkpointLines([t], Uint32Array.of(0, cp.length), cp));
+    for (let o = 0; o <= t.length; o += 97) expect(locator.locate(o)).toEqual(naiveLocate(t, o));
+    expect(locator.locate(t.length - 1)).toEqual({ line: 1, column: 9 });
   });
 });
 
