@@ -152,7 +152,11 @@ const FREQ_OVERFLOW = 0xff;
 const POS_SKIP_SHIFT = 6;
 const POS_SKIP_MASK = (1 << POS_SKIP_SHIFT) - 1;
 
-const WIDE_CACHE = 32;
+/**
+ * Doc ids of widened 16-bit postings lists a body keeps (256 Ki ids, 1 MiB): enough for the
+ * 100 terms of a phrase query of a long identifier (a base64 run) on 2,000 documents.
+ */
+const WIDE_CACHE_IDS = 1 << 18;
 
 /**
  * The searchable part of a segment. Terms are sorted, in one {@link TermTable} (binary search
@@ -195,6 +199,7 @@ export class SegmentBody {
   readonly byteSize: number;
   /** Recently widened 16-bit postings lists (term → ids). */
   readonly #wide = new Map<number, Uint32Array>();
+  #wideIds = 0;
 
   constructor(parts: SegmentBodyParts) {
     this.terms = new TermTable(parts.terms);
@@ -261,8 +266,14 @@ export class SegmentBody {
     if (list === undefined) {
       list = new Uint32Array(to - from);
       list.set(docs.subarray(from, to));
-      if (this.#wide.size >= WIDE_CACHE) this.#wide.delete(this.#wide.keys().next().value!);
+      // Oldest first: a list used again is not refreshed, which keeps this a plain Map.
+      for (const [key, old] of this.#wide) {
+        if (this.#wideIds + list.length <= WIDE_CACHE_IDS) break;
+        this.#wide.delete(key);
+        this.#wideIds -= old.length;
+      }
       this.#wide.set(t, list);
+      this.#wideIds += list.length;
     }
     return list;
   }

@@ -191,4 +191,13 @@ describe('highlighting vs a full tokenization over real code', () => {
     }
     expect(phrases).toBeGreaterThan(100);
   });
+
+  it('finds phrase tokens in any case across every kind of separator the tokenizer knows', () => {
+    // U+2192 and U+2026 separate tokens (the tokenizer's symbol block), as do `_`, `-` and
+    // a case change; `é` is a letter and joins.
+    const text = 'foo→bar\nFOO … Bar\nfoo_BAR fooBar\nfooébar foo-bar\n';
+    const spec = highlightSpec(parseQuery('"foo bar"'));
+    const got = highlightText(text, spec).map((r) => text.slice(r.offset, r.offset + r.length) + `@${r.line}:${r.column}`);
+    expect(got).toEqual(['foo@0:0', 'bar@0:4', 'FOO@1:0', 'Bar@1:6', 'foo@2:0', 'BAR@2:4', 'foo@2:8', 'Bar@2:11', 'foo@3:8', 'bar@3:12']);
+  });
 });
