@@ -102,6 +102,8 @@ async function run() {
   // garbage and heap (MiniSearch's 80 MB of objects, collected on this thread) landed in
   // another's timings.
   const keyword = { 1: { c: [] as number[], w: [] as number[], m: [] as number[], f: [] as number[] }, 2: { c: [] as number[], w: [] as number[], m: [] as number[], f: [] as number[] }, 3: { c: [] as number[], w: [] as number[], m: [] as number[], f: [] as number[] } };
+  // The slowest queries of each row, for the JSON: where a p95 comes from.
+  const detail: { terms: number; query: string; pageMs: number; workerMs: number; total: number; ranges: number }[] = [];
   for (const q of warmUp.slice(1)) await shelf.search.query(q, { limit: 20 });
   for (const n of [1, 2, 3] as const) {
     for (const q of queries[n]) {
@@ -109,6 +111,7 @@ async function run() {
       const r = await shelf.search.query(q, { limit: 20 });
       keyword[n].c.push(performance.now() - s);
       keyword[n].w.push(r.elapsedMs);
+      detail.push({ terms: n, query: q.slice(0, 48), pageMs: keyword[n].c.at(-1)!, workerMs: r.elapsedMs, total: r.total, ranges: r.hits.reduce((a, h) => a + h.ranges.length, 0) });
     }
   }
 
@@ -244,6 +247,7 @@ async function run() {
   indexedDB.deleteDatabase(`codeshelf:${name}:search:kv`);
   (window as unknown as { __benchResult: unknown }).__benchResult = {
     kind: 'search', baseline: 'MiniSearch / FlexSearch / brute force', rounds: 60, records: docs.length, tokens, regexMismatches: mismatches, rows,
+    slowestKeywordQueries: [1, 2, 3].flatMap((n) => detail.filter((d) => d.terms === n).sort((a, b) => b.pageMs - a.pageMs).slice(0, 5)),
   };
   out('done');
 }
