@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sortTermIds } from '../../../src/search/segment-builder.ts';
 import { TermTable } from '../../../src/search/term-table.ts';
 
 /**
@@ -97,5 +98,18 @@ describe('TermTable', () => {
     const table = new TermTable(['a', long, 'z']);
     expect(table.termAt(1)).toBe(long);
     expect(table.findTerm(long)).toBe(1);
+  });
+});
+
+describe('sortTermIds', () => {
+  it('orders term ids as sorting the terms themselves does', () => {
+    // Many terms sharing two leading units, so that buckets above the insertion-sort size occur.
+    const many = fc.uniqueArray(fc.oneof(term, fc.string({ unit: fc.constantFrom('g', 'e', 't', 'x'), maxLength: 5 })).filter((t) => t.length > 0), { maxLength: 200 });
+    fc.assert(fc.property(many, fc.integer({ min: 0, max: 1000 }), (terms, seed) => {
+      // Any subset of the ids, in any order.
+      const ids = Int32Array.from(terms.keys()).filter((i) => (i * 7919 + seed) % 5 !== 0).reverse();
+      const want = Array.from(ids, (i) => terms[i]!).sort();
+      expect(Array.from(sortTermIds(terms, ids), (i) => terms[i]!)).toEqual(want);
+    }), { numRuns: 500 });
   });
 });
