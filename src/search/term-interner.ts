@@ -2,6 +2,8 @@ import { IntVector } from './int-vector.ts';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+const RECENT_SIZE = 4096;
+const RECENT_MASK = RECENT_SIZE - 1;
 
 /**
  * Interns lowercase terms to dense integer ids with an open-addressing hash table keyed by
@@ -13,9 +15,17 @@ const FNV_PRIME = 0x01000193;
 export class TermInterner {
   /** Term text by id. */
   readonly terms: string[] = [];
-  #slots: Int32Array = new Int32Array(1024);
+  /** Open addressing, two entries per slot (one cache line holds both): id + 1 (0 = empty) and the term's hash. */
+  #slots: Int32Array = new Int32Array(2048);
   #mask = 1023;
   readonly #hashes = new IntVector(512);
+  /**
+   * A small direct-mapped cache of recently interned ASCII terms, by hash (24 KB, which stays
+   * in the CPU's caches): most tokens are frequent terms, and the big table's slots, hashes
+   * and term strings are each a cache miss once the table holds 100k terms.
+   */
+  readonly #recentHash = new Int32Array(RECENT_SIZE);
+  readonly #recentId = new Int32Array(RECENT_SIZE);
 
   /** Number of distinct terms. */
   get size(): number {
@@ -44,43 +54,56 @@ export class TermInterner {
     }
     h |= 0;
     const len = end - start;
+    // The recent-term cache first: frequent terms are found without touching the big table.
+    const r = h & RECENT_MASK;
+    if (this.#recentHash[r] === h) {
+      // An unused entry (hash 0, id 0) may meet a term hashing to 0 before term 0 exists.
+      const id = this.#recentId[r]!;
+      const term = this.terms[id];
+      if (term !== undefined && this.#matches(term, text, start, len)) return id;
+    }
     const mask = this.#mask;
+    const slots = this.#slots;
     let slot = h & mask;
     for (;;) {
-      const entry = this.#slots[slot]!;
+      const entry = slots[slot * 2]!;
       if (entry === 0) break;
       const id = entry - 1;
-      if (this.#hashes.data[id] === h) {
-        const term = this.terms[id]!;
-        if (term.length === len) {
-          let same = true;
-          for (let i = 0; i < len; i++) {
-            let c = text.charCodeAt(start + i);
-            if (c >= 65 && c <= 90) c |= 32;
-            if (term.charCodeAt(i) !== c) {
-              same = false;
-              break;
-            }
-          }
-          if (same) return id;
-        }
+      if (slots[slot * 2 + 1] === h && this.#matches(this.terms[id]!, text, start, len)) {
+        this.#recentHash[r] = h;
+        this.#recentId[r] = id;
+        return id;
       }
       slot = (slot + 1) & mask;
     }
-    return this.#insert(text.slice(start, end).toLowerCase(), h, slot);
+    const id = this.#insert(text.slice(start, end).toLowerCase(), h, slot);
+    this.#recentHash[r] = h;
+    this.#recentId[r] = id;
+    return id;
+  }
+
+  /** Whether `term` equals `text[start, start + len)` with A–Z folded to a–z. */
+  #matches(term: string, text: string, start: number, len: number): boolean {
+    if (term.length !== len) return false;
+    for (let i = 0; i < len; i++) {
+      let c = text.charCodeAt(start + i);
+      if (c >= 65 && c <= 90) c |= 32;
+      if (term.charCodeAt(i) !== c) return false;
+    }
+    return true;
   }
 
   /** The id of `term` (already lowercase), adding it when new. */
   intern(term: string): number {
     const h = hashTerm(term);
     const slot = this.#slotOf(term, h);
-    const entry = this.#slots[slot]!;
+    const entry = this.#slots[slot * 2]!;
     return entry !== 0 ? entry - 1 : this.#insert(term, h, slot);
   }
 
   /** The id of `term`, or -1. */
   lookup(term: string): number {
-    return this.#slots[this.#slotOf(term, hashTerm(term))]! - 1;
+    return this.#slots[this.#slotOf(term, hashTerm(term)) * 2]! - 1;
   }
 
   /** The slot holding `term` (hash `h`), or the empty slot where it would go. */
@@ -88,10 +111,9 @@ export class TermInterner {
     const mask = this.#mask;
     let slot = h & mask;
     for (;;) {
-      const entry = this.#slots[slot]!;
+      const entry = this.#slots[slot * 2]!;
       if (entry === 0) return slot;
-      const id = entry - 1;
-      if (this.#hashes.data[id] === h && this.terms[id] === term) return slot;
+      if (this.#slots[slot * 2 + 1] === h && this.terms[entry - 1] === term) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -100,20 +122,22 @@ export class TermInterner {
     const id = this.terms.length;
     this.terms.push(term);
     this.#hashes.push(h);
-    this.#slots[slot] = id + 1;
-    if (this.terms.length * 2 > this.#slots.length) this.#rehash();
+    this.#slots[slot * 2] = id + 1;
+    this.#slots[slot * 2 + 1] = h;
+    if (this.terms.length * 2 > this.#mask + 1) this.#rehash();
     return id;
   }
 
   #rehash(): void {
-    const size = this.#slots.length * 2;
-    const slots = new Int32Array(size);
+    const size = (this.#mask + 1) * 2;
+    const slots = new Int32Array(size * 2);
     const mask = size - 1;
     const hashes = this.#hashes.data;
     for (let id = 0; id < this.terms.length; id++) {
       let slot = hashes[id]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = id + 1;
+      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = id + 1;
+      slots[slot * 2 + 1] = hashes[id]!;
     }
     this.#slots = slots;
     this.#mask = mask;
