@@ -76,14 +76,25 @@ export interface RegexOutcome {
   verified: number;
 }
 
-/** The first `max` matches in document `local`; lines come from the body's kept line indexes. */
-function collectRanges(regex: RegExp, body: SegmentBody, local: number, max: number): TextRange[] {
+/**
+ * The first `max` matches in document `local`; lines come from the body's checkpoints. With
+ * `seek` (see {@link ExistenceTest.seek}) the RegExp starts each search on the line of the
+ * next match instead of scanning every position before it.
+ */
+function collectRanges(
+  regex: RegExp, body: SegmentBody, local: number, max: number, seek: ((text: string, from: number) => number) | undefined,
+): TextRange[] {
   const out: TextRange[] = [];
   const text = body.texts[local]!;
   const unicode = regex.unicode || (regex as { unicodeSets?: boolean }).unicodeSets === true;
   let lines: Locator | null = null;
   regex.lastIndex = 0;
   while (out.length < max) {
+    if (seek !== undefined) {
+      const at = seek(text, regex.lastIndex);
+      if (at === -1) break;
+      regex.lastIndex = at;
+    }
     const m = regex.exec(text);
     if (m === null) break;
     lines ??= body.lineIndex(local);
@@ -144,7 +155,7 @@ export async function searchRegex(
       if (page.exists !== null ? !page.exists.test(text) : literal !== null && literal.indexIn(text) === -1) continue;
       const inPage = out.total >= page.offset && out.matches.length < page.limit;
       if (inPage) {
-        const ranges = collectRanges(regex, body, local, page.maxRanges);
+        const ranges = collectRanges(regex, body, local, page.maxRanges, page.exists?.seek);
         if (ranges.length === 0) continue;
         out.total++;
         out.matches.push({ id: head.ids[local]!, ranges });

@@ -4,6 +4,14 @@ import { parseTopLevel } from './regex-parser.ts';
 /** Answers `regex.test(text)` for one pattern, faster than the RegExp itself. @internal */
 export interface ExistenceTest {
   test(text: string): boolean;
+  /**
+   * Where the pattern's next match can start, for patterns whose matches start on the line
+   * of their literal (absent for others): an offset `p ≥ from` such that no match starts in
+   * `[from, p)` while one starts at or after `p` on that line, or -1 when no match starts
+   * at or after `from`. A RegExp run from `p` then finds the next match without trying every
+   * position before it, which V8 does for a pattern that starts with a class (`[A-Z]\w+Error`).
+   */
+  readonly seek?: (text: string, from: number) => number;
 }
 
 /**
@@ -14,21 +22,90 @@ export interface ExistenceTest {
 class LiteralAnchoredTest implements ExistenceTest {
   readonly #finder: LiteralFinder;
   readonly #around: RegExp;
+  readonly seek?: (text: string, from: number) => number;
 
-  constructor(literal: string, around: RegExp) {
+  /** `lineBound`: the part before the literal cannot match a newline. */
+  constructor(literal: string, around: RegExp, lineBound: boolean) {
     this.#finder = new LiteralFinder(literal);
     this.#around = around;
+    if (lineBound) this.seek = (text, from) => this.#seek(text, from);
   }
 
   test(text: string): boolean {
+    return this.#anchor(text, 0) !== -1;
+  }
+
+  /** The first occurrence of the literal at or after `from` with a whole match around it, or -1. */
+  #anchor(text: string, from: number): number {
     const finder = this.#finder;
     const length = finder.literal.length;
-    for (let at = finder.indexIn(text); at !== -1; at = finder.indexIn(text, at + 1)) {
+    for (let at = finder.indexIn(text, from); at !== -1; at = finder.indexIn(text, at + 1)) {
       this.#around.lastIndex = at + length;
-      if (this.#around.test(text)) return true;
+      if (this.#around.test(text)) return at;
     }
-    return false;
+    return -1;
   }
+
+  /**
+   * A match starting at `s ≥ from` holds its literal at some `j ≥ s`, which passes the
+   * check around it, so `j` is at or after the first such occurrence `i`; the part before the
+   * literal spans `[s, j)` without a newline, so `s` is on `j`'s line, at or after the start
+   * of `i`'s line. The check's lookbehind may also accept an `i` whose part before starts
+   * ahead of `from`, which only makes the bound lower.
+   */
+  #seek(text: string, from: number): number {
+    const i = this.#anchor(text, from);
+    if (i === -1) return -1;
+    return Math.max(from, i === 0 ? 0 : text.lastIndexOf('\n', i - 1) + 1);
+  }
+}
+
+/**
+ * Whether the pattern source `source` (a top-level part of a pattern) can never match a
+ * string holding a newline. Conservative: anything not plainly safe answers false (`\s`,
+ * `\W`, `\D`, negated classes, `.` under `s`, escapes of code points, class ranges that span
+ * U+000A, `v`-mode class syntax).
+ * @internal
+ */
+export function cannotMatchNewline(source: string, flags: string): boolean {
+  if (flags.includes('v')) return false;
+  const dotAll = flags.includes('s');
+  // Escapes that stand for characters other than a newline, or for no character.
+  const safeEscape = (e: string | undefined) => e !== undefined && (e === 'w' || e === 'd' || e === 'b' || e === 'B' || !/[A-Za-z0-9]/.test(e));
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\n' || c === '\r') return false;
+    if (c === '\\') {
+      if (!safeEscape(source[++i])) return false;
+    } else if (c === '.') {
+      if (dotAll) return false;
+    } else if (c === '[') {
+      if (source[i + 1] === '^') return false;
+      // A class: its members, and ranges whose ends are known characters.
+      let prev = -1;
+      for (i++; i < source.length && source[i] !== ']'; i++) {
+        let code: number;
+        if (source[i] === '\\') {
+          const e = source[++i];
+          if (e === 'w' || e === 'd') {
+            prev = -1;
+            continue;
+          }
+          if (e === undefined || /[A-Za-z0-9]/.test(e)) return false;
+          code = e.charCodeAt(0);
+        } else if (source[i] === '-' && prev >= 0 && i + 1 < source.length && source[i + 1] !== ']') {
+          const end = source[i + 1]!;
+          if (end === '\\' || (prev <= 10 && end.charCodeAt(0) >= 10)) return false;
+          i++;
+          prev = -1;
+          continue;
+        } else code = source.charCodeAt(i);
+        if (code === 10 || code === 13) return false;
+        prev = code;
+      }
+    }
+  }
+  return true;
 }
 
 /**
@@ -76,7 +153,9 @@ export function existenceTest(pattern: string, flags: string): ExistenceTest | n
   const after = best[1] < items.length ? pattern.slice(spans[best[1]]![0]) : '';
   const lookahead = after === '' ? '' : `(?=${after})`;
   try {
-    if (!flags.includes('i')) return new LiteralAnchoredTest(literal, new RegExp(`(?<=${before}${source})${lookahead}`, `${flags}y`));
+    if (!flags.includes('i')) {
+      return new LiteralAnchoredTest(literal, new RegExp(`(?<=${before}${source})${lookahead}`, `${flags}y`), cannotMatchNewline(before, flags));
+    }
     return items[0]!.t === 'lit' ? null : new RegExp(`${source}(?<=${before}${source})${lookahead}`, flags);
   } catch {
     return null; // e.g. Annex B syntax that is not allowed inside a lookaround

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isShelfError } from '../../../src/errors/index.ts';
 import { SearchIndex } from '../../../src/search/index.ts';
-import { existenceTest } from '../../../src/search/regex-verify.ts';
+import { cannotMatchNewline, existenceTest } from '../../../src/search/regex-verify.ts';
 import { loadCorpus, pick, rng, type CorpusDoc } from './corpus.ts';
 import { oracleRanges } from './oracle.ts';
 
@@ -142,6 +142,71 @@ describe('regex search vs brute force over real code', () => {
     expect(existenceTest('Error\\w+', '')?.test('anError error_ ERRORs')).toBe(false);
     expect(existenceTest('(\\w)x\\1', '')).toBeNull(); // back-reference
     expect(existenceTest('\\w+a|bcd', '')).toBeNull(); // top-level alternation
+  });
+
+  it('collects every match range of line-bound patterns through seek, as the RegExp from the start does', async () => {
+    // Patterns whose part before the literal cannot cross a line: their ranges are collected
+    // from the line of each next literal occurrence. All matching documents, all ranges.
+    const patterns: [string, string][] = [
+      ['[A-Z]\\w+Error\\b', ''], ['\\w+\\.prototype\\.\\w+', ''], ['[a-z]+Map<\\w+', ''], ['(?:get|set)[A-Z]\\w*', ''],
+      ['\\b\\w{2,}Type\\b', ''], ['[\\w$]+\\(\\)', 'm'], ['[^\\n]{0,5}return\\b', ''],
+      ...randomPatterns(30).filter(([, f]) => f !== 'i').map(([p, f]): [string, string] => [`[\\w$]{1,3}${p.startsWith('(?') ? `(?:${p})` : p}`, f]),
+    ];
+    let seeking = 0;
+    let ranges = 0;
+    for (const [pattern, flags] of patterns) {
+      const fast = existenceTest(pattern, flags);
+      if (fast?.seek === undefined) continue;
+      seeking++;
+      const res = await index.regex(pattern, { flags, limit: Infinity, budgetMs: Infinity, maxRangesPerDocument: 1000 });
+      for (const m of res.matches) {
+        const got = m.ranges.map((r) => [r.offset, r.length]);
+        expect({ pattern, id: m.id, got }).toEqual({ pattern, id: m.id, got: oracleRanges(pattern, flags, live.get(m.id)!.text, 1000) });
+        ranges += got.length;
+      }
+    }
+    expect(seeking).toBeGreaterThan(10);
+    expect(ranges).toBeGreaterThan(1000);
+  });
+
+  it('seeks only where a match may start, on texts made to mislead it', () => {
+    const cases: [string, string, string][] = [
+      // A literal whose part before starts ahead of a previous match's end; overlapping literals;
+      // a match on the line after a literal that has none; a literal at offset 0.
+      ['[A-Z]\\w*Error', '', 'AnError BError\nxError\nQError CErrorError'],
+      ['\\w+aa', '', 'aaaa aaa\nbaaa\n\naa'],
+      ['^[a-z]xy', 'm', 'xy\naxy\nxy axy bxy\nbxy'],
+    ];
+    for (const [pattern, flags, text] of cases) {
+      const fast = existenceTest(pattern, flags)!;
+      expect(fast.seek).toBeDefined();
+      const want = oracleRanges(pattern, flags, text, 1000);
+      const re = new RegExp(pattern, `${flags}g`);
+      const got: [number, number][] = [];
+      re.lastIndex = 0;
+      for (;;) {
+        const at = fast.seek!(text, re.lastIndex);
+        if (at === -1) break;
+        re.lastIndex = at;
+        const m = re.exec(text);
+        if (m === null) break;
+        got.push([m.index, m[0].length]);
+        if (m[0].length === 0) re.lastIndex++;
+      }
+      expect({ pattern, got }).toEqual({ pattern, got: want });
+    }
+  });
+
+  it('tells which pattern parts cannot match a newline', () => {
+    for (const safe of ['[A-Z]\\w+', '\\b\\d{2,}', '(?:get|set)', 'a.b', '[a-z0-9_$-]+', '\\.\\(', '[\\w.]*', '(?<=x)y']) {
+      expect({ safe, ok: cannotMatchNewline(safe, '') }).toEqual({ safe, ok: true });
+    }
+    for (const [unsafe, flags] of [
+      ['\\s+', ''], ['\\W', ''], ['\\D', ''], ['[^a]', ''], ['a.b', 's'], ['\\n', ''], ['\\x0a', ''], ['\\u000A', ''],
+      ['[\\x00-z]', ''], ['[\\t-z]', ''], ['[ -~\\s]', ''], ['\\p{Cc}', 'u'], ['[a]', 'v'], ['x\ny', ''], ['\\cJ', ''],
+    ]) {
+      expect({ unsafe, ok: cannotMatchNewline(unsafe!, flags!) }).toEqual({ unsafe, ok: false });
+    }
   });
 
   it('prunes with trigrams: a selective literal verifies few documents', async () => {
