@@ -1,6 +1,6 @@
 import { ShelfError } from '../errors/index.ts';
 import { hashText, utf8Length } from './content-hash.ts';
-import { keySql, MAX_SNAPSHOT_ID, publicId, publicIdSql } from './chunk-ids.ts';
+import { keySql, MAX_SNAPSHOT_ID, publicId } from './chunk-ids.ts';
 import { REPOSITORY_COLUMNS, SNAPSHOT_COLUMNS, type RepositoryRow, type SnapshotRow } from './rows.ts';
 import { markUnswept } from './fts-upkeep.ts';
 import type { SqlDb } from './sql-db.ts';
@@ -93,10 +93,8 @@ const SQL = {
         AND language = excluded.language AND start_line = excluded.start_line AND end_line = excluded.end_line
         THEN updated ELSE excluded.updated END,
       kind = excluded.kind, language = excluded.language, start_line = excluded.start_line,
-      end_line = excluded.end_line, content_hash = excluded.content_hash, content_id = excluded.content_id, is_deleted = 0`,
-  chunkIds: `SELECT (SELECT ${publicIdSql('?1', 'c')} FROM chunks c
-      WHERE c.version_id = ${FILE_VERSION('j.value ->> 0')} AND c.fqn = j.value ->> 1) AS id
-    FROM json_each(?2) j ORDER BY j.key`,
+      end_line = excluded.end_line, content_hash = excluded.content_hash, content_id = excluded.content_id, is_deleted = 0
+    RETURNING (SELECT v.path FROM file_versions v WHERE v.id = version_id), fqn, ${keySql('chunks')}`,
   softDeleteFileExcept: `UPDATE chunks SET is_deleted = 1, updated = ?3
     WHERE version_id = ${VERSION_OF} AND is_deleted = 0 AND fqn NOT IN (SELECT value FROM json_each(?4))`,
   mapped: 'SELECT 1 AS mapped FROM snapshot_files WHERE snapshot_id = ?1 AND path = ?2',
@@ -233,12 +231,13 @@ export function upsertChunks(
   const facts = jsonBytes(items.map(({ chunk: c, hash }) =>
     [c.filePath, c.fqn, c.kind, c.language, c.startLine, c.endLine, hash]));
   db.run(SQL.insertContents, [texts]);
-  db.run(SQL.upsertChunks, [snapshot.id, now, facts]);
+  // The upsert returns each row's file, FQN and key: no second pass over the rows for ids.
+  const keys = new Map<string, number>();
+  for (const [path, fqn, key] of db.run(SQL.upsertChunks, [snapshot.id, now, facts]).rows) keys.set(`${path}\u0000${fqn}`, key as number);
   if (!inFileWrite) db.run(SQL.recount, [snapshot.id, JSON.stringify(paths)]);
   // A chunk whose text changed in place may have left its old text unused: swept later.
   markUnswept(db, paths);
-  const keys = JSON.stringify(items.map(({ chunk: c }) => [c.filePath, c.fqn]));
-  return db.query<{ id: number }>(SQL.chunkIds, [snapshot.id, keys]).map((r) => r.id);
+  return items.map(({ chunk: c }) => publicId(snapshot.id, keys.get(`${c.filePath}\u0000${c.fqn}`)!));
 }
 
 /** Soft-deletes the live chunks of a file; returns how many (a file with none is left as it is). */
