@@ -179,11 +179,34 @@ function anyCase(term: string): string {
     else if (code < 128) out += escapeTerm(c);
     else {
       const upper = c.toUpperCase();
-      const variants = new Set([c, upper, upper.toLowerCase(), c.toLowerCase()].filter((v) => v.length === 1));
+      const variants = new Set([c, upper, upper.toLowerCase(), c.toLowerCase(), ...foldsTo(c.toLowerCase())].filter((v) => v.length === 1));
       out += variants.size > 1 ? `[${[...variants].join('')}]` : c;
     }
   }
   return out;
+}
+
+/** Non-ASCII code units by their lowercase, built on first use (64k `toLowerCase` calls, once). */
+let lowercaseOf: Map<string, string[]> | null = null;
+
+/**
+ * The code units whose lowercase is `lower`: the tokenizer folds with `toLowerCase`, and a
+ * titlecase letter (U+01C5 ǅ) is nobody's uppercase, so `toUpperCase` alone misses it.
+ */
+function foldsTo(lower: string): readonly string[] {
+  if (lowercaseOf === null) {
+    lowercaseOf = new Map();
+    for (let u = 0x80; u <= 0xffff; u++) {
+      if (u >= 0xd800 && u <= 0xdfff) continue;
+      const ch = String.fromCharCode(u);
+      const l = ch.toLowerCase();
+      if (l === ch) continue;
+      const list = lowercaseOf.get(l);
+      if (list === undefined) lowercaseOf.set(l, [ch]);
+      else list.push(ch);
+    }
+  }
+  return lowercaseOf.get(lower) ?? [];
 }
 
 /**
@@ -380,7 +403,7 @@ function phraseSpans(text: string, phrase: HighlightPhrase, max: number, out: In
   forEachCandidate(re, text, windows, max, (m, index, base) => {
     const from = runStart(text, index);
     const window = text.slice(from, runEnd(text, index + m[0].length));
-    const interner = new TermInterner();
+    const interner = new TermInterner(1);
     const ids = scratch(phraseIds);
     const positions = scratch(phrasePositions);
     const spans = scratch(phraseSpanScratch);

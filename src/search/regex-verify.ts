@@ -63,15 +63,17 @@ class LiteralAnchoredTest implements ExistenceTest {
 /**
  * Whether the pattern source `source` (a top-level part of a pattern) can never match a
  * string holding a newline. Conservative: anything not plainly safe answers false (`\s`,
- * `\W`, `\D`, negated classes, `.` under `s`, escapes of code points, class ranges that span
- * U+000A, `v`-mode class syntax).
+ * `\W`, `\D`, negated classes, `.` under `s`, escapes of code points or of a raw line break,
+ * class ranges that span U+000A, modifier groups such as `(?s:…)`, `v`-mode class syntax).
  * @internal
  */
 export function cannotMatchNewline(source: string, flags: string): boolean {
   if (flags.includes('v')) return false;
   const dotAll = flags.includes('s');
   // Escapes that stand for characters other than a newline, or for no character.
-  const safeEscape = (e: string | undefined) => e !== undefined && (e === 'w' || e === 'd' || e === 'b' || e === 'B' || !/[A-Za-z0-9]/.test(e));
+  // (A backslash before a raw line break is an identity escape for that break.)
+  const safeEscape = (e: string | undefined) =>
+    e !== undefined && e !== '\n' && e !== '\r' && (e === 'w' || e === 'd' || e === 'b' || e === 'B' || !/[A-Za-z0-9]/.test(e));
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
     if (c === '\n' || c === '\r') return false;
@@ -79,6 +81,11 @@ export function cannotMatchNewline(source: string, flags: string): boolean {
       if (!safeEscape(source[++i])) return false;
     } else if (c === '.') {
       if (dotAll) return false;
+    } else if (c === '(' && source[i + 1] === '?') {
+      // Groups that only group or look around; anything else, such as a modifier group
+      // `(?s:.)` that lets `.` match a newline, is not known to be safe.
+      const rest = source.slice(i + 2, i + 4);
+      if (!/^(?::|=|!|<=|<!|<[A-Za-z_$])/.test(rest)) return false;
     } else if (c === '[') {
       if (source[i + 1] === '^') return false;
       // A class: its members, and ranges whose ends are known characters.

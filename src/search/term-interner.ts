@@ -3,7 +3,6 @@ import { IntVector } from './int-vector.ts';
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const RECENT_SIZE = 4096;
-const RECENT_MASK = RECENT_SIZE - 1;
 
 /**
  * Interns lowercase terms to dense integer ids with an open-addressing hash table keyed by
@@ -20,12 +19,21 @@ export class TermInterner {
   #mask = 1023;
   readonly #hashes = new IntVector(512);
   /**
-   * A small direct-mapped cache of recently interned ASCII terms, by hash (24 KB, which stays
-   * in the CPU's caches): most tokens are frequent terms, and the big table's slots, hashes
-   * and term strings are each a cache miss once the table holds 100k terms.
+   * A small direct-mapped cache of recently interned ASCII terms, by hash (4,096 entries,
+   * 32 KB, which stays in the CPU's caches): most tokens are frequent terms, and the big
+   * table's slots, hashes and term strings are each a cache miss once the table holds 100k
+   * terms. Interners for a few words (highlighting) take a one-entry cache.
    */
-  readonly #recentHash = new Int32Array(RECENT_SIZE);
-  readonly #recentId = new Int32Array(RECENT_SIZE);
+  readonly #recentHash: Int32Array;
+  readonly #recentId: Int32Array;
+  readonly #recentMask: number;
+
+  /** `recent`: entries of the recent-term cache, a power of two (default 4,096). */
+  constructor(recent = RECENT_SIZE) {
+    this.#recentHash = new Int32Array(recent);
+    this.#recentId = new Int32Array(recent);
+    this.#recentMask = recent - 1;
+  }
 
   /** Number of distinct terms. */
   get size(): number {
@@ -36,7 +44,7 @@ export class TermInterner {
   get byteLength(): number {
     let chars = 0;
     for (const t of this.terms) chars += t.length;
-    return this.#slots.byteLength + this.#hashes.byteLength + chars * 2 + this.terms.length * 16;
+    return this.#slots.byteLength + this.#hashes.byteLength + this.#recentHash.byteLength * 2 + chars * 2 + this.terms.length * 16;
   }
 
   /**
@@ -55,7 +63,7 @@ export class TermInterner {
     h |= 0;
     const len = end - start;
     // The recent-term cache first: frequent terms are found without touching the big table.
-    const r = h & RECENT_MASK;
+    const r = h & this.#recentMask;
     if (this.#recentHash[r] === h) {
       // An unused entry (hash 0, id 0) may meet a term hashing to 0 before term 0 exists.
       const id = this.#recentId[r]!;

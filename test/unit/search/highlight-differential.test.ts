@@ -200,4 +200,11 @@ describe('highlighting vs a full tokenization over real code', () => {
     const got = highlightText(text, spec).map((r) => text.slice(r.offset, r.offset + r.length) + `@${r.line}:${r.column}`);
     expect(got).toEqual(['foo@0:0', 'bar@0:4', 'FOO@1:0', 'Bar@1:6', 'foo@2:0', 'BAR@2:4', 'foo@2:8', 'Bar@2:11', 'foo@3:8', 'bar@3:12']);
   });
+
+  it('highlights a term whose letters have titlecase forms nobody uppercases to', () => {
+    // U+01C5 (ǅ) lowercases to U+01C6 (ǆ), as the tokenizer folds it, but is the uppercase of nothing.
+    const text = 'ǅx Ǆx ǆx foo';
+    const got = highlightText(text, highlightSpec(parseQuery('ǆx'))).map((r) => text.slice(r.offset, r.offset + r.length));
+    expect(got).toEqual(['ǅx', 'Ǆx', 'ǆx']);
+  });
 });

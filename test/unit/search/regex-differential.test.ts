@@ -197,13 +197,27 @@ describe('regex search vs brute force over real code', () => {
     }
   });
 
+  it('finds matches whose part before the literal holds an escaped raw line break', async () => {
+    // `\` + a real newline matches a newline: no seeking may skip the line before `ab`.
+    const pattern = '[a-z]\\\n?ab';
+    expect(existenceTest(pattern, '')?.seek).toBeUndefined();
+    const text = 'x\nab and yab';
+    const local = new SearchIndex();
+    local.add({ id: 'd', text });
+    const res = await local.regex(pattern, { limit: 10 });
+    expect(res.matches.map((m) => m.ranges.map((r) => [r.offset, r.length]))).toEqual([oracleRanges(pattern, '', text)]);
+    expect(oracleRanges(pattern, '', text)[0]).toEqual([0, 4]);
+  });
+
   it('tells which pattern parts cannot match a newline', () => {
-    for (const safe of ['[A-Z]\\w+', '\\b\\d{2,}', '(?:get|set)', 'a.b', '[a-z0-9_$-]+', '\\.\\(', '[\\w.]*', '(?<=x)y']) {
+    for (const safe of ['[A-Z]\\w+', '\\b\\d{2,}', '(?:get|set)', 'a.b', '[a-z0-9_$-]+', '\\.\\(', '[\\w.]*', '(?<=x)y', '(?<name>ab)', '(?!x)(?<!y)z']) {
       expect({ safe, ok: cannotMatchNewline(safe, '') }).toEqual({ safe, ok: true });
     }
     for (const [unsafe, flags] of [
       ['\\s+', ''], ['\\W', ''], ['\\D', ''], ['[^a]', ''], ['a.b', 's'], ['\\n', ''], ['\\x0a', ''], ['\\u000A', ''],
       ['[\\x00-z]', ''], ['[\\t-z]', ''], ['[ -~\\s]', ''], ['\\p{Cc}', 'u'], ['[a]', 'v'], ['x\ny', ''], ['\\cJ', ''],
+      // A backslash before a raw line break (an identity escape), and a modifier group.
+      ['[a-z]\\\n?', ''], ['[a-z](?s:.)', ''], ['(?i:x)', ''],
     ]) {
       expect({ unsafe, ok: cannotMatchNewline(unsafe!, flags!) }).toEqual({ unsafe, ok: false });
     }
