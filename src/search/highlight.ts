@@ -209,13 +209,34 @@ function foldsTo(lower: string): readonly string[] {
   return lowercaseOf.get(lower) ?? [];
 }
 
+let phraseGapSource: string | null = null;
+
 /**
- * What may separate two consecutive tokens of a phrase: anything but identifier characters
- * (`_`, `$` and `-` join parts, so they may). The classes mirror the tokenizer's: non-ASCII
- * code units are letters except U+00D7, U+00F7, U+2000–U+2BFF, U+3000–U+303F, surrogates,
- * U+FE00–U+FE0F, U+FEFF and U+FFF0 up.
+ * What may separate two consecutive tokens of a phrase: any code unit the tokenizer does not
+ * count as a letter or digit (`_`, `$` and `-` join parts, so they may). The class is derived
+ * from the tokenizer's own `charClass` on first use, so the two cannot drift apart.
  */
-const PHRASE_GAP = '[^A-Za-z0-9\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u1FFF\\u2C00-\\u2FFF\\u3040-\\uD7FF\\uE000-\\uFDFF\\uFE10-\\uFEFE\\uFF00-\\uFFEF]*?';
+function phraseGap(): string {
+  if (phraseGapSource === null) {
+    const hex = (u: number) => `\\u${u.toString(16).padStart(4, '0')}`;
+    let ranges = '';
+    for (let u = 0; u <= 0xffff; u++) {
+      if (!isWordUnit(u)) continue;
+      let v = u;
+      while (v < 0xffff && isWordUnit(v + 1)) v++;
+      ranges += v === u ? hex(u) : `${hex(u)}-${hex(v)}`;
+      u = v;
+    }
+    phraseGapSource = `[^${ranges}]*?`;
+  }
+  return phraseGapSource;
+}
+
+/** Letters and digits in the tokenizer's classes (1 lower, 2 upper, 3 digit). */
+function isWordUnit(u: number): boolean {
+  const k = charClass(u);
+  return k >= 1 && k <= 3;
+}
 
 /** Collects the terms, prefixes and phrases not under a negation, and their candidate patterns (once per query). @internal */
 export function highlightSpec(node: QueryNode): HighlightSpec {
@@ -232,7 +253,7 @@ export function highlightSpec(node: QueryNode): HighlightSpec {
         break;
       case 'phrase':
         // Terms separated by optional non-word characters: `new Map`, `newMap`, `new_map`.
-        phrases.push({ terms: n.terms, offsets: n.offsets, pattern: n.terms.map(anyCase).join(PHRASE_GAP) });
+        phrases.push({ terms: n.terms, offsets: n.offsets, pattern: n.terms.map(anyCase).join(phraseGap()) });
         break;
       case 'and':
       case 'or':

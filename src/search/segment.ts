@@ -193,8 +193,8 @@ export class SegmentBody {
   readonly texts: readonly string[];
   readonly cpStart: Uint32Array;
   readonly checkpoints: Uint32Array;
-  /** The line of each checkpoint (derived from the texts, not stored). */
-  readonly checkpointLines: Uint32Array;
+  /** The line of each checkpoint: derived from the texts on the first line lookup, never stored. */
+  #checkpointLines: Uint32Array | null = null;
   /** Estimated bytes held, for the LRU. */
   readonly byteSize: number;
   /** Recently widened 16-bit postings lists (term → ids). */
@@ -227,13 +227,12 @@ export class SegmentBody {
     this.texts = parts.texts;
     this.cpStart = parts.cpStart;
     this.checkpoints = parts.checkpoints;
-    this.checkpointLines = checkpointLines(parts.texts, parts.cpStart, parts.checkpoints);
     let chars = 0;
     for (const t of parts.texts) chars += t.length + 8;
     this.byteSize = chars * 2 + this.terms.byteLength + this.postStart.byteLength + this.postDocs.byteLength +
       this.freqBytes.byteLength + this.bigFreqs.size * 16 + this.posSkip.byteLength + this.posBytes.byteLength + this.triKeys.byteLength +
       this.triCount.byteLength + this.triStart.byteLength + this.triBytes.byteLength + this.cpStart.byteLength +
-      this.checkpoints.byteLength + this.checkpointLines.byteLength;
+      this.checkpoints.byteLength * 2; // the checkpoints and, once derived, their lines
   }
 
   /** Occurrences of the term in the document of posting `p`. */
@@ -285,7 +284,10 @@ export class SegmentBody {
   lineIndex(local: number): Locator {
     const from = this.cpStart[local]!;
     const to = this.cpStart[local + 1]!;
-    return new CheckpointLocator(this.texts[local]!, this.checkpoints.subarray(from, to), this.checkpointLines.subarray(from, to));
+    // Derived for the whole body at once (one indexOf walk per text, ~30 ms for 70 MB), and
+    // only when something is located: bodies loaded for counts or merges never pay it.
+    this.#checkpointLines ??= checkpointLines(this.texts, this.cpStart, this.checkpoints);
+    return new CheckpointLocator(this.texts[local]!, this.checkpoints.subarray(from, to), this.#checkpointLines.subarray(from, to));
   }
 
   /** Documents containing term `t`. */
