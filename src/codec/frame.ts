@@ -2,6 +2,7 @@ import { deflateSync, inflateSync } from 'fflate';
 import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import { crc32 } from './crc32.ts';
+import { loadZlib, zlibIfLoaded, type Zlib } from './zlib.ts';
 
 /**
  * The versioned frame every codeshelf file and stored blob uses. Byte by byte (all integers
@@ -34,7 +35,7 @@ export interface FrameOptions {
   readonly kind: string;
   /** Deflate the payload (default true). */
   readonly compress?: boolean;
-  /** fflate level 0–9 (default 1: fast, and code compresses well even so). */
+  /** Deflate level 0–9 (default 1: fast, and code compresses well even so). */
   readonly level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** msgpackr records: smaller and faster for arrays of same-shaped objects (default true). */
   readonly records?: boolean;
@@ -80,12 +81,24 @@ function frame(payload: Uint8Array, kind: string, flags: number, rawLength: numb
   return out;
 }
 
+/**
+ * Raw deflate with zlib in WebAssembly once it is loaded (see zlib.ts: faster than deflate
+ * in JavaScript, and it takes a level), with fflate before that or where it cannot load.
+ */
+function deflate(bytes: Uint8Array, level: number, zlib: Zlib | undefined = zlibIfLoaded()): Uint8Array {
+  return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as FrameOptions['level'] & number });
+}
+
+function inflate(bytes: Uint8Array, rawLength: number, zlib: Zlib | undefined = zlibIfLoaded()): Uint8Array {
+  return zlib ? zlib.inflateRaw(bytes, rawLength) : inflateSync(bytes, { out: new Uint8Array(rawLength) });
+}
+
 /** Frames raw bytes (no MessagePack), optionally compressed. */
 export function encodeFrameBytes(bytes: Uint8Array, options: FrameOptions): Uint8Array {
   checkKind(options.kind);
   if (!(bytes instanceof Uint8Array)) throw new ShelfError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
   const compress = options.compress ?? true;
-  const payload = compress ? deflateSync(bytes, { level: options.level ?? 1 }) : bytes;
+  const payload = compress ? deflate(bytes, options.level ?? 1) : bytes;
   return frame(payload, options.kind, FLAG_RAW | (compress ? FLAG_DEFLATE : 0), bytes.length);
 }
 
@@ -103,12 +116,12 @@ function pack(value: unknown, options: FrameOptions): { records: boolean; packed
 export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
   const { records, packed } = pack(value, options);
   const compress = options.compress ?? true;
-  const payload = compress ? deflateSync(packed, { level: options.level ?? 1 }) : packed;
+  const payload = compress ? deflate(packed, options.level ?? 1) : packed;
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | (compress ? FLAG_DEFLATE : 0), packed.length);
 }
 
 /** Checks the header and checksum; returns the decompressed payload and flags. */
-function openFrame(bytes: Uint8Array, ctx: DecodeContext): { payload: Uint8Array; flags: number } {
+function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded()): { payload: Uint8Array; flags: number } {
   if (!(bytes instanceof Uint8Array)) throw new ShelfError('INVALID_ARGUMENT', `${ctx.name}: bytes must be a Uint8Array`);
   if (bytes.length < FRAME_HEADER_BYTES) throw corrupt(ctx, `file is ${bytes.length} bytes, shorter than the ${FRAME_HEADER_BYTES}-byte header`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== FRAME_MAGIC[i]) throw corrupt(ctx, 'bad magic bytes (not a codeshelf file)');
@@ -130,7 +143,7 @@ function openFrame(bytes: Uint8Array, ctx: DecodeContext): { payload: Uint8Array
   let payload = bytes.subarray(FRAME_HEADER_BYTES);
   if (flags & FLAG_DEFLATE) {
     try {
-      payload = inflateSync(payload, { out: new Uint8Array(rawLength) });
+      payload = inflate(payload, rawLength, zlib);
     } catch (error) {
       throw corrupt(ctx, 'compressed payload does not inflate', error);
     }
@@ -142,12 +155,7 @@ function openFrame(bytes: Uint8Array, ctx: DecodeContext): { payload: Uint8Array
 /** Reads a frame written by {@link encodeFrame}. Bad bytes → `CORRUPT`; unknown version → `UNSUPPORTED_VERSION`. */
 export function decodeFrame<T = unknown>(bytes: Uint8Array, ctx: DecodeContext): T {
   const { payload, flags } = openFrame(bytes, ctx);
-  if (flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
-  try {
-    return (flags & FLAG_RECORDS ? recordPackr : plainPackr).unpack(payload) as T;
-  } catch (error) {
-    throw corrupt(ctx, `payload is not valid MessagePack: ${(error as Error).message}`, error);
-  }
+  return unpack<T>(payload, flags, ctx);
 }
 
 /** Reads a frame written by {@link encodeFrameBytes}. */
@@ -190,21 +198,35 @@ async function pipe(bytes: Uint8Array, transform: TransformStream<Uint8Array, Ui
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+function unpack<T>(payload: Uint8Array, flags: number, ctx: DecodeContext): T {
+  if (flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
+  try {
+    return (flags & FLAG_RECORDS ? recordPackr : plainPackr).unpack(payload) as T;
+  } catch (error) {
+    throw corrupt(ctx, `payload is not valid MessagePack: ${(error as Error).message}`, error);
+  }
+}
+
 /**
- * {@link encodeFrame} for large payloads: the same bytes on disk (raw deflate), but
- * compressed by the platform's native `CompressionStream` where there is one (browsers,
- * Node ≥ 18), which is faster and tighter than deflate in JavaScript; fflate otherwise.
+ * {@link encodeFrame} that first loads zlib in WebAssembly (deflate at the chosen level);
+ * where it cannot load, the platform's `CompressionStream` compresses (its own level), then
+ * fflate. The bytes on disk are raw deflate in every case.
  */
 export async function encodeFrameAsync(value: unknown, options: FrameOptions): Promise<Uint8Array> {
-  if (!(options.compress ?? true) || !g.CompressionStream) return encodeFrame(value, options);
+  const zlib = await loadZlib();
+  if (!(options.compress ?? true) || zlib || !g.CompressionStream) return encodeFrame(value, options);
   const { records, packed } = pack(value, options);
   const payload = await pipe(packed, new g.CompressionStream('deflate-raw'));
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | FLAG_DEFLATE, packed.length);
 }
 
-/** {@link decodeFrame} that inflates with the native `DecompressionStream` where there is one. */
+/** {@link decodeFrame} that inflates with zlib in WebAssembly, else the native `DecompressionStream`. */
 export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: DecodeContext): Promise<T> {
-  if (!g.DecompressionStream || bytes.length < FRAME_HEADER_BYTES || !(bytes[5]! & FLAG_DEFLATE)) return decodeFrame<T>(bytes, ctx);
+  const zlib = await loadZlib();
+  if (zlib || !g.DecompressionStream || bytes.length < FRAME_HEADER_BYTES || !(bytes[5]! & FLAG_DEFLATE)) {
+    const { payload, flags } = openFrame(bytes, ctx, zlib);
+    return unpack<T>(payload, flags, ctx);
+  }
   // Check everything the header and checksum can tell before inflating.
   const info = readFrameInfo(bytes, ctx);
   const flags = bytes[5]!;
@@ -221,9 +243,5 @@ export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: Deco
     throw corrupt(ctx, 'compressed payload does not inflate', error);
   }
   if (payload.length !== info.rawBytes) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${info.rawBytes}`);
-  try {
-    return (flags & FLAG_RECORDS ? recordPackr : plainPackr).unpack(payload) as T;
-  } catch (error) {
-    throw corrupt(ctx, `payload is not valid MessagePack: ${(error as Error).message}`, error);
-  }
+  return unpack<T>(payload, flags, ctx);
 }

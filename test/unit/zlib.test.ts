@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { deflateSync, inflateSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { loadZlib } from '../../src/codec/zlib.ts';
+import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
+import { crc32, decodeFrame, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
+
+const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+const require = createRequire(import.meta.url);
+
+describe('zlib in WebAssembly', () => {
+  it('embeds exactly the installed zlib-streams module (run scripts/embed-zlib-wasm.mjs after an upgrade)', () => {
+    const installed = readFileSync(require.resolve('zlib-streams/zlib-streams.wasm'));
+    expect(ZLIB_WASM_VERSION).toBe((require('zlib-streams/package.json') as { version: string }).version);
+    expect(Buffer.from(ZLIB_WASM_BASE64, 'base64').equals(installed)).toBe(true);
+  });
+
+  it('writes raw deflate that fflate reads, reads what fflate writes, at every level', async () => {
+    const zlib = (await loadZlib())!;
+    expect(zlib).toBeDefined();
+    const text = new TextEncoder().encode(Array.from({ length: 30_000 }, (_, i) => `line ${i % 977} of some code;\n`).join(''));
+    for (const level of [0, 1, 2, 6, 9]) {
+      const packed = zlib.deflateRaw(text, level);
+      expect(same(inflateSync(packed), text)).toBe(true);
+      expect(same(zlib.inflateRaw(packed, text.length), text)).toBe(true);
+      if (level > 0) expect(packed.length).toBeLessThan(text.length / 5);
+    }
+    expect(same(zlib.inflateRaw(deflateSync(text, { level: 6 }), text.length), text)).toBe(true);
+    expect(zlib.inflateRaw(zlib.deflateRaw(new Uint8Array(0), 1), 0)).toHaveLength(0);
+  });
+
+  it('streams inputs larger than its 16 MB memory', async () => {
+    const zlib = (await loadZlib())!;
+    const big = new Uint8Array(40_000_000);
+    for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i, 2654435761) >>> 27) ^ (i & 3);
+    const packed = zlib.deflateRaw(big, 1);
+    expect(same(zlib.inflateRaw(packed, big.length), big)).toBe(true);
+  });
+
+  it('refuses truncated, padded and wrong-length streams', async () => {
+    const zlib = (await loadZlib())!;
+    const text = new TextEncoder().encode('abcabcabd'.repeat(10_000));
+    const packed = zlib.deflateRaw(text, 2);
+    expect(() => zlib.inflateRaw(packed.subarray(0, packed.length - 4), text.length)).toThrow(/truncated/);
+    const padded = new Uint8Array(packed.length + 3);
+    padded.set(packed);
+    expect(() => zlib.inflateRaw(padded, text.length)).toThrow(/follow/);
+    expect(() => zlib.inflateRaw(packed, text.length - 1)).toThrow(/past/);
+    expect(() => zlib.inflateRaw(packed, text.length + 1)).toThrow(/expected/);
+    expect(() => zlib.inflateRaw(new Uint8Array([0xff, 0xff, 0xff, 0xff]), 10)).toThrow();
+  });
+
+  it('frames: once loaded, sync and async frames use it and damage is still CORRUPT', async () => {
+    await loadZlib();
+    const value = { rows: Array.from({ length: 2000 }, (_, i) => ({ id: i, path: `src/${i % 40}.ts` })) };
+    const a = await encodeFrameAsync(value, { kind: 'TEST', level: 2 });
+    const b = encodeFrame(value, { kind: 'TEST', level: 2 });
+    expect(same(a, b)).toBe(true);
+    expect(decodeFrame(a, { kind: 'TEST', name: 'z' })).toEqual(value);
+    for (let at = 24; at < a.length; at += 97) {
+      const bad = a.slice();
+      bad[at]! ^= 0x40;
+      const error = (() => {
+        try {
+          decodeFrame(bad, { kind: 'TEST', name: 'z' });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ShelfError);
+      expect((error as ShelfError).code).toBe('CORRUPT');
+    }
+    // Damage the checksum cannot see (recomputed after the flip) is caught by the inflater.
+    const forged = a.slice();
+    forged[30]! ^= 0xff;
+    new DataView(forged.buffer).setUint32(20, crc32(forged, 24, forged.length, crc32(forged, 4, 20)), true);
+    expect(() => decodeFrame(forged, { kind: 'TEST', name: 'forged' })).toThrowError(/forged/);
+  });
+});
