@@ -5,3 +5,4 @@ export {
   type FrameOptions, type DecodeContext,
 } from './frame.ts';
 export { encodeRecord, readRecords, RECORD_HEADER_BYTES, type RecordScan } from './record-log.ts';
+export { toColumns, fromColumns, encodeColumn, decodeColumn, type Column } from './columns.ts';

@@ -1,4 +1,4 @@
-import { decodeFrameAsync, encodeFrameAsync, FRAME_HEADER_BYTES, readFrameInfo } from '../codec/index.ts';
+import { decodeFrameAsync, encodeFrameAsync, FRAME_HEADER_BYTES, fromColumns, readFrameInfo, toColumns } from '../codec/index.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
@@ -6,15 +6,17 @@ import type { Doc } from './types.ts';
 /**
  * A collection file is a run of codec frames (see src/codec/frame.ts):
  *
- * 1. one `COLH` frame: `{ format: 1, name, count, blocks, generation, savedAt }`;
- * 2. `blocks` × `COLB` frames, each a msgpackr (records) array of up to 1,000 documents,
- *    deflated.
+ * 1. one `COLH` frame: `{ format: 2, name, count, blocks, generation, savedAt }`;
+ * 2. `blocks` × `COLB` frames of up to 1,000 documents each, deflated: in format 2
+ *    `{ count, columns }` with the documents column-wise (src/codec/columns.ts); in
+ *    format 1 (still read) a msgpackr records array of the documents.
  *
  * Blocks let a reader stream a collection of any size one block at a time, and let a
  * corrupted block be named precisely. Every frame carries its own CRC-32.
  */
 export interface CollectionHeader {
-  readonly format: 1;
+  /** 2 since column-wise blocks; files of format 1 are still read. */
+  readonly format: 1 | 2;
   readonly name: string;
   readonly count: number;
   readonly blocks: number;
@@ -27,9 +29,12 @@ export const BLOCK_DOCS = 1000;
 /** Encodes documents into one collection file. */
 export async function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Promise<Uint8Array> {
   const pending: Promise<Uint8Array>[] = [];
-  for (let i = 0; i < docs.length; i += blockDocs) pending.push(encodeFrameAsync(docs.slice(i, i + blockDocs), { kind: 'COLB' }));
+  for (let i = 0; i < docs.length; i += blockDocs) {
+    const slice = docs.slice(i, i + blockDocs);
+    pending.push(encodeFrameAsync({ count: slice.length, columns: toColumns(slice) }, { kind: 'COLB', level: 2 }));
+  }
   const blocks = await Promise.all(pending);
-  const header: CollectionHeader = { format: 1, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
+  const header: CollectionHeader = { format: 2, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
   out.set(head, 0);
@@ -52,11 +57,21 @@ function checkHeader(value: unknown, label: string): CollectionHeader {
   if (!h || typeof h !== 'object' || typeof h.name !== 'string' || !Number.isInteger(h.count) || !Number.isInteger(h.blocks)) {
     throw new ShelfError('CORRUPT', `${label}: header is malformed`);
   }
-  if (h.format !== 1) throw new ShelfError('UNSUPPORTED_VERSION', `${label}: collection format ${String(h.format)} is not supported`);
+  if (h.format !== 1 && h.format !== 2) throw new ShelfError('UNSUPPORTED_VERSION', `${label}: collection format ${String(h.format)} is not supported`);
   return h as CollectionHeader;
 }
 
-function checkBlock(value: unknown, label: string, index: number): Doc[] {
+function checkBlock(block: unknown, format: 1 | 2, label: string, index: number): Doc[] {
+  let value = block;
+  if (format === 2) {
+    const b = block as { count?: unknown; columns?: unknown } | null;
+    if (!b || typeof b !== 'object' || !Number.isInteger(b.count) || (b.count as number) < 0) throw new ShelfError('CORRUPT', `${label}: block ${index} is malformed`);
+    try {
+      value = fromColumns(b.columns, b.count as number);
+    } catch (error) {
+      throw new ShelfError('CORRUPT', `${label}: block ${index}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   if (!Array.isArray(value) || value.some((d) => d === null || typeof d !== 'object' || typeof (d as Doc)._id !== 'string')) {
     throw new ShelfError('CORRUPT', `${label}: block ${index} does not hold documents`);
   }
@@ -115,7 +130,7 @@ export async function* readCollectionFile(
   let count = 0;
   for (let i = 0; i < header.blocks; i++) {
     const { value, rawBytes } = await next('COLB');
-    const docs = checkBlock(value, label, i);
+    const docs = checkBlock(value, header.format, label, i);
     count += docs.length;
     yield { docs, rawBytes };
   }

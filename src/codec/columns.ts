@@ -1,0 +1,435 @@
+/**
+ * Column-wise encoding of an array of objects, for blocks of documents that mostly share a
+ * shape (collection files, streams to the page).
+ *
+ * Objects are grouped by their key list (in order); each group stores one column per key,
+ * and each column picks the cheapest representation its values allow:
+ *
+ * | tag | column | holds |
+ * | --- | --- | --- |
+ * | `s` | `{ t, len, text }` | strings: UTF-16 lengths (smallest unsigned typed array) and the UTF-8 of all of them joined |
+ * | `d` | `{ t, codes, dict }` | repetitive strings: codes into `dict`, an `s` column of the distinct values |
+ * | `i` | `{ t, v }` | integers: the smallest of Int8/Int16/Int32Array that holds them (never -0) |
+ * | `f` | `{ t, v }` | other numbers: Float64Array |
+ * | `b` | `{ t, v }` | booleans: Uint8Array of 0/1 |
+ * | `a` | `{ t, counts, items }` | arrays: lengths, then one column of all their items in order |
+ * | `o` | `{ t, keys, rows, cols }` | plain objects: the same grouping again, nested |
+ * | `m` | `{ t, v }` | anything else: the values as they are (MessagePack) |
+ *
+ * The result is a plain value of arrays, typed arrays and strings, which the frame codec
+ * packs with msgpackr. Joining a column's strings and encoding them with one `TextEncoder`
+ * call, and decoding them with one `TextDecoder` call and slices, replaces a per-string
+ * encoder loop in JavaScript; columns of like values also deflate smaller and faster than
+ * interleaved records. Strings that are not well-formed UTF-16 (lone surrogates) fall back
+ * to `m`, so nothing is replaced by U+FFFD.
+ *
+ * Decoding builds each group's objects with one generated function (an object literal per
+ * row: the fastest way to make many same-shaped objects in V8), or with plain assignments
+ * where code generation is not allowed (a CSP without `unsafe-eval`).
+ */
+
+export type Column =
+  | { t: 's'; len: Uint8Array | Uint16Array | Uint32Array; text: Uint8Array }
+  | { t: 'd'; codes: Uint8Array | Uint16Array | Uint32Array; dict: Column }
+  | { t: 'i'; v: Int8Array | Int16Array | Int32Array }
+  | { t: 'f'; v: Float64Array }
+  | { t: 'b'; v: Uint8Array }
+  | { t: 'a'; counts: Uint8Array | Uint16Array | Uint32Array; items: Column }
+  | { t: 'o'; keys: string[][]; rows: Uint8Array | Uint16Array | Uint32Array | null; cols: Column[][] }
+  | { t: 'm'; v: unknown[] };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+type StringWithWellFormed = string & { isWellFormed?: () => boolean };
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (s: string) => ((s as StringWithWellFormed).isWellFormed ? (s as StringWithWellFormed).isWellFormed!() : !LONE_SURROGATE.test(s));
+
+function unsignedArray(values: ArrayLike<number>, max: number): Uint8Array | Uint16Array | Uint32Array {
+  if (max < 0x100) return new Uint8Array(values);
+  if (max < 0x10000) return new Uint16Array(values);
+  return values instanceof Uint32Array ? values : new Uint32Array(values);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype;
+}
+
+function stringColumn(values: readonly string[]): Column | undefined {
+  const joined = values.join('');
+  if (!wellFormed(joined)) return undefined;
+  let max = 0;
+  const len = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const n = values[i]!.length;
+    len[i] = n;
+    if (n > max) max = n;
+  }
+  return { t: 's', len: unsignedArray(len, max), text: encoder.encode(joined) };
+}
+
+// A dictionary pays when values repeat (kinds, languages, paths of one file): judged on the
+// first values before building one, so columns of unique strings pay no map lookups.
+const DICT_SAMPLE = 64;
+
+function stringsColumn(values: readonly string[]): Column | undefined {
+  const n = values.length;
+  if (n >= 8) {
+    const sample = new Set<string>();
+    for (let i = 0; i < Math.min(n, DICT_SAMPLE); i++) sample.add(values[i]!);
+    if (sample.size * 2 <= Math.min(n, DICT_SAMPLE)) {
+      const dict = new Map<string, number>();
+      const codes = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = values[i]!;
+        let code = dict.get(s);
+        if (code === undefined) dict.set(s, (code = dict.size));
+        codes[i] = code;
+      }
+      if (dict.size * 2 <= n) {
+        const distinct = stringColumn([...dict.keys()]);
+        return distinct && { t: 'd', codes: unsignedArray(codes, dict.size - 1), dict: distinct };
+      }
+    }
+  }
+  return stringColumn(values);
+}
+
+function numberColumn(values: readonly number[]): Column {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== (v | 0) || (v === 0 && 1 / v < 0)) return { t: 'f', v: new Float64Array(values) };
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  if (min >= -0x80 && max < 0x80) return { t: 'i', v: new Int8Array(values) };
+  if (min >= -0x8000 && max < 0x8000) return { t: 'i', v: new Int16Array(values) };
+  return { t: 'i', v: new Int32Array(values) };
+}
+
+function arrayColumn(values: readonly unknown[][]): Column {
+  let total = 0;
+  let max = 0;
+  const counts = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const n = values[i]!.length;
+    counts[i] = n;
+    total += n;
+    if (n > max) max = n;
+  }
+  const items = new Array<unknown>(total);
+  let p = 0;
+  for (const a of values) for (let j = 0; j < a.length; j++) items[p++] = a[j];
+  return { t: 'a', counts: unsignedArray(counts, max), items: encodeColumn(items) };
+}
+
+// Holes come back as undefined, as they do from MessagePack.
+const isPlainArray = (v: unknown): v is unknown[] => Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype;
+
+/** Encodes one column of values, choosing the representation from what the values are. */
+export function encodeColumn(values: readonly unknown[]): Column {
+  const n = values.length;
+  if (n === 0) return { t: 'm', v: [] };
+  const first = values[0];
+  const type = typeof first;
+  let same = true;
+  if (type === 'string' || type === 'number' || type === 'boolean') {
+    for (let i = 1; i < n; i++) {
+      if (typeof values[i] !== type) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      if (type === 'number') return numberColumn(values as number[]);
+      if (type === 'boolean') {
+        const bits = new Uint8Array(n);
+        for (let i = 0; i < n; i++) if (values[i]) bits[i] = 1;
+        return { t: 'b', v: bits };
+      }
+      return stringsColumn(values as string[]) ?? { t: 'm', v: values.slice() };
+    }
+  } else if (isPlainArray(first)) {
+    for (let i = 1; i < n && same; i++) same = isPlainArray(values[i]);
+    if (same) return arrayColumn(values as unknown[][]);
+  } else if (isPlainObject(first)) {
+    for (let i = 1; i < n && same; i++) same = isPlainObject(values[i]);
+    if (same) return encodeObjects(values as Record<string, unknown>[]) ?? { t: 'm', v: values.slice() };
+  }
+  return { t: 'm', v: values.slice() };
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+interface Group {
+  readonly keys: string[];
+  readonly index: number;
+  readonly rows: Record<string, unknown>[];
+}
+
+/**
+ * Groups plain objects by key list and encodes each group's columns. Returns undefined for
+ * objects that must not be rebuilt from a literal (a `__proto__` own key).
+ */
+export function encodeObjects(objects: readonly Record<string, unknown>[]): Column | undefined {
+  const groups: Group[] = [];
+  const byJoined = new Map<string, Group[]>();
+  const rowGroup = new Uint32Array(objects.length);
+  let last: Group | undefined;
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i]!;
+    const keys = Object.keys(o);
+    let g = last && sameKeys(last.keys, keys) ? last : undefined;
+    if (!g) {
+      const joined = keys.join('\u0000');
+      const candidates = byJoined.get(joined);
+      g = candidates?.find((c) => sameKeys(c.keys, keys));
+      if (!g) {
+        if (keys.includes('__proto__')) return undefined;
+        g = { keys, index: groups.length, rows: [] };
+        groups.push(g);
+        if (candidates) candidates.push(g);
+        else byJoined.set(joined, [g]);
+      }
+      last = g;
+    }
+    g.rows.push(o);
+    rowGroup[i] = g.index;
+  }
+  const cols = groups.map((g) => shapeCode(g.keys).extract(g.rows).map(encodeColumn));
+  return { t: 'o', keys: groups.map((g) => g.keys), rows: groups.length > 1 ? unsignedArray(rowGroup, groups.length - 1) : null, cols };
+}
+
+/** A decoded column is read by index; typed arrays serve integers and floats directly. */
+type Values = ArrayLike<unknown>;
+
+class ColumnError extends Error {}
+const fail = (why: string): never => {
+  throw new ColumnError(why);
+};
+const isUnsigned = (v: unknown): v is Uint8Array | Uint16Array | Uint32Array => v instanceof Uint8Array || v instanceof Uint16Array || v instanceof Uint32Array;
+
+function decodeStrings(c: { len: unknown; text: unknown }): string[] {
+  if (!isUnsigned(c.len) || !(c.text instanceof Uint8Array)) fail('string column is malformed');
+  const len = c.len as Uint8Array;
+  const text = decoder.decode(c.text as Uint8Array);
+  const out = new Array<string>(len.length);
+  let p = 0;
+  for (let i = 0; i < out.length; i++) {
+    const e = p + len[i]!;
+    out[i] = text.slice(p, e);
+    p = e;
+  }
+  if (p !== text.length) fail('string lengths do not add up to the text');
+  return out;
+}
+
+/** Decodes a column into `n` values; anything inconsistent throws (the caller names the file). */
+export function decodeColumn(column: unknown, n: number): Values {
+  const c = column as Column;
+  if (c === null || typeof c !== 'object') return fail('column is not an object');
+  let out: Values;
+  switch (c.t) {
+    case 's':
+      out = decodeStrings(c);
+      break;
+    case 'd': {
+      if (!isUnsigned(c.codes) || (c.dict as { t?: unknown } | null)?.t !== 's') return fail('dictionary is malformed');
+      const dict = decodeStrings(c.dict as { len: unknown; text: unknown });
+      const codes = c.codes;
+      const strings = new Array<string>(codes.length);
+      for (let i = 0; i < codes.length; i++) {
+        const s = dict[codes[i]!];
+        if (s === undefined) fail('dictionary code out of range');
+        strings[i] = s!;
+      }
+      out = strings;
+      break;
+    }
+    case 'i':
+      if (!(c.v instanceof Int8Array || c.v instanceof Int16Array || c.v instanceof Int32Array)) return fail('integer column is malformed');
+      out = c.v;
+      break;
+    case 'f':
+      if (!(c.v instanceof Float64Array)) return fail('number column is malformed');
+      out = c.v;
+      break;
+    case 'b': {
+      if (!(c.v instanceof Uint8Array)) return fail('boolean column is malformed');
+      const bools = new Array<boolean>(c.v.length);
+      for (let i = 0; i < bools.length; i++) bools[i] = c.v[i] === 1;
+      out = bools;
+      break;
+    }
+    case 'a': {
+      if (!isUnsigned(c.counts)) return fail('array counts are malformed');
+      const counts = c.counts;
+      let total = 0;
+      for (let i = 0; i < counts.length; i++) total += counts[i]!;
+      const items = decodeColumn(c.items, total);
+      const arrays = new Array<unknown[]>(counts.length);
+      let p = 0;
+      for (let i = 0; i < arrays.length; i++) {
+        const e = p + counts[i]!;
+        const a = new Array<unknown>(e - p);
+        for (let j = 0; p < e; j++, p++) a[j] = items[p];
+        arrays[i] = a;
+      }
+      out = arrays;
+      break;
+    }
+    case 'o':
+      out = decodeObjects(c, n);
+      break;
+    case 'm':
+      if (!Array.isArray(c.v)) return fail('value column is malformed');
+      out = c.v;
+      break;
+    default:
+      return fail(`unknown column type ${JSON.stringify((c as { t: unknown }).t)}`);
+  }
+  if (n >= 0 && out.length !== n) fail(`column holds ${out.length} values, expected ${n}`);
+  return out;
+}
+
+type Builder = (cols: Values[], n: number) => Record<string, unknown>[];
+type Extractor = (rows: readonly Record<string, unknown>[]) => unknown[][];
+
+interface ShapeCode {
+  readonly keys: string[];
+  /** Objects from columns: one object literal per row. */
+  readonly build: Builder;
+  /** Columns from objects: one array per key. */
+  readonly extract: Extractor;
+}
+
+let codegen = true;
+const shapes = new Map<string, ShapeCode[]>();
+
+/**
+ * Turns generated code off (or back on) as a CSP without `unsafe-eval` would, and forgets
+ * the code made so far. For tests of the fallback; the codec finds out by itself otherwise.
+ */
+export function setColumnCodeGeneration(enabled: boolean): void {
+  codegen = enabled;
+  shapes.clear();
+}
+const MAX_SHAPES = 512;
+
+/**
+ * Generated code per key list: a literal `{ "k0": c0[i], … }` builds same-shaped objects
+ * and `c0[i] = r["k0"]` reads them with constant keys, several times faster than loops over
+ * a key array. Falls back to those loops where code generation is refused (CSP).
+ */
+function generate(keys: readonly string[]): Pick<ShapeCode, 'build' | 'extract'> | undefined {
+  if (!codegen) return undefined;
+  const k = keys.map((key) => JSON.stringify(key));
+  const cols = keys.map((_, j) => `c${j}`);
+  try {
+    /* eslint-disable @typescript-eslint/no-implied-eval */
+    const build = new Function(
+      'cols',
+      'n',
+      `${cols.map((c, j) => `const ${c} = cols[${j}];`).join('')}
+const out = new Array(n);
+for (let i = 0; i < n; i++) out[i] = { ${k.map((key, j) => `${key}: c${j}[i]`).join(', ')} };
+return out;`,
+    ) as Builder;
+    const extract = new Function(
+      'rows',
+      `const n = rows.length;
+${cols.map((c) => `const ${c} = new Array(n);`).join('')}
+for (let i = 0; i < n; i++) { const r = rows[i]; ${k.map((key, j) => `c${j}[i] = r[${key}];`).join(' ')} }
+return [${cols.join(', ')}];`,
+    ) as Extractor;
+    /* eslint-enable @typescript-eslint/no-implied-eval */
+    return { build, extract };
+  } catch {
+    codegen = false;
+    return undefined;
+  }
+}
+
+function loops(keys: readonly string[]): Pick<ShapeCode, 'build' | 'extract'> {
+  return {
+    build: (cols, n) => {
+      const out = new Array<Record<string, unknown>>(n);
+      for (let i = 0; i < n; i++) {
+        const o: Record<string, unknown> = {};
+        for (let j = 0; j < keys.length; j++) o[keys[j]!] = cols[j]![i];
+        out[i] = o;
+      }
+      return out;
+    },
+    extract: (rows) =>
+      keys.map((key) => {
+        const values = new Array<unknown>(rows.length);
+        for (let i = 0; i < values.length; i++) values[i] = rows[i]![key];
+        return values;
+      }),
+  };
+}
+
+function shapeCode(keys: string[]): ShapeCode {
+  const joined = keys.join('\u0000');
+  const list = shapes.get(joined);
+  const hit = list?.find((b) => sameKeys(b.keys, keys));
+  if (hit) return hit;
+  if (shapes.size >= MAX_SHAPES) shapes.clear();
+  const code: ShapeCode = { keys, ...(generate(keys) ?? loops(keys)) };
+  if (list) list.push(code);
+  else shapes.set(joined, [code]);
+  return code;
+}
+
+function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: number): Record<string, unknown>[] {
+  const keyLists = c.keys as string[][];
+  const colLists = c.cols as unknown[][];
+  if (!Array.isArray(keyLists) || !Array.isArray(colLists) || keyLists.length !== colLists.length || keyLists.length === 0) fail('object column is malformed');
+  if (c.rows !== null && !isUnsigned(c.rows)) fail('object rows are malformed');
+  const rows = c.rows as Uint32Array | null;
+  const total = rows ? rows.length : n;
+  const counts = new Uint32Array(keyLists.length);
+  if (rows) {
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i]! >= counts.length) fail('object row names a missing group');
+      counts[rows[i]!]! += 1;
+    }
+  } else if (keyLists.length !== 1 || n < 0) fail('object column without rows must have one group and a known length');
+  else counts[0] = n;
+  const groups = keyLists.map((keys, g) => {
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string') || keys.includes('__proto__')) fail('object keys are malformed');
+    const cols = colLists[g];
+    if (!Array.isArray(cols) || cols.length !== keys.length) fail('object group has the wrong number of columns');
+    return shapeCode(keys).build(cols!.map((col) => decodeColumn(col, counts[g]!)), counts[g]!);
+  });
+  if (!rows) return groups[0]!;
+  const at = new Array<number>(groups.length).fill(0);
+  const out = new Array<Record<string, unknown>>(total);
+  for (let i = 0; i < total; i++) {
+    const g = rows[i]!;
+    out[i] = groups[g]![at[g]!++]!;
+  }
+  return out;
+}
+
+/** Encodes plain objects column-wise; objects that cannot be (see {@link encodeObjects}) are kept as they are. */
+export function toColumns(objects: readonly Record<string, unknown>[]): Column {
+  if (objects.length === 0) return { t: 'm', v: [] };
+  return encodeObjects(objects) ?? { t: 'm', v: objects.slice() };
+}
+
+/** Rebuilds the objects of {@link toColumns}; a malformed column throws an Error saying what is wrong. */
+export function fromColumns(column: unknown, n: number): Record<string, unknown>[] {
+  const c = column as Column;
+  if (c === null || typeof c !== 'object' || (c.t !== 'o' && c.t !== 'm')) fail('block is not an object column');
+  return decodeColumn(c, n) as Record<string, unknown>[];
+}

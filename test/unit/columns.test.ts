@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeColumn, fromColumns, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { decodeCollectionBytes, encodeCollectionFile, ShelfError } from '../../src/index.ts';
+import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
+
+// The frame codec packs columns with this Packr; the round trip below goes through it too.
+const packr = new Packr({ useRecords: true, moreTypes: true });
+const roundTrip = (docs: Record<string, unknown>[]) => fromColumns(packr.unpack(packr.pack(toColumns(docs))), docs.length);
+// What format 1 gave back (msgpackr records of the documents): the columns must match it.
+const viaMsgpack = (docs: unknown) => packr.unpack(packr.pack(docs));
+
+afterEach(() => setColumnCodeGeneration(true));
+
+describe('columns', () => {
+  it('picks a typed column per field of the analysis documents and round-trips them', () => {
+    const docs = makeAnalysisDocs(1000);
+    const c = toColumns(docs) as Extract<Column, { t: 'o' }>;
+    expect(c.t).toBe('o');
+    expect(c.keys).toHaveLength(1);
+    const kinds = Object.fromEntries(c.keys[0]!.map((k, j) => [k, c.cols[0]![j]!.t]));
+    expect(kinds).toEqual({
+      _id: 's', path: 's', language: 'd', kind: 'd', name: 's', fqn: 's', startLine: 'i', endLine: 'i',
+      signature: 's', references: 'a', complexity: 'i', exported: 'b', tags: 'a',
+    });
+    expect(roundTrip(docs)).toEqual(docs);
+  });
+
+  it('keeps the exact values: -0, NaN, big and fractional numbers, empty and nested arrays, undefined, holes', () => {
+    const docs = [
+      { _id: 'a', n: -0, f: NaN, big: 2 ** 40, frac: 0.1, e: [], nest: [[1, 2], [], [3]], u: undefined, h: [1, , 3] },
+      { _id: 'b', n: 5, f: Infinity, big: -(2 ** 53), frac: -7.25, e: [], nest: [[4]], u: undefined, h: [] },
+    ] as Record<string, unknown>[];
+    const back = roundTrip(docs);
+    // MessagePack itself turns -0 into 0; the number column keeps it.
+    expect(back).toEqual(docs.map((d) => ({ ...d, h: Array.from(d.h as unknown[]) })));
+    expect(Object.is(back[0]!.n, -0)).toBe(true);
+    expect(back[0]!.f).toBeNaN();
+    expect('u' in back[0]!).toBe(true);
+  });
+
+  it('keeps shapes apart and the order of documents and keys', () => {
+    const docs = [{ _id: '1', a: 1, b: 'x' }, { b: 'y', _id: '2', a: 2 }, { _id: '3', a: 3, b: 'z' }, { _id: '4' }, { _id: '5', 10: 'ten', 2: 'two' }];
+    const back = roundTrip(docs);
+    expect(back).toEqual(docs);
+    expect(back.map((d) => Object.keys(d))).toEqual(docs.map((d) => Object.keys(d)));
+  });
+
+  it('falls back to MessagePack for mixed values, class instances, typed arrays and lone surrogates', () => {
+    const docs = [
+      { _id: 'a', mixed: 1, when: new Date(5), bytes: new Uint8Array([1, 2]), s: 'ok\uD800', map: new Map([[1, 2]]) },
+      { _id: 'b', mixed: 'one', when: new Date(6), bytes: new Uint8Array([3]), s: 'fine', map: new Map() },
+    ];
+    const c = toColumns(docs) as Extract<Column, { t: 'o' }>;
+    expect(c.cols[0]!.slice(1).map((col) => col.t)).toEqual(['m', 'm', 'm', 'm', 'm']);
+    expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
+  });
+
+  it('dictionary-codes repetitive strings and keeps unique ones plain', () => {
+    expect(encodeColumn(Array.from({ length: 100 }, (_, i) => ['x', 'y', 'z'][i % 3])).t).toBe('d');
+    expect(encodeColumn(Array.from({ length: 100 }, (_, i) => `u${i}`)).t).toBe('s');
+    const runs = Array.from({ length: 70_000 }, (_, i) => `v${Math.floor(i / 100)}`);
+    const d = encodeColumn(runs) as Extract<Column, { t: 'd' }>;
+    expect(d.t).toBe('d');
+    expect(d.codes).toBeInstanceOf(Uint16Array);
+    const docs = runs.map((v, i) => ({ _id: String(i), v }));
+    expect(roundTrip(docs)).toEqual(docs);
+  });
+
+  it('does not rebuild a __proto__ key through an object literal', () => {
+    const doc = JSON.parse('{"_id":"p","__proto__":{"polluted":true}}') as Record<string, unknown>;
+    expect(toColumns([doc]).t).toBe('m');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('builds the same objects without generated code (CSP fallback)', () => {
+    const docs = makeAnalysisDocs(300);
+    setColumnCodeGeneration(false);
+    expect(roundTrip(docs)).toEqual(docs);
+  });
+
+  it('property: any JSON documents come back the same; scalars as MessagePack would give them', () => {
+    const doc = fc.record({ _id: fc.string({ minLength: 1 }) }).chain((base) =>
+      fc.dictionary(fc.constantFrom('a', 'b', 'c', 'n', 's', 'x', 'y'), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }).map((rest) => ({ ...rest, ...base })),
+    );
+    fc.assert(
+      fc.property(fc.array(doc, { maxLength: 40 }), (docs) => {
+        // JSON text as the oracle: same values, same key order (it prints -0 as 0).
+        expect(JSON.stringify(roundTrip(docs))).toBe(JSON.stringify(docs));
+      }),
+      { numRuns: 400 },
+    );
+    // -0 is left out here: MessagePack turns it into 0 and the columns keep it (tested above).
+    fc.assert(
+      fc.property(fc.array(fc.record({ _id: fc.string(), v: fc.oneof(fc.integer(), fc.double().filter((x) => !Object.is(x, -0)), fc.boolean(), fc.string({ unit: 'binary' })) }), { maxLength: 30 }), (docs) => {
+        expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('rejects malformed columns with an error instead of wrong documents', () => {
+    const good = () => packr.unpack(packr.pack(toColumns([{ _id: 'a', n: 1, s: 'xy', t: ['p', 'q'] }, { _id: 'b', n: 2, s: 'z', t: [] }]))) as Extract<Column, { t: 'o' }>;
+    const breakers: ((c: Extract<Column, { t: 'o' }>) => void)[] = [
+      (c) => ((c.cols[0]![1] as { t: string }).t = 'q'),
+      (c) => (c.cols[0]!.length = 2),
+      (c) => ((c.cols[0]![2] as Extract<Column, { t: 's' }>).len[0] = 9),
+      (c) => ((c.cols[0]![2] as Extract<Column, { t: 's' }>).text = new Uint8Array([0xff, 0xfe, 0x41])),
+      (c) => ((c.cols[0]![3] as Extract<Column, { t: 'a' }>).counts[1] = 3),
+      (c) => ((c.keys[0]![0] as unknown) = 5),
+      (c) => (c.keys[0]![1] = '__proto__'),
+      (c) => (c.rows = new Uint8Array([0, 1])),
+    ];
+    for (const breakIt of breakers) {
+      const c = good();
+      breakIt(c);
+      expect(() => fromColumns(c, 2)).toThrow();
+    }
+    expect(() => fromColumns(good(), 3)).toThrow(/expected 3/);
+    expect(() => fromColumns({ t: 'm', v: 'nope' }, 1)).toThrow();
+  });
+});
+
+describe('collection file formats', () => {
+  it('still reads a format-1 file (msgpackr record blocks) written before column blocks', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('./fixtures/collection-format1.csc', import.meta.url)));
+    const expected = JSON.parse(readFileSync(new URL('./fixtures/collection-format1.json', import.meta.url), 'utf8')) as unknown[];
+    expect(await decodeCollectionBytes(bytes, 'legacy')).toEqual(expected);
+  });
+
+  it('writes format 2 that round-trips and names the collection when a block is malformed', async () => {
+    const docs = makeAnalysisDocs(2500);
+    const bytes = await encodeCollectionFile('fresh', docs, 1);
+    expect(await decodeCollectionBytes(bytes, 'fresh')).toEqual(docs);
+    const { encodeFrame } = await import('../../src/codec/index.ts');
+    const head = encodeFrame({ format: 2, name: 'bad', count: 1, blocks: 1, generation: 1, savedAt: 0 }, { kind: 'COLH', compress: false });
+    const block = encodeFrame({ count: 1, columns: { t: 'o', keys: [['_id']], rows: null, cols: [[{ t: 'i', v: new Int8Array([1, 2]) }]] } }, { kind: 'COLB' });
+    const file = new Uint8Array(head.length + block.length);
+    file.set(head);
+    file.set(block, head.length);
+    const error = await decodeCollectionBytes(file, 'bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('CORRUPT');
+    expect((error as ShelfError).message).toMatch(/"bad".*block 0/);
+  });
+});
