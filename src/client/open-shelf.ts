@@ -1,6 +1,7 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer, ShelfError } from '../errors/index.ts';
 import type { Doc, Filter } from '../collections/index.ts';
+import { decodeDocBatch } from '../collections/packed-batch.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
@@ -171,10 +172,29 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   }) as unknown as ShelfKvBytes;
   const logs = guard(remoteLogs, isClosed, name, {});
   const collections = guard(remoteCollections, isClosed, name, {
+    // Batches arrive as column-packed bytes and are rebuilt here: a few native string
+    // decodes per batch instead of a structured clone of every object, then re-sliced to
+    // the requested batch size.
     async *iterate(collection: string, o: { batchSize?: number; filter?: Filter } = {}) {
-      const reader = (await collections.stream(collection, o)).getReader();
+      const batchSize = o.batchSize ?? 1000;
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
+      const reader = (await collections.streamPacked(collection, o)).getReader();
+      const label = `collection ${JSON.stringify(collection)} stream`;
+      let buffer: Doc[] = [];
+      let at = 0;
       try {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          const docs = decodeDocBatch(r.value, label);
+          buffer = at < buffer.length ? buffer.slice(at).concat(docs) : docs;
+          at = 0;
+          if (buffer.length === batchSize) {
+            yield buffer;
+            buffer = [];
+            continue;
+          }
+          for (; buffer.length - at >= batchSize; at += batchSize) yield buffer.slice(at, at + batchSize);
+        }
+        if (at < buffer.length) yield at ? buffer.slice(at) : buffer;
       } finally {
         reader.releaseLock();
       }

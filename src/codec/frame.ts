@@ -222,10 +222,15 @@ export async function encodeFrameAsync(value: unknown, options: FrameOptions): P
 
 /** {@link decodeFrame} that inflates with zlib in WebAssembly, else the native `DecompressionStream`. */
 export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: DecodeContext): Promise<T> {
+  return (await decodeFramePayloadAsync<T>(bytes, ctx)).value;
+}
+
+/** {@link decodeFrameAsync} that also returns the inflated MessagePack it decoded. */
+export async function decodeFramePayloadAsync<T = unknown>(bytes: Uint8Array, ctx: DecodeContext): Promise<{ value: T; payload: Uint8Array }> {
   const zlib = await loadZlib();
   if (zlib || !g.DecompressionStream || bytes.length < FRAME_HEADER_BYTES || !(bytes[5]! & FLAG_DEFLATE)) {
     const { payload, flags } = openFrame(bytes, ctx, zlib);
-    return unpack<T>(payload, flags, ctx);
+    return { value: unpack<T>(payload, flags, ctx), payload };
   }
   // Check everything the header and checksum can tell before inflating.
   const info = readFrameInfo(bytes, ctx);
@@ -243,5 +248,5 @@ export async function decodeFrameAsync<T = unknown>(bytes: Uint8Array, ctx: Deco
     throw corrupt(ctx, 'compressed payload does not inflate', error);
   }
   if (payload.length !== info.rawBytes) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${info.rawBytes}`);
-  return unpack<T>(payload, flags, ctx);
+  return { value: unpack<T>(payload, flags, ctx), payload };
 }

@@ -1,6 +1,6 @@
 export { crc32 } from './crc32.ts';
 export {
-  encodeFrame, decodeFrame, encodeFrameAsync, decodeFrameAsync, encodeFrameBytes, decodeFrameBytes,
+  encodeFrame, decodeFrame, encodeFrameAsync, decodeFrameAsync, decodeFramePayloadAsync, encodeFrameBytes, decodeFrameBytes,
   readFrameInfo, FRAME_MAGIC, FRAME_VERSION, FRAME_HEADER_BYTES, type FrameInfo,
   type FrameOptions, type DecodeContext,
 } from './frame.ts';

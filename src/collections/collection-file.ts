@@ -1,4 +1,5 @@
-import { decodeFrameAsync, encodeFrameAsync, FRAME_HEADER_BYTES, fromColumns, readFrameInfo, toColumns } from '../codec/index.ts';
+import { decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, readFrameInfo, toColumns } from '../codec/index.ts';
+import { docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
@@ -62,20 +63,18 @@ function checkHeader(value: unknown, label: string): CollectionHeader {
 }
 
 function checkBlock(block: unknown, format: 1 | 2, label: string, index: number): Doc[] {
-  let value = block;
-  if (format === 2) {
-    const b = block as { count?: unknown; columns?: unknown } | null;
-    if (!b || typeof b !== 'object' || !Number.isInteger(b.count) || (b.count as number) < 0) throw new ShelfError('CORRUPT', `${label}: block ${index} is malformed`);
-    try {
-      value = fromColumns(b.columns, b.count as number);
-    } catch (error) {
-      throw new ShelfError('CORRUPT', `${label}: block ${index}: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  if (format === 2) return docsFromColumns(checkColumnBlock(block, label, index), `${label}: block ${index}`);
+  const value = block;
   if (!Array.isArray(value) || value.some((d) => d === null || typeof d !== 'object' || typeof (d as Doc)._id !== 'string')) {
     throw new ShelfError('CORRUPT', `${label}: block ${index} does not hold documents`);
   }
   return value as Doc[];
+}
+
+function checkColumnBlock(block: unknown, label: string, index: number): { count: number; columns: unknown } {
+  const b = block as { count?: unknown; columns?: unknown } | null;
+  if (!b || typeof b !== 'object' || !Number.isInteger(b.count) || (b.count as number) < 0) throw new ShelfError('CORRUPT', `${label}: block ${index} is malformed`);
+  return b as { count: number; columns: unknown };
 }
 
 /**
@@ -101,17 +100,30 @@ class WindowReader {
   }
 }
 
+/** One block of a collection file as stored: its format, its unpacked value and the inflated MessagePack. */
+export interface RawBlock {
+  readonly format: 1 | 2;
+  readonly index: number;
+  /** Format 2: `{ count, columns }` (columns not yet rebuilt); format 1: the documents. */
+  readonly value: unknown;
+  readonly payload: Uint8Array;
+  /** Documents in the block (checked against the header's count at the end). */
+  readonly count: number;
+  readonly label: string;
+}
+
 /**
- * Reads a collection file block by block. With `windowBytes` set (streaming), memory stays
- * bounded by one read-ahead window plus one block whatever the collection's size; without
- * it (loading, where every document will be held anyway) the file is read in one go.
+ * Reads a collection file block by block without rebuilding documents. With `windowBytes`
+ * set (streaming), memory stays bounded by one read-ahead window plus one block whatever
+ * the collection's size; without it (loading, where every document will be held anyway)
+ * the file is read in one go.
  */
-export async function* readCollectionFile(
+export async function* readCollectionBlocks(
   store: BlobStore,
   file: string,
   collection: string,
   windowBytes = Infinity,
-): AsyncGenerator<DecodedBlock, void, undefined> {
+): AsyncGenerator<RawBlock, void, undefined> {
   const label = `collection ${JSON.stringify(collection)} (${file})`;
   const size = await store.size(file);
   if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
@@ -123,19 +135,40 @@ export async function* readCollectionFile(
     if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
     const bytes = await reader.read(offset, info.totalBytes);
     offset += info.totalBytes;
-    return { value: await decodeFrameAsync(bytes, { kind, name: label }), rawBytes: info.rawBytes };
+    return decodeFramePayloadAsync(bytes, { kind, name: label });
   };
   const header = checkHeader((await next('COLH')).value, label);
   if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
   let count = 0;
   for (let i = 0; i < header.blocks; i++) {
-    const { value, rawBytes } = await next('COLB');
-    const docs = checkBlock(value, header.format, label, i);
-    count += docs.length;
-    yield { docs, rawBytes };
+    const { value, payload } = await next('COLB');
+    let n: number;
+    if (header.format === 2) n = checkColumnBlock(value, label, i).count;
+    else n = checkBlock(value, 1, label, i).length;
+    count += n;
+    yield { format: header.format, index: i, value, payload, count: n, label };
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
   if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+}
+
+/** The documents of a block read by {@link readCollectionBlocks}. */
+export function blockDocs(block: RawBlock): Doc[] {
+  return checkBlock(block.value, block.format, block.label, block.index);
+}
+
+/** Reads a collection file block by block, documents rebuilt (see {@link readCollectionBlocks}). */
+export async function* readCollectionFile(
+  store: BlobStore,
+  file: string,
+  collection: string,
+  windowBytes = Infinity,
+): AsyncGenerator<DecodedBlock, void, undefined> {
+  for await (const block of readCollectionBlocks(store, file, collection, windowBytes)) {
+    const docs = blockDocs(block);
+    if (docs.length !== block.count) throw new ShelfError('CORRUPT', `${block.label}: block ${block.index} holds ${docs.length} documents, it says ${block.count}`);
+    yield { docs, rawBytes: block.payload.length };
+  }
 }
 
 /** Decodes a whole collection file held in memory (used by tests and fuzzing). */

@@ -2,7 +2,8 @@ import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
-import { BLOCK_DOCS, encodeCollectionFile, readCollectionFile } from './collection-file.ts';
+import { BLOCK_DOCS, blockDocs, encodeCollectionFile, readCollectionBlocks, readCollectionFile, type RawBlock } from './collection-file.ts';
+import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
 import { collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
 import type { CollectionState, CollectionStats, Doc, Filter } from './types.ts';
@@ -48,6 +49,27 @@ interface Entry {
   loading?: Promise<Loaded>;
   /** Serializes saves, drops and renames of this collection. */
   lock: Promise<unknown>;
+}
+
+/** A pull-driven stream over an async generator: one item in flight, cancel ends the generator. */
+function toStream<T>(it: AsyncGenerator<T, void, undefined>): ReadableStream<T> {
+  return new ReadableStream<T>(
+    {
+      async pull(controller) {
+        try {
+          const next = await it.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        await it.return(undefined);
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
 
 function checkName(name: unknown, argument = 'name'): asserts name is string {
@@ -402,54 +424,68 @@ export class CollectionEngine {
         }
       }
     } else {
-      const generation = entry.generations[entry.generations.length - 1];
-      if (generation === undefined) return;
-      const file = collectionFileName(name, generation);
-      this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
-      try {
-        for await (const block of readCollectionFile(this.#storage, file, name, STREAM_WINDOW_BYTES)) {
-          for (const doc of block.docs) {
-            if (!test(doc)) continue;
-            batch.push(doc);
-            if (batch.length >= batchSize) {
-              yield batch;
-              batch = [];
-            }
+      for await (const block of this.#fileBlocks(name, entry)) {
+        for (const doc of blockDocs(block)) {
+          if (!test(doc)) continue;
+          batch.push(doc);
+          if (batch.length >= batchSize) {
+            yield batch;
+            batch = [];
           }
-        }
-      } finally {
-        const left = (this.#readers.get(file) ?? 1) - 1;
-        if (left) this.#readers.set(file, left);
-        else {
-          this.#readers.delete(file);
-          if (!entry.generations.includes(generation) || this.#entries.get(name) !== entry) await this.#removeFile(file);
         }
       }
     }
     if (batch.length) yield batch;
   }
 
+  /**
+   * Blocks of the current file, read through a bounded window without loading the
+   * collection; the file is kept until the reader ends even if a save supersedes it.
+   */
+  async *#fileBlocks(name: string, entry: Entry): AsyncGenerator<RawBlock, void, undefined> {
+    const generation = entry.generations[entry.generations.length - 1];
+    if (generation === undefined) return;
+    const file = collectionFileName(name, generation);
+    this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
+    try {
+      yield* readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES);
+    } finally {
+      const left = (this.#readers.get(file) ?? 1) - 1;
+      if (left) this.#readers.set(file, left);
+      else {
+        this.#readers.delete(file);
+        if (!entry.generations.includes(generation) || this.#entries.get(name) !== entry) await this.#removeFile(file);
+      }
+    }
+  }
+
+  /**
+   * {@link iterate} as packed batches (see packed-batch.ts) for a reader on another thread:
+   * blocks of an unloaded collection's file go out as the bytes they inflate to, with no
+   * documents rebuilt here; otherwise documents are packed in batches of up to 1,000. The
+   * reader re-slices to its own batch size.
+   */
+  async *packedBatches(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    const entry = this.#entry(name);
+    const { batchSize = 1000 } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
+    if (options.filter === undefined && !entry.loaded && !entry.loading) {
+      for await (const block of this.#fileBlocks(name, entry)) yield block.format === 2 ? block.payload : encodeDocBatch(blockDocs(block));
+      return;
+    }
+    for await (const batch of this.iterate(name, { batchSize: BLOCK_DOCS, ...(options.filter ? { filter: options.filter } : {}) })) yield encodeDocBatch(batch);
+  }
+
   /** The same as {@link iterate}, as a `ReadableStream` of batches (transferable to the page). */
   stream(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Doc[]> {
     this.#entry(name);
-    const it = this.iterate(name, options);
-    return new ReadableStream<Doc[]>(
-      {
-        async pull(controller) {
-          try {
-            const next = await it.next();
-            if (next.done) controller.close();
-            else controller.enqueue(next.value);
-          } catch (error) {
-            controller.error(error);
-          }
-        },
-        async cancel() {
-          await it.return(undefined);
-        },
-      },
-      { highWaterMark: 1 },
-    );
+    return toStream(this.iterate(name, options));
+  }
+
+  /** {@link packedBatches} as a `ReadableStream` (what the storage worker hands the page). */
+  streamPacked(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Uint8Array> {
+    this.#entry(name);
+    return toStream(this.packedBatches(name, options));
   }
 
   /** Saves one collection if it is dirty: a new generation file, then the old one removed. */

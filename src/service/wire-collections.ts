@@ -58,6 +58,14 @@ export class WireCollections {
     const stream = this.#engine().stream(name, options);
     return transfer(stream, [stream as unknown as Transferable]);
   }
+  /**
+   * Batches as column-packed bytes (collections/packed-batch.ts) that the page decodes:
+   * what `shelf.collections.iterate` reads. @internal
+   */
+  streamPacked(name: string, options?: { batchSize?: number; filter?: Filter }): ReadableStream<Uint8Array> {
+    const stream = this.#engine().streamPacked(name, options);
+    return transfer(stream, [stream as unknown as Transferable]);
+  }
   save(name: string): Promise<void> {
     return this.#engine().save(name);
   }

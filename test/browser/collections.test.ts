@@ -58,6 +58,47 @@ describe('collections through the storage worker', () => {
     await dropShelf(name);
   });
 
+  it('streams the same documents in any batch size, loaded or straight from the file, filtered or not', async () => {
+    const name = unique('stream-sizes');
+    let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('docs');
+    const docs = Array.from({ length: 2600 }, (_, i) => ({ _id: `d${i}`, i, path: `src/${i % 9}.ts`, tags: i % 4 ? ['a'] : [], odd: i % 2 === 1 }));
+    await shelf.collections.insertMany('docs', docs);
+    const read = async (batchSize: number, filter?: Record<string, unknown>) => {
+      const batches: number[] = [];
+      const seen: unknown[] = [];
+      for await (const batch of shelf.collections.iterate('docs', filter ? { batchSize, filter } : { batchSize })) {
+        batches.push(batch.length);
+        seen.push(...batch);
+      }
+      return { batches, seen };
+    };
+    const expectBatches = (got: number[], total: number, size: number) => {
+      expect(got.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(got.slice(0, -1).every((n) => n === size)).toBe(true);
+      expect(got.at(-1)! <= size).toBe(true);
+    };
+    for (const loaded of [true, false]) {
+      if (!loaded) {
+        await shelf.close(); // saved; the new worker streams blocks from the file
+        shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+        expect(await shelf.collections.state('docs')).toBe('unloaded');
+      }
+      for (const size of [7, 1000, 2500, 5000]) {
+        const { batches, seen } = await read(size);
+        expect(seen).toEqual(docs);
+        expectBatches(batches, docs.length, size);
+      }
+      const { batches, seen } = await read(300, { odd: true });
+      expect(seen).toEqual(docs.filter((d) => d.odd));
+      expectBatches(batches, 1300, 300);
+      if (!loaded) expect(await shelf.collections.state('docs')).toBe('unloaded');
+    }
+    await expect(read(0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await shelf.close();
+    await dropShelf(name);
+  });
+
   it('close() saves dirty collections into OPFS; a new worker reads them', async () => {
     const name = unique('durable');
     const shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
