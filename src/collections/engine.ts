@@ -90,7 +90,7 @@ function checkDoc(doc: unknown, argument: string): asserts doc is Record<string,
 
 /**
  * Document collections with lazy loading, an LRU bounded in bytes, background saving and
- * streaming, persisted as versioned msgpackr + fflate files (see collection-file.ts).
+ * streaming, persisted as versioned files of column-wise, deflated msgpackr blocks (see collection-file.ts).
  *
  * Writes change memory at once and reach storage at the next save: every
  * `saveIntervalMs`, on {@link flush}, on {@link close}, and before a dirty collection is
