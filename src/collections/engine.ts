@@ -470,7 +470,12 @@ export class CollectionEngine {
     const { batchSize = 1000 } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
     if (options.filter === undefined && !entry.loaded && !entry.loading) {
-      for await (const block of this.#fileBlocks(name, entry)) yield block.format === 2 ? block.payload : encodeDocBatch(blockDocs(block));
+      for await (const block of this.#fileBlocks(name, entry)) {
+        if (block.format !== 2) yield encodeDocBatch(blockDocs(block));
+        // A view into a larger buffer would clone that whole buffer across the thread.
+        else if (block.payload.byteOffset === 0 && block.payload.byteLength === block.payload.buffer.byteLength) yield block.payload;
+        else yield block.payload.slice();
+      }
       return;
     }
     for await (const batch of this.iterate(name, { batchSize: BLOCK_DOCS, ...(options.filter ? { filter: options.filter } : {}) })) yield encodeDocBatch(batch);
