@@ -1,5 +1,5 @@
 import { decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, readFrameInfo, toColumns } from '../codec/index.ts';
-import { docsFromColumns } from './packed-batch.ts';
+import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
@@ -63,18 +63,12 @@ function checkHeader(value: unknown, label: string): CollectionHeader {
 }
 
 function checkBlock(block: unknown, format: 1 | 2, label: string, index: number): Doc[] {
-  if (format === 2) return docsFromColumns(checkColumnBlock(block, label, index), `${label}: block ${index}`);
+  if (format === 2) return docsFromColumns(checkDocBatch(block, `${label}: block ${index}`), `${label}: block ${index}`);
   const value = block;
   if (!Array.isArray(value) || value.some((d) => d === null || typeof d !== 'object' || typeof (d as Doc)._id !== 'string')) {
     throw new ShelfError('CORRUPT', `${label}: block ${index} does not hold documents`);
   }
   return value as Doc[];
-}
-
-function checkColumnBlock(block: unknown, label: string, index: number): { count: number; columns: unknown } {
-  const b = block as { count?: unknown; columns?: unknown } | null;
-  if (!b || typeof b !== 'object' || !Number.isInteger(b.count) || (b.count as number) < 0) throw new ShelfError('CORRUPT', `${label}: block ${index} is malformed`);
-  return b as { count: number; columns: unknown };
 }
 
 /**
@@ -143,7 +137,7 @@ export async function* readCollectionBlocks(
   for (let i = 0; i < header.blocks; i++) {
     const { value, payload } = await next('COLB');
     let n: number;
-    if (header.format === 2) n = checkColumnBlock(value, label, i).count;
+    if (header.format === 2) n = checkDocBatch(value, `${label}: block ${i}`).count;
     else n = checkBlock(value, 1, label, i).length;
     count += n;
     yield { format: header.format, index: i, value, payload, count: n, label };
@@ -165,9 +159,8 @@ export async function* readCollectionFile(
   windowBytes = Infinity,
 ): AsyncGenerator<DecodedBlock, void, undefined> {
   for await (const block of readCollectionBlocks(store, file, collection, windowBytes)) {
-    const docs = blockDocs(block);
-    if (docs.length !== block.count) throw new ShelfError('CORRUPT', `${block.label}: block ${block.index} holds ${docs.length} documents, it says ${block.count}`);
-    yield { docs, rawBytes: block.payload.length };
+    // Format 2: fromColumns checks the block's count; format 1: the count is the array's length.
+    yield { docs: blockDocs(block), rawBytes: block.payload.length };
   }
 }
 

@@ -27,6 +27,11 @@ export function unpackDocBatch(bytes: Uint8Array, label: string): { count: numbe
   } catch (error) {
     throw new ShelfError('CORRUPT', `${label}: not valid MessagePack: ${(error as Error).message}`, { cause: error });
   }
+  return checkDocBatch(value, label);
+}
+
+/** Checks the `{ count, columns }` shape of an unpacked batch or format-2 block. */
+export function checkDocBatch(value: unknown, label: string): { count: number; columns: unknown } {
   const b = value as { count?: unknown; columns?: unknown } | null;
   if (!b || typeof b !== 'object' || !Number.isInteger(b.count) || (b.count as number) < 0) throw new ShelfError('CORRUPT', `${label}: batch is malformed`);
   return b as { count: number; columns: unknown };
