@@ -18,11 +18,15 @@ async function syncHandle(d: FileSystemDirectoryHandle, name: string): Promise<S
 }
 
 const api = {
-  /** codeshelf: save (encode + write new generation) then load (fresh engine, read + decode). */
-  async codeshelf(n: number, path: string) {
+  /**
+   * codeshelf: save (encode + write new generation) then load (fresh engine, read + decode);
+   * `compressionWorkers: 0` deflates on the worker's own thread.
+   */
+  async codeshelf(n: number, path: string, compressionWorkers?: number) {
     const docs = makeAnalysisDocs(n);
     const storage = await OpfsBlobStore.open(path);
-    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, memoryLimitBytes: 1e10 });
+    const options = { storage, saveIntervalMs: 0, memoryLimitBytes: 1e10, ...(compressionWorkers === undefined ? {} : { compressionWorkers }) };
+    let engine = await CollectionEngine.open(options);
     if (!engine.list().includes('analysis')) await engine.create('analysis');
     else await engine.drop('analysis').then(() => engine.create('analysis'));
     await engine.insertMany('analysis', docs);
@@ -32,7 +36,7 @@ const api = {
     const files = (await storage.list()).filter((f) => f.startsWith('analysis.') && f.endsWith('.csc'));
     const bytes = (await storage.size(files[0]!)) ?? 0;
     await engine.close();
-    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, memoryLimitBytes: 1e10 });
+    engine = await CollectionEngine.open(options);
     t0 = performance.now();
     const count = await engine.count('analysis');
     const loadMs = performance.now() - t0;

@@ -120,6 +120,21 @@ export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | (compress ? FLAG_DEFLATE : 0), packed.length);
 }
 
+/**
+ * {@link encodeFrame} in two halves, so the deflate between them can run elsewhere (see
+ * deflate-helpers.ts): the MessagePack bytes of `value`, in a buffer of their own.
+ */
+export function packFrameValue(value: unknown, options: FrameOptions): Uint8Array {
+  // msgpackr returns a view of a buffer it reuses: copy it out.
+  return pack(value, options).packed.slice();
+}
+
+/** The second half: the frame around `payload`, the raw deflate of `packed` from {@link packFrameValue}. */
+export function frameDeflated(payload: Uint8Array, packedLength: number, options: FrameOptions): Uint8Array {
+  checkKind(options.kind);
+  return frame(payload, options.kind, ((options.records ?? true) ? FLAG_RECORDS : 0) | FLAG_DEFLATE, packedLength);
+}
+
 /** Checks the header and checksum; returns the decompressed payload and flags. */
 function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded()): { payload: Uint8Array; flags: number } {
   if (!(bytes instanceof Uint8Array)) throw new ShelfError('INVALID_ARGUMENT', `${ctx.name}: bytes must be a Uint8Array`);

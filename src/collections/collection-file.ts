@@ -1,4 +1,6 @@
-import { decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, readFrameInfo, toColumns } from '../codec/index.ts';
+import {
+  decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, packFrameValue, readFrameInfo, toColumns,
+} from '../codec/index.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
@@ -27,14 +29,31 @@ export interface CollectionHeader {
 
 export const BLOCK_DOCS = 1000;
 
+const BLOCK_FRAME = { kind: 'COLB', level: 2 } as const;
+
 /** Encodes documents into one collection file. */
 export async function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Promise<Uint8Array> {
-  const pending: Promise<Uint8Array>[] = [];
-  for (let i = 0; i < docs.length; i += blockDocs) {
-    const slice = docs.slice(i, i + blockDocs);
-    pending.push(encodeFrameAsync({ count: slice.length, columns: toColumns(slice) }, { kind: 'COLB', level: 2 }));
-  }
-  const blocks = await Promise.all(pending);
+  return (await encodeCollection(name, docs, generation, blockDocs)).bytes;
+}
+
+/**
+ * {@link encodeCollectionFile}, with blocks deflated by helper workers while the next ones
+ * are encoded (`helpers`: at most this many, 0 compresses on this thread; see
+ * src/codec/deflate-helpers.ts). Also says how many blocks the helpers compressed.
+ * @internal
+ */
+export async function encodeCollection(
+  name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS, helpers?: number,
+): Promise<{ bytes: Uint8Array; byHelpers: number }> {
+  const count = Math.ceil(docs.length / blockDocs);
+  const packedLengths: number[] = new Array(count);
+  const { payloads, byHelpers } = await deflateBlocks(count, (i) => {
+    const slice = docs.slice(i * blockDocs, (i + 1) * blockDocs);
+    const packed = packFrameValue({ count: slice.length, columns: toColumns(slice) }, BLOCK_FRAME);
+    packedLengths[i] = packed.length;
+    return packed;
+  }, { level: BLOCK_FRAME.level, ...(helpers === undefined ? {} : { helpers }) });
+  const blocks = payloads.map((payload, i) => frameDeflated(payload, packedLengths[i]!, BLOCK_FRAME));
   const header: CollectionHeader = { format: 2, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
@@ -44,7 +63,7 @@ export async function encodeCollectionFile(name: string, docs: readonly Doc[], g
     out.set(b, offset);
     offset += b.length;
   }
-  return out;
+  return { bytes: out, byHelpers };
 }
 
 /** One decoded block and the bytes it took before compression (for memory accounting). */

@@ -38,4 +38,6 @@ export interface CollectionStats {
   readonly bytesWritten: number;
   readonly loads: number;
   readonly recoveredSaves: number;
+  /** Blocks of saves deflated by helper workers (0 where none could start: they are compressed in place). */
+  readonly blocksCompressedByHelpers: number;
 }

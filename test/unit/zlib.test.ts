@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { deflateBlocks } from '../../src/codec/deflate-helpers.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
 import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
 import { crc32, decodeFrame, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
@@ -76,5 +77,24 @@ describe('zlib in WebAssembly', () => {
     forged[30]! ^= 0xff;
     new DataView(forged.buffer).setUint32(20, crc32(forged, 24, forged.length, crc32(forged, 4, 20)), true);
     expect(() => decodeFrame(forged, { kind: 'TEST', name: 'forged' })).toThrowError(/forged/);
+  });
+});
+
+describe('deflateBlocks where no worker can start (Node)', () => {
+  it('compresses every block on the calling thread, in order, at the level asked', async () => {
+    const blocks = Array.from({ length: 9 }, (_, i) => new TextEncoder().encode(`block ${i} `.repeat(200 + i * 50)));
+    const produced: number[] = [];
+    const { payloads, byHelpers } = await deflateBlocks(blocks.length, (i) => (produced.push(i), blocks[i]!), { level: 2 });
+    expect(produced).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(byHelpers).toBe(0);
+    payloads.forEach((p, i) => expect(same(inflateSync(p), blocks[i]!)).toBe(true));
+    expect(same(payloads[3]!, (await loadZlib())!.deflateRaw(blocks[3]!, 2))).toBe(true);
+  });
+
+  it('passes on what produce throws', async () => {
+    await expect(deflateBlocks(5, (i) => {
+      if (i === 2) throw new ShelfError('INVALID_ARGUMENT', 'value cannot be encoded');
+      return new Uint8Array(10);
+    }, { level: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
