@@ -122,7 +122,7 @@ export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
 
 /**
  * {@link encodeFrame} in two halves, so the deflate between them can run elsewhere (see
- * deflate-helpers.ts): the MessagePack bytes of `value`, in a buffer of their own.
+ * compression-helpers.ts): the MessagePack bytes of `value`, in a buffer of their own.
  */
 export function packFrameValue(value: unknown, options: FrameOptions): Uint8Array {
   // msgpackr returns a view of a buffer it reuses: copy it out.
@@ -135,8 +135,21 @@ export function frameDeflated(payload: Uint8Array, packedLength: number, options
   return frame(payload, options.kind, ((options.records ?? true) ? FLAG_RECORDS : 0) | FLAG_DEFLATE, packedLength);
 }
 
-/** Checks the header and checksum; returns the decompressed payload and flags. */
-function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded()): { payload: Uint8Array; flags: number } {
+/** A frame whose header and checksum were checked, its payload still as stored. */
+export interface CheckedFrame {
+  /** The payload as stored (deflated when {@link CheckedFrame.deflated}). */
+  readonly stored: Uint8Array;
+  readonly flags: number;
+  readonly deflated: boolean;
+  /** Payload length after decompression. */
+  readonly rawLength: number;
+}
+
+/**
+ * Checks a frame's header and checksum without inflating it (so the inflate can run
+ * elsewhere); bad bytes → `CORRUPT`, unknown version → `UNSUPPORTED_VERSION`.
+ */
+export function checkFrame(bytes: Uint8Array, ctx: DecodeContext): CheckedFrame {
   if (!(bytes instanceof Uint8Array)) throw new ShelfError('INVALID_ARGUMENT', `${ctx.name}: bytes must be a Uint8Array`);
   if (bytes.length < FRAME_HEADER_BYTES) throw corrupt(ctx, `file is ${bytes.length} bytes, shorter than the ${FRAME_HEADER_BYTES}-byte header`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== FRAME_MAGIC[i]) throw corrupt(ctx, 'bad magic bytes (not a codeshelf file)');
@@ -155,16 +168,28 @@ function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded())
     throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${stored} (truncated or padded)`);
   }
   if (frameChecksum(bytes) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
-  let payload = bytes.subarray(FRAME_HEADER_BYTES);
-  if (flags & FLAG_DEFLATE) {
+  return { stored: bytes.subarray(FRAME_HEADER_BYTES), flags, deflated: (flags & FLAG_DEFLATE) !== 0, rawLength };
+}
+
+/** Checks the header and checksum; returns the decompressed payload and flags. */
+function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded()): { payload: Uint8Array; flags: number } {
+  const checked = checkFrame(bytes, ctx);
+  let payload = checked.stored;
+  if (checked.deflated) {
     try {
-      payload = inflate(payload, rawLength, zlib);
+      payload = inflate(payload, checked.rawLength, zlib);
     } catch (error) {
       throw corrupt(ctx, 'compressed payload does not inflate', error);
     }
   }
-  if (payload.length !== rawLength) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${rawLength}`);
-  return { payload, flags };
+  if (payload.length !== checked.rawLength) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${checked.rawLength}`);
+  return { payload, flags: checked.flags };
+}
+
+/** The value of a {@link checkFrame | checked} MessagePack frame, given its inflated payload. */
+export function unpackCheckedFrame<T = unknown>(checked: CheckedFrame, payload: Uint8Array, ctx: DecodeContext): T {
+  if (payload.length !== checked.rawLength) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${checked.rawLength}`);
+  return unpack<T>(payload, checked.flags, ctx);
 }
 
 /** Reads a frame written by {@link encodeFrame}. Bad bytes → `CORRUPT`; unknown version → `UNSUPPORTED_VERSION`. */

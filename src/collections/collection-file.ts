@@ -1,5 +1,6 @@
 import {
-  decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, packFrameValue, readFrameInfo, toColumns,
+  checkFrame, decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, inflateInOrder,
+  packFrameValue, readFrameInfo, toColumns, unpackCheckedFrame, type CheckedFrame,
 } from '../codec/index.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
@@ -39,7 +40,7 @@ export async function encodeCollectionFile(name: string, docs: readonly Doc[], g
 /**
  * {@link encodeCollectionFile}, with blocks deflated by helper workers while the next ones
  * are encoded (`helpers`: at most this many, 0 compresses on this thread; see
- * src/codec/deflate-helpers.ts). Also says how many blocks the helpers compressed.
+ * src/codec/compression-helpers.ts). Also says how many blocks the helpers compressed.
  * @internal
  */
 export async function encodeCollection(
@@ -129,40 +130,70 @@ export interface RawBlock {
  * Reads a collection file block by block without rebuilding documents. With `windowBytes`
  * set (streaming), memory stays bounded by one read-ahead window plus one block whatever
  * the collection's size; without it (loading, where every document will be held anyway)
- * the file is read in one go.
+ * the file is read in one go, every frame's checksum is checked first, and helper workers
+ * inflate blocks ahead of the one being yielded (`helpers`: at most this many, 0 for none;
+ * see src/codec/compression-helpers.ts).
  */
 export async function* readCollectionBlocks(
   store: BlobStore,
   file: string,
   collection: string,
   windowBytes = Infinity,
+  helpers?: number,
 ): AsyncGenerator<RawBlock, void, undefined> {
   const label = `collection ${JSON.stringify(collection)} (${file})`;
   const size = await store.size(file);
   if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
   const reader = new WindowReader(store, file, Math.min(windowBytes, size));
   let offset = 0;
-  const next = async (kind: string) => {
+  const frameAt = async (kind: string) => {
     if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
     const info = readFrameInfo(await reader.read(offset, FRAME_HEADER_BYTES), { name: label });
     if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
     const bytes = await reader.read(offset, info.totalBytes);
     offset += info.totalBytes;
-    return decodeFramePayloadAsync(bytes, { kind, name: label });
+    return bytes;
   };
-  const header = checkHeader((await next('COLH')).value, label);
+  const header = checkHeader((await decodeFramePayloadAsync(await frameAt('COLH'), { kind: 'COLH', name: label })).value, label);
   if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
   let count = 0;
-  for (let i = 0; i < header.blocks; i++) {
-    const { value, payload } = await next('COLB');
-    let n: number;
-    if (header.format === 2) n = checkDocBatch(value, `${label}: block ${i}`).count;
-    else n = checkBlock(value, 1, label, i).length;
+  const block = (i: number, value: unknown, payload: Uint8Array): RawBlock => {
+    const n = header.format === 2 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
     count += n;
-    yield { format: header.format, index: i, value, payload, count: n, label };
+    return { format: header.format, index: i, value, payload, count: n, label };
+  };
+  const ctx = { kind: 'COLB', name: label };
+  if (windowBytes === Infinity) {
+    // Whole file: check every frame, then inflate in order with helpers working ahead.
+    const frames: CheckedFrame[] = [];
+    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt('COLB'), ctx));
+    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+    const deflated = frames.filter((f) => f.deflated);
+    const inflated = inflateInOrder(deflated.map((f) => f.stored), deflated.map((f) => f.rawLength), helpers === undefined ? {} : { helpers });
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        let payload = frame.stored;
+        if (frame.deflated) {
+          try {
+            payload = (await inflated.next()).value!;
+          } catch (error) {
+            throw new ShelfError('CORRUPT', `${label}: block ${i}: compressed payload does not inflate`, { cause: error });
+          }
+        }
+        yield block(i, unpackCheckedFrame(frame, payload, ctx), payload);
+      }
+    } finally {
+      await inflated.return(undefined);
+    }
+  } else {
+    for (let i = 0; i < header.blocks; i++) {
+      const { value, payload } = await decodeFramePayloadAsync(await frameAt('COLB'), ctx);
+      yield block(i, value, payload);
+    }
+    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
-  if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
 }
 
 /** The documents of a block read by {@link readCollectionBlocks}. */
@@ -176,8 +207,9 @@ export async function* readCollectionFile(
   file: string,
   collection: string,
   windowBytes = Infinity,
+  helpers?: number,
 ): AsyncGenerator<DecodedBlock, void, undefined> {
-  for await (const block of readCollectionBlocks(store, file, collection, windowBytes)) {
+  for await (const block of readCollectionBlocks(store, file, collection, windowBytes, helpers)) {
     // Format 2: fromColumns checks the block's count; format 1: the count is the array's length.
     yield { docs: blockDocs(block), rawBytes: block.payload.length };
   }

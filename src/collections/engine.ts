@@ -19,9 +19,10 @@ export interface CollectionEngineOptions {
   /** Documents per block in collection files (default 1,000). */
   readonly blockDocs?: number;
   /**
-   * Helper workers that deflate a save's blocks while the next ones are encoded (default:
-   * one fewer than the machine's cores, at most 3, where `Worker` exists; 0 compresses on
-   * the engine's thread). The file is the same either way.
+   * Helper workers that deflate a save's blocks while the next ones are encoded, and
+   * inflate a load's blocks ahead of the one being rebuilt (default: one fewer than the
+   * machine's cores, at most 3, where `Worker` exists; 0 does all of it on the engine's
+   * thread). The file is the same either way.
    */
   readonly compressionWorkers?: number;
 }
@@ -270,7 +271,7 @@ export class CollectionEngine {
       try {
         const docs = new Map<string, Doc>();
         let bytes = 0;
-        for await (const block of readCollectionFile(this.#storage, collectionFileName(entry.name, g), entry.name)) {
+        for await (const block of readCollectionFile(this.#storage, collectionFileName(entry.name, g), entry.name, Infinity, this.#compressionWorkers)) {
           for (const doc of block.docs) docs.set(doc._id, doc);
           bytes += block.rawBytes + DOC_OVERHEAD * block.docs.length;
         }

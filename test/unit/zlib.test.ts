@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { deflateBlocks } from '../../src/codec/deflate-helpers.ts';
+import { deflateBlocks, inflateInOrder } from '../../src/codec/compression-helpers.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
 import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
-import { crc32, decodeFrame, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
+import { frameDeflated } from '../../src/codec/index.ts';
+import { crc32, decodeCollectionBytes, decodeFrame, encodeCollectionFile, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 const require = createRequire(import.meta.url);
@@ -96,5 +97,44 @@ describe('deflateBlocks where no worker can start (Node)', () => {
       if (i === 2) throw new ShelfError('INVALID_ARGUMENT', 'value cannot be encoded');
       return new Uint8Array(10);
     }, { level: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('inflateInOrder where no worker can start (Node)', () => {
+  it('yields every block in order, and throws for a broken one only when it is due', async () => {
+    const raw = Array.from({ length: 6 }, (_, i) => new TextEncoder().encode(`piece ${i};`.repeat(300 + i)));
+    const zlib = (await loadZlib())!;
+    const payloads = raw.map((r) => zlib.deflateRaw(r, 2));
+    const got: Uint8Array[] = [];
+    for await (const bytes of inflateInOrder(payloads, raw.map((r) => r.length))) got.push(bytes);
+    got.forEach((g, i) => expect(same(g, raw[i]!)).toBe(true));
+
+    const broken = [...payloads];
+    broken[4] = broken[4]!.subarray(0, 20);
+    const before: number[] = [];
+    const error = await (async () => {
+      let i = 0;
+      for await (const _ of inflateInOrder(broken, raw.map((r) => r.length))) before.push(i++);
+    })().catch((e: unknown) => e);
+    expect(before).toEqual([0, 1, 2, 3]);
+    expect(String(error)).toMatch(/truncated|inflate/);
+  });
+
+  it('a collection block whose checksum holds but whose deflate stream is broken is CORRUPT, naming the block', async () => {
+    const docs = Array.from({ length: 3000 }, (_, i) => ({ _id: `d${i}`, n: i }));
+    const good = await encodeCollectionFile('z', docs, 1);
+    // Rebuild block 1 around a truncated deflate stream with a valid frame checksum.
+    const headLength = 24 + new DataView(good.buffer).getUint32(12, true);
+    const frameLength = (at: number) => 24 + new DataView(good.buffer).getUint32(at + 12, true);
+    const b0 = headLength;
+    const b1 = b0 + frameLength(b0);
+    const b2 = b1 + frameLength(b1);
+    const rawLength = new DataView(good.buffer).getUint32(b1 + 16, true);
+    const bad = frameDeflated(good.subarray(b1 + 24, b1 + 60), rawLength, { kind: 'COLB', level: 2 });
+    const file = new Uint8Array([...good.subarray(0, b1), ...bad, ...good.subarray(b2)]);
+    const error = await decodeCollectionBytes(file, 'z').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('CORRUPT');
+    expect((error as ShelfError).message).toMatch(/"z".*block 1: compressed payload does not inflate/);
   });
 });

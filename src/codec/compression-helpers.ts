@@ -1,4 +1,4 @@
-import { deflateSync } from 'fflate';
+import { deflateSync, inflateSync } from 'fflate';
 import { loadZlib, zlibIfLoaded } from './zlib.ts';
 
 /**
@@ -7,9 +7,11 @@ import { loadZlib, zlibIfLoaded } from './zlib.ts';
  * helper workers as they come, the blocks are compressed on other cores while the next
  * ones are encoded, and this thread compresses whatever the helpers have not taken once it
  * has encoded everything (so a slow or missing helper costs nothing but its share).
+ * Loading works the other way round ({@link inflateInOrder}): helpers inflate the blocks
+ * ahead of the one this thread is turning back into documents.
  *
  * Helpers are plain dedicated workers started from this module (Vite and other bundlers
- * emit `deflate.worker.ts` as a chunk of its own), shared by every caller in the thread,
+ * emit `compression.worker.ts` as a chunk of its own), shared by every caller in the thread,
  * and closed after {@link IDLE_CLOSE_MS} without work. A helper that fails to start, errs
  * or stops answering is dropped and its blocks are compressed here; the bytes are the same
  * raw deflate either way. Where `Worker` does not exist (Node, some edge runtimes) or
@@ -18,6 +20,8 @@ import { loadZlib, zlibIfLoaded } from './zlib.ts';
 
 /** Jobs a helper holds at once: one it compresses, one waiting, so it never idles while this thread is busy. */
 const IN_FLIGHT = 2;
+/** Blocks handed out to inflate ahead of the one being consumed. */
+const INFLATE_AHEAD = 16;
 /** Helpers are closed after this long without work. */
 const IDLE_CLOSE_MS = 30_000;
 /** Fewer blocks than this are compressed here: not worth a round trip. */
@@ -90,13 +94,16 @@ class Helper {
     return !this.#answered;
   }
 
-  deflate(bytes: Uint8Array, level: number): Promise<Uint8Array> {
+  /** `deflate` at `arg` = level, or `inflate` to `arg` = the exact raw length. */
+  run(op: 'deflate' | 'inflate', bytes: Uint8Array, arg: number): Promise<Uint8Array> {
     const id = this.#nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#jobs.set(id, { resolve, reject });
       try {
-        // Copied, not transferred: the bytes are kept here in case this helper fails.
-        this.#worker.postMessage({ id, bytes, level });
+        // Copied, not transferred: the bytes are kept here in case this helper fails. A view
+        // of a larger buffer is cut out first (cloning a view clones its whole buffer).
+        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+        this.#worker.postMessage({ id, op, bytes: own, arg });
       } catch (error) {
         this.#jobs.delete(id);
         reject(error as Error);
@@ -125,7 +132,7 @@ let idleTimer: ReturnType<typeof setTimeout> | undefined;
 let silentFailures = 0;
 let spawnRefused = false;
 let spawnHelper: () => Worker = () =>
-  new Worker(new URL('./deflate.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-deflate' });
+  new Worker(new URL('./compression.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-compression' });
 
 /**
  * Replaces how helpers are started (tests use it to start helpers that fail); `undefined`
@@ -137,7 +144,7 @@ export function setDeflateHelperFactory(factory: (() => Worker) | undefined): vo
   pool = [];
   silentFailures = 0;
   spawnRefused = false;
-  spawnHelper = factory ?? (() => new Worker(new URL('./deflate.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-deflate' }));
+  spawnHelper = factory ?? (() => new Worker(new URL('./compression.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-compression' }));
 }
 
 /** One fewer than the machine's cores (at least 1, at most 3) where workers exist, else 0. */
@@ -193,6 +200,14 @@ function deflateHere(bytes: Uint8Array, level: number): Uint8Array {
   return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as 0 });
 }
 
+function inflateHere(bytes: Uint8Array, rawLength: number): Uint8Array {
+  const zlib = zlibIfLoaded();
+  if (zlib) return zlib.inflateRaw(bytes, rawLength);
+  const out = inflateSync(bytes, { out: new Uint8Array(rawLength) });
+  if (out.length !== rawLength) throw new Error(`inflated ${out.length} bytes, expected ${rawLength}`);
+  return out;
+}
+
 /**
  * Raw-deflates `count` pieces that `produce(i)` makes on this thread, in order (see the
  * module comment). `produce` must return a buffer that is not changed afterwards. Throws
@@ -214,7 +229,7 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
       while (!helper.busy && queue.length > 0) {
         const i = queue.shift()!;
         outstanding++;
-        helper.deflate(raw[i]!, level).then(
+        helper.run('deflate', raw[i]!, level).then(
           (bytes) => {
             payloads[i] = bytes;
             raw[i] = undefined;
@@ -261,4 +276,52 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
     if (team.length > 0) closeWhenIdle();
   }
   return { payloads, byHelpers };
+}
+
+/**
+ * Inflates raw-deflate `payloads` (each to exactly `rawLengths[i]` bytes) and yields them in
+ * order. Helpers inflate up to {@link INFLATE_AHEAD} blocks ahead while the caller works on
+ * the one yielded; a block whose helper has not answered when it is due is inflated here
+ * (its helper's copy is dropped when it comes), so a late or failed helper never makes
+ * this thread wait. An inflate error is thrown when its block is due, from this thread.
+ */
+export async function* inflateInOrder(
+  payloads: readonly Uint8Array[], rawLengths: readonly number[], options: { helpers?: number } = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
+  await loadZlib();
+  const count = payloads.length;
+  const team = count >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
+  const ready: (Uint8Array | undefined)[] = new Array(count);
+  let next = 0;
+  let handed = 0;
+  let turn = 0;
+  const hand = () => {
+    while (handed < Math.min(count, next + INFLATE_AHEAD)) {
+      const live = team.filter((h) => !h.broken);
+      if (live.length === 0) return;
+      const i = handed++;
+      live[turn++ % live.length]!.run('inflate', payloads[i]!, rawLengths[i]!).then(
+        (bytes) => {
+          if (i >= next) ready[i] = bytes;
+        },
+        () => undefined, // inflated here when due
+      );
+    }
+  };
+  try {
+    for (; next < count; next++) {
+      const i = next;
+      if (team.length > 0) {
+        hand();
+        // Replies are tasks: let any that arrived be delivered before deciding.
+        if (ready[i] === undefined) await yieldToEvents();
+      }
+      const bytes = ready[i] ?? inflateHere(payloads[i]!, rawLengths[i]!);
+      ready[i] = undefined;
+      yield bytes;
+    }
+  } finally {
+    next = count; // late replies are dropped
+    if (team.length > 0) closeWhenIdle();
+  }
 }

@@ -1,7 +1,7 @@
-import { inflateSync } from 'fflate';
+import { deflateSync, inflateSync } from 'fflate';
 import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deflateBlocks, setDeflateHelperFactory } from '../../src/codec/deflate-helpers.ts';
+import { deflateBlocks, inflateInOrder, setDeflateHelperFactory } from '../../src/codec/compression-helpers.ts';
 import { openShelf } from '../../src/index.ts';
 
 const blocks = Array.from({ length: 24 }, (_, i) =>
@@ -49,8 +49,30 @@ describe('deflate helpers (real workers)', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
+  it('helpers inflate blocks ahead; the blocks come back in order, and a broken one fails when due', async () => {
+    const payloads = blocks.map((b) => deflateSync(b, { level: 2 }));
+    const lengths = blocks.map((b) => b.length);
+    const got: Uint8Array[] = [];
+    for await (const bytes of inflateInOrder(payloads, lengths, { helpers: 1 })) got.push(bytes);
+    got.forEach((g, i) => expect(equal(g, blocks[i]!), `block ${i}`).toBe(true));
+
+    const broken = [...payloads];
+    broken[10] = broken[10]!.subarray(0, 30);
+    let reached = 0;
+    const error = await (async () => {
+      for await (const bytes of inflateInOrder(broken, lengths, { helpers: 1 })) expect(equal(bytes, blocks[reached++]!)).toBe(true);
+    })().catch((e: unknown) => e);
+    expect(reached).toBe(10);
+    expect(error).toBeInstanceOf(Error);
+
+    setDeflateHelperFactory(scriptWorker('throw new Error("no start")'));
+    let i = 0;
+    for await (const bytes of inflateInOrder(payloads, lengths, { helpers: 1 })) expect(equal(bytes, blocks[i++]!)).toBe(true);
+    expect(i).toBe(blocks.length);
+  });
+
   it('a save in the storage worker uses helpers, and the file reads back the same', async () => {
-    const name = `deflate-helpers-${Date.now()}`;
+    const name = `compression-helpers-${Date.now()}`;
     const docs = Array.from({ length: 2345 }, (_, i) => ({ _id: `d${i}`, path: `src/f${i % 40}.ts`, line: i, tags: ['a', String(i % 7)] }));
     let shelf = await openShelf({ name, collections: { saveIntervalMs: 0, blockDocs: 100 } });
     await shelf.collections.create('c');
@@ -58,9 +80,13 @@ describe('deflate helpers (real workers)', () => {
     await shelf.collections.save('c');
     expect((await shelf.collections.stats()).blocksCompressedByHelpers).toBeGreaterThan(0);
     await shelf.close();
-    shelf = await openShelf({ name, collections: { saveIntervalMs: 0, compressionWorkers: 0 } });
-    const back = await shelf.collections.findAll('c');
-    expect(back.sort((a, b) => (a.line as number) - (b.line as number))).toEqual(docs);
+    // Loaded with helpers inflating ahead, and without.
+    for (const compressionWorkers of [undefined, 0]) {
+      shelf = await openShelf({ name, collections: { saveIntervalMs: 0, ...(compressionWorkers === undefined ? {} : { compressionWorkers }) } });
+      const back = await shelf.collections.findAll('c');
+      expect(back.sort((a, b) => (a.line as number) - (b.line as number))).toEqual(docs);
+      if (compressionWorkers === undefined) await shelf.close();
+    }
     await shelf.collections.drop('c');
     await shelf.close();
     await deleteDB(`codeshelf:${name}:kv`);
