@@ -278,50 +278,73 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
   return { payloads, byHelpers };
 }
 
+/** A stored frame payload to inflate (see {@link CheckedFrame}); one not deflated passes through. */
+export interface InflateJob {
+  readonly stored: Uint8Array;
+  readonly deflated: boolean;
+  readonly rawLength: number;
+}
+
 /**
- * Inflates raw-deflate `payloads` (each to exactly `rawLengths[i]` bytes) and yields them in
- * order. Helpers inflate up to {@link INFLATE_AHEAD} blocks ahead while the caller works on
- * the one yielded; a block whose helper has not answered when it is due is inflated here
- * (its helper's copy is dropped when it comes), so a late or failed helper never makes
- * this thread wait. An inflate error is thrown when its block is due, from this thread.
+ * Inflates the payloads of `frames` (each to exactly its `rawLength`) and yields them in
+ * order, each with its frame. `frames` may be an async source (a file read as it goes): it
+ * is pulled only as far as needed. Helpers inflate up to {@link INFLATE_AHEAD} frames
+ * ahead while the caller works on the one yielded; a frame whose helper has not answered
+ * when it is due is inflated here (its helper's copy is dropped when it comes), so a late
+ * or failed helper never makes this thread wait. An inflate error is thrown when its frame
+ * is due, from this thread; so is an error of the source.
  */
-export async function* inflateInOrder(
-  payloads: readonly Uint8Array[], rawLengths: readonly number[], options: { helpers?: number } = {},
-): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* inflateInOrder<F extends InflateJob>(
+  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; expected?: number } = {},
+): AsyncGenerator<{ frame: F; payload: Uint8Array }, void, undefined> {
   await loadZlib();
-  const count = payloads.length;
-  const team = count >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
-  const ready: (Uint8Array | undefined)[] = new Array(count);
+  const source = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<F>)[Symbol.iterator]();
+  // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
+  const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
+  const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
+  const ahead = team.length > 0 ? INFLATE_AHEAD : 1;
+  const pending = new Map<number, { frame: F; ready?: Uint8Array; handed: boolean }>();
+  let pulled = 0;
   let next = 0;
-  let handed = 0;
+  let ended = false;
   let turn = 0;
-  const hand = () => {
-    while (handed < Math.min(count, next + INFLATE_AHEAD)) {
-      const live = team.filter((h) => !h.broken);
-      if (live.length === 0) return;
-      const i = handed++;
-      live[turn++ % live.length]!.run('inflate', payloads[i]!, rawLengths[i]!).then(
-        (bytes) => {
-          if (i >= next) ready[i] = bytes;
-        },
-        () => undefined, // inflated here when due
-      );
+  const pull = async () => {
+    while (!ended && pulled < next + ahead) {
+      const r = await source.next();
+      if (r.done) {
+        ended = true;
+        return;
+      }
+      const i = pulled++;
+      const entry: { frame: F; ready?: Uint8Array; handed: boolean } = { frame: r.value, handed: false };
+      pending.set(i, entry);
+      const live = r.value.deflated ? team.filter((h) => !h.broken) : [];
+      if (live.length > 0) {
+        entry.handed = true;
+        live[turn++ % live.length]!.run('inflate', r.value.stored, r.value.rawLength).then(
+          (bytes) => {
+            if (pending.get(i) === entry) entry.ready = bytes;
+          },
+          () => undefined, // inflated here when due
+        );
+      }
     }
   };
   try {
-    for (; next < count; next++) {
-      const i = next;
-      if (team.length > 0) {
-        hand();
-        // Replies are tasks: let any that arrived be delivered before deciding.
-        if (ready[i] === undefined) await yieldToEvents();
-      }
-      const bytes = ready[i] ?? inflateHere(payloads[i]!, rawLengths[i]!);
-      ready[i] = undefined;
-      yield bytes;
+    for (;;) {
+      await pull();
+      const entry = pending.get(next);
+      if (!entry) return;
+      // Replies are tasks: let any that arrived be delivered before deciding.
+      if (entry.handed && entry.ready === undefined) await yieldToEvents();
+      const { frame } = entry;
+      const payload = entry.ready ?? (frame.deflated ? inflateHere(frame.stored, frame.rawLength) : frame.stored);
+      pending.delete(next++);
+      yield { frame, payload };
     }
   } finally {
-    next = count; // late replies are dropped
+    pending.clear(); // late replies are dropped
+    await (source as AsyncIterator<F>).return?.();
     if (team.length > 0) closeWhenIdle();
   }
 }

@@ -157,41 +157,40 @@ export async function* readCollectionBlocks(
   const header = checkHeader((await decodeFramePayloadAsync(await frameAt('COLH'), { kind: 'COLH', name: label })).value, label);
   if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
   let count = 0;
-  const block = (i: number, value: unknown, payload: Uint8Array): RawBlock => {
+  const ctx = { kind: 'COLB', name: label };
+  const tail = () => {
+    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+  };
+  // Loading (whole file): every frame is checked before any is inflated, and helpers inflate
+  // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves and
+  // inflated here (helpers measured no faster: the reader on the other thread sets the pace).
+  const streaming = windowBytes !== Infinity;
+  let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
+  if (!streaming) {
+    frames = [];
+    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt('COLB'), ctx));
+    tail();
+  } else {
+    frames = (async function* () {
+      for (let i = 0; i < header.blocks; i++) yield checkFrame(await frameAt('COLB'), ctx);
+      tail();
+    })();
+  }
+  const inflated = inflateInOrder(frames, { expected: header.blocks, ...(streaming ? { helpers: 0 } : helpers === undefined ? {} : { helpers }) });
+  for (let i = 0; ; i++) {
+    let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;
+    try {
+      next = await inflated.next();
+    } catch (error) {
+      if (error instanceof ShelfError) throw error;
+      throw new ShelfError('CORRUPT', `${label}: block ${i}: compressed payload does not inflate`, { cause: error });
+    }
+    if (next.done) break;
+    const { frame, payload } = next.value;
+    const value = unpackCheckedFrame(frame, payload, ctx);
     const n = header.format === 2 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
     count += n;
-    return { format: header.format, index: i, value, payload, count: n, label };
-  };
-  const ctx = { kind: 'COLB', name: label };
-  if (windowBytes === Infinity) {
-    // Whole file: check every frame, then inflate in order with helpers working ahead.
-    const frames: CheckedFrame[] = [];
-    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt('COLB'), ctx));
-    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
-    const deflated = frames.filter((f) => f.deflated);
-    const inflated = inflateInOrder(deflated.map((f) => f.stored), deflated.map((f) => f.rawLength), helpers === undefined ? {} : { helpers });
-    try {
-      for (let i = 0; i < frames.length; i++) {
-        const frame = frames[i]!;
-        let payload = frame.stored;
-        if (frame.deflated) {
-          try {
-            payload = (await inflated.next()).value!;
-          } catch (error) {
-            throw new ShelfError('CORRUPT', `${label}: block ${i}: compressed payload does not inflate`, { cause: error });
-          }
-        }
-        yield block(i, unpackCheckedFrame(frame, payload, ctx), payload);
-      }
-    } finally {
-      await inflated.return(undefined);
-    }
-  } else {
-    for (let i = 0; i < header.blocks; i++) {
-      const { value, payload } = await decodeFramePayloadAsync(await frameAt('COLB'), ctx);
-      yield block(i, value, payload);
-    }
-    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+    yield { format: header.format, index: i, value, payload, count: n, label };
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
 }

@@ -474,15 +474,19 @@ export class CollectionEngine {
 
   /**
    * {@link iterate} as packed batches (see packed-batch.ts) for a reader on another thread:
-   * blocks of an unloaded collection's file go out as the bytes they inflate to, with no
-   * documents rebuilt here; otherwise documents are packed in batches of up to 1,000. The
-   * reader re-slices to its own batch size.
+   * blocks of the file of an unloaded collection, or of a loaded one unchanged since its
+   * last load or save, go out as the bytes they inflate to, with no documents packed or
+   * rebuilt here; otherwise documents are packed in batches of up to 1,000. The reader
+   * re-slices to its own batch size.
    */
   async *packedBatches(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const entry = this.#entry(name);
     const { batchSize = 1000 } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
-    if (options.filter === undefined && !entry.loaded && !entry.loading) {
+    // An unloaded collection, or a loaded one with no change since it was loaded or saved
+    // (so its newest file holds the same documents in the same order), streams its file.
+    const clean = entry.loaded !== undefined && entry.loaded.version === entry.loaded.savedVersion && !entry.loading;
+    if (options.filter === undefined && ((!entry.loaded && !entry.loading) || clean) && entry.generations.length > 0) {
       for await (const block of this.#fileBlocks(name, entry)) {
         if (block.format !== 2) yield encodeDocBatch(blockDocs(block));
         // A view into a larger buffer would clone that whole buffer across the thread.

@@ -50,24 +50,41 @@ describe('deflate helpers (real workers)', () => {
   });
 
   it('helpers inflate blocks ahead; the blocks come back in order, and a broken one fails when due', async () => {
-    const payloads = blocks.map((b) => deflateSync(b, { level: 2 }));
-    const lengths = blocks.map((b) => b.length);
-    const got: Uint8Array[] = [];
-    for await (const bytes of inflateInOrder(payloads, lengths, { helpers: 1 })) got.push(bytes);
-    got.forEach((g, i) => expect(equal(g, blocks[i]!), `block ${i}`).toBe(true));
+    const frames = blocks.map((b) => ({ stored: deflateSync(b, { level: 2 }), deflated: true, rawLength: b.length }));
+    let i = 0;
+    for await (const { frame, payload } of inflateInOrder(frames, { helpers: 1 })) {
+      expect(frame).toBe(frames[i]);
+      expect(equal(payload, blocks[i++]!), `block ${i}`).toBe(true);
+    }
+    expect(i).toBe(blocks.length);
 
-    const broken = [...payloads];
-    broken[10] = broken[10]!.subarray(0, 30);
+    const broken = frames.map((f, j) => (j === 10 ? { ...f, stored: f.stored.subarray(0, 30) } : f));
     let reached = 0;
     const error = await (async () => {
-      for await (const bytes of inflateInOrder(broken, lengths, { helpers: 1 })) expect(equal(bytes, blocks[reached++]!)).toBe(true);
+      for await (const { payload } of inflateInOrder(broken, { helpers: 1 })) expect(equal(payload, blocks[reached++]!)).toBe(true);
     })().catch((e: unknown) => e);
     expect(reached).toBe(10);
     expect(error).toBeInstanceOf(Error);
 
+    // An async source is read ahead as far as the helpers work, no further.
+    let pulled = 0;
+    let maxAhead = 0;
+    let consumed = 0;
+    const source = (async function* () {
+      for (const f of frames) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - consumed);
+        yield f;
+      }
+    })();
+    for await (const { payload } of inflateInOrder(source, { helpers: 1, expected: frames.length })) expect(equal(payload, blocks[consumed++]!)).toBe(true);
+    expect(consumed).toBe(blocks.length);
+    expect(maxAhead).toBeGreaterThan(1);
+    expect(maxAhead).toBeLessThanOrEqual(17);
+
     setDeflateHelperFactory(scriptWorker('throw new Error("no start")'));
-    let i = 0;
-    for await (const bytes of inflateInOrder(payloads, lengths, { helpers: 1 })) expect(equal(bytes, blocks[i++]!)).toBe(true);
+    i = 0;
+    for await (const { payload } of inflateInOrder(frames, { helpers: 1 })) expect(equal(payload, blocks[i++]!)).toBe(true);
     expect(i).toBe(blocks.length);
   });
 

@@ -156,6 +156,39 @@ describe('collection file formats', () => {
     await again.close();
   });
 
+  it('a loaded collection streams its file only while nothing changed since the last load or save', async () => {
+    const storage = new MemoryBlobStore();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 100 });
+    await engine.create('c');
+    const docs = Array.from({ length: 450 }, (_, i) => ({ _id: `d${i}`, n: i }));
+    await engine.insertMany('c', docs);
+    let reads = 0;
+    const read = storage.read.bind(storage);
+    storage.read = (...args) => (reads++, read(...args));
+    const streamed = async () => {
+      const out: unknown[] = [];
+      for await (const bytes of engine.packedBatches('c')) out.push(...decodeDocBatch(bytes, 'test'));
+      return out;
+    };
+    expect(await streamed()).toEqual(docs); // never saved: from memory
+    expect(reads).toBe(0);
+    await engine.save('c');
+    expect(engine.state('c')).toBe('loaded');
+    expect(await streamed()).toEqual(docs); // clean: from the file
+    expect(reads).toBeGreaterThan(0);
+    await engine.update('c', 'd7', { n: -7 });
+    await engine.delete('c', 'd8');
+    await engine.insert('c', { _id: 'new', n: 1000 });
+    const changed = [...docs.slice(0, 7), { _id: 'd7', n: -7 }, ...docs.slice(9), { _id: 'new', n: 1000 }];
+    reads = 0;
+    expect(await streamed()).toEqual(changed); // dirty: from memory, not the stale file
+    expect(reads).toBe(0);
+    await engine.save('c');
+    expect(await streamed()).toEqual(changed); // clean again: the new file
+    expect(reads).toBeGreaterThan(0);
+    await engine.close();
+  });
+
   it('writes format 2 that round-trips and names the collection when a block is malformed', async () => {
     const docs = makeAnalysisDocs(2500);
     const bytes = await encodeCollectionFile('fresh', docs, 1);

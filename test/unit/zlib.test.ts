@@ -104,17 +104,28 @@ describe('inflateInOrder where no worker can start (Node)', () => {
   it('yields every block in order, and throws for a broken one only when it is due', async () => {
     const raw = Array.from({ length: 6 }, (_, i) => new TextEncoder().encode(`piece ${i};`.repeat(300 + i)));
     const zlib = (await loadZlib())!;
-    const payloads = raw.map((r) => zlib.deflateRaw(r, 2));
+    const frames = raw.map((r, i) => ({ stored: i === 2 ? r : zlib.deflateRaw(r, 2), deflated: i !== 2, rawLength: r.length, i }));
     const got: Uint8Array[] = [];
-    for await (const bytes of inflateInOrder(payloads, raw.map((r) => r.length))) got.push(bytes);
+    for await (const { frame, payload } of inflateInOrder(frames)) {
+      expect(frame.i).toBe(got.length);
+      got.push(payload);
+    }
     got.forEach((g, i) => expect(same(g, raw[i]!)).toBe(true));
 
-    const broken = [...payloads];
-    broken[4] = broken[4]!.subarray(0, 20);
+    // From an async source, pulled as it goes; the broken frame fails when it is due.
+    let pulled = 0;
+    const source = (async function* () {
+      for (const [i, f] of frames.entries()) {
+        pulled++;
+        yield i === 4 ? { ...f, stored: f.stored.subarray(0, 20) } : f;
+      }
+    })();
     const before: number[] = [];
     const error = await (async () => {
-      let i = 0;
-      for await (const _ of inflateInOrder(broken, raw.map((r) => r.length))) before.push(i++);
+      for await (const { frame } of inflateInOrder(source)) {
+        expect(pulled).toBe(frame.i + 1); // no helpers here: nothing is read ahead
+        before.push(frame.i);
+      }
     })().catch((e: unknown) => e);
     expect(before).toEqual([0, 1, 2, 3]);
     expect(String(error)).toMatch(/truncated|inflate/);
