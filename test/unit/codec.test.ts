@@ -32,6 +32,25 @@ describe('frame', () => {
     expect(crc32(a, 4, 9, crc32(a, 0, 4))).toBe(0xcbf43926);
   });
 
+  it('property: equals a bit-by-bit CRC-32 on any bytes, any range, continued from any value', () => {
+    const bitwise = (bytes: Uint8Array, previous: number) => {
+      let crc = ~previous;
+      for (const b of bytes) {
+        crc ^= b;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+      }
+      return ~crc >>> 0;
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.nat({ max: 0xffffffff }), (bytes, x, y, previous) => {
+        const start = bytes.length ? x % (bytes.length + 1) : 0;
+        const end = start + (bytes.length - start ? y % (bytes.length - start + 1) : 0);
+        expect(crc32(bytes, start, end, previous)).toBe(bitwise(bytes.subarray(start, end), previous));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('matches the documented header layout', () => {
     const frame = encodeFrame({ a: 1 }, { kind: 'ABCD', compress: false, records: false });
     expect(String.fromCharCode(...frame.subarray(0, 4))).toBe('CSHF');
