@@ -53,6 +53,10 @@ export class MemoryJournalFiles implements JournalFiles {
     if (!this.files.has(name)) this.files.set(name, new Uint8Array(0));
     const files = this.files;
     const self = this;
+    // Appends go into a buffer with room to spare (doubling), and `files` holds a view of
+    // its used part: an append costs its own bytes, not a copy of the whole journal. A file
+    // replaced in `files` from outside (tests damage them) is taken up again as it is.
+    let room: Uint8Array | undefined;
     return {
       name,
       get size() {
@@ -63,10 +67,14 @@ export class MemoryJournalFiles implements JournalFiles {
         const cut = self.tornNextAppend;
         const keep = cut === undefined ? bytes : bytes.subarray(0, cut);
         const old = files.get(name)!;
-        const next = new Uint8Array(old.length + keep.length);
-        next.set(old);
-        next.set(keep, old.length);
-        files.set(name, next);
+        const used = old.length + keep.length;
+        if (!room || old.buffer !== room.buffer || old.byteOffset !== 0 || used > room.length) {
+          const next = new Uint8Array(Math.max(used, 2 * (room && old.buffer === room.buffer ? room.length : old.length), 64 * 1024));
+          next.set(old);
+          room = next;
+        }
+        room.set(keep, old.length);
+        files.set(name, room.subarray(0, used));
         if (cut !== undefined) {
           self.tornNextAppend = undefined;
           throw new ShelfError('ABORTED', 'simulated torn write');
