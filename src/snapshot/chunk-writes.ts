@@ -95,6 +95,9 @@ const SQL = {
       kind = excluded.kind, language = excluded.language, start_line = excluded.start_line,
       end_line = excluded.end_line, content_hash = excluded.content_hash, content_id = excluded.content_id, is_deleted = 0
     RETURNING (SELECT v.path FROM file_versions v WHERE v.id = version_id), fqn, ${keySql('chunks')}`,
+  dropPendingOrphans: `DELETE FROM chunk_contents WHERE id IN (SELECT x.id FROM json_each(?1) j
+      JOIN chunk_contents x ON x.file_path = j.value JOIN fts_pending p ON p.content_id = x.id
+    WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.content_id = x.id) ORDER BY x.id)`,
   softDeleteFileExcept: `UPDATE chunks SET is_deleted = 1, updated = ?3
     WHERE version_id = ${VERSION_OF} AND is_deleted = 0 AND fqn NOT IN (SELECT value FROM json_each(?4))`,
   mapped: 'SELECT 1 AS mapped FROM snapshot_files WHERE snapshot_id = ?1 AND path = ?2',
@@ -237,6 +240,7 @@ export function upsertChunks(
   if (!inFileWrite) db.run(SQL.recount, [snapshot.id, JSON.stringify(paths)]);
   // A chunk whose text changed in place may have left its old text unused: swept later.
   markUnswept(db, paths);
+  db.run(SQL.dropPendingOrphans, [JSON.stringify(paths)]);
   return items.map(({ chunk: c }) => publicId(snapshot.id, keys.get(`${c.filePath}\u0000${c.fqn}`)!));
 }
 

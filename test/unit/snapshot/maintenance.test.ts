@@ -61,7 +61,9 @@ describe('full-text index maintenance', () => {
     const store = await openTestStore({ journal });
     await churn(store, 24);
     // The commits only listed their work: nothing indexed yet, and the database is sound.
-    expect(await backlog(store)).toEqual({ pendingTexts: 120, unsweptFiles: 3 }); // every text written, 15 still used
+    // Of the 120 texts written, the 105 replaced before being indexed were dropped by the
+    // commits that replaced them: the 15 in use wait.
+    expect(await backlog(store)).toEqual({ pendingTexts: 15, unsweptFiles: 3 });
     expect(await segments(store)).toBe(0);
     await integrityOk(store.exportDatabase());
 
@@ -113,6 +115,34 @@ describe('full-text index maintenance', () => {
     expect((await store.chunks.searchContent('brand')).map((h) => h.chunk.fqn)).toEqual(['m0.f0']);
     expect(await store.chunks.searchContent('round21')).toEqual([]); // f0's replaced texts are gone
     expect(await store.chunks.searchContent('round23')).toHaveLength(5); // f2's are not
+  });
+
+  it('a commit drops the texts it replaced that were never indexed; indexed ones wait for the sweep', async () => {
+    const store = await openTestStore();
+    const texts = async () => {
+      const db = new (await sqlJs()).Database(store.exportDatabase());
+      try {
+        return db.exec('SELECT content FROM chunk_contents ORDER BY id')[0]?.values.map((r) => r[0]) ?? [];
+      } finally {
+        db.close();
+      }
+    };
+    await store.chunks.saveRepository('app');
+    await store.chunks.createSnapshot('app', 'c1');
+    const write = (content: string) => store.replaceFile('app', 'c1', 'c1', 'a.ts', [fileChunk('a.f', content)]);
+    await write('one alpha');
+    await store.maintain(); // indexed
+    await write('two beta'); // 'one alpha' was indexed: it stays until the sweep
+    expect(await texts()).toEqual(['one alpha', 'two beta']);
+    await write('three gamma'); // 'two beta' was never indexed: gone with this commit
+    expect(await texts()).toEqual(['one alpha', 'three gamma']);
+    expect(await backlog(store)).toEqual({ pendingTexts: 1, unsweptFiles: 1 });
+    expect(await store.chunks.searchContent('beta')).toEqual([]);
+    expect(await store.chunks.searchContent('alpha')).toEqual([]); // the search swept it first
+    expect((await store.chunks.searchContent('gamma')).map((h) => h.chunk.fqn)).toEqual(['a.f']);
+    await write('two beta'); // an old text coming back is simply written again
+    expect((await store.chunks.searchContent('beta')).map((h) => h.chunk.fqn)).toEqual(['a.f']);
+    expect(await texts()).toEqual(['two beta']);
   });
 
   it('refuses bad options', async () => {
