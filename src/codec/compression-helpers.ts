@@ -47,8 +47,17 @@ export interface DeflatedBlocks {
 }
 
 interface Job {
+  readonly op: 'deflate' | 'inflate';
+  readonly started: number;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
+}
+
+/** A job handed to a helper: its result, and a way to stop caring about it. */
+interface Running {
+  readonly result: Promise<Uint8Array>;
+  /** Forgets the job: its result is dropped when it comes, and nothing holds on to it. */
+  cancel(): void;
 }
 
 type Reply = { id: number; bytes?: Uint8Array; error?: string };
@@ -64,75 +73,89 @@ class Helper {
     this.#worker = worker;
     worker.onmessage = (event: MessageEvent<Reply>) => {
       this.#answered = true;
+      silentFailures = 0; // helpers can start here
       const { id, bytes, error } = event.data;
       const job = this.#jobs.get(id);
       if (!job) return;
-      // A helper that cannot compress is dropped (all its jobs come back), or it would be
-      // handed the same block again.
-      if (!(bytes instanceof Uint8Array)) return this.fail(new Error(`deflate helper: ${error ?? 'no result'}`));
-      this.#jobs.delete(id);
-      job.resolve(bytes);
+      if (bytes instanceof Uint8Array) {
+        this.#jobs.delete(id);
+        job.resolve(bytes);
+      } else if (job.op === 'inflate') {
+        // Damaged input is expected now and then: the caller inflates it itself and reports it.
+        this.#jobs.delete(id);
+        job.reject(new Error(`compression helper: ${error ?? 'no result'}`));
+      } else {
+        // A helper that cannot deflate is dropped (all its jobs come back), or it would be
+        // handed the same block again.
+        this.fail(new Error(`compression helper: ${error ?? 'no result'}`));
+      }
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
-      this.fail(new Error(`deflate helper failed: ${event.message || 'worker error'}`));
+      this.fail(new Error(`compression helper failed: ${event.message || 'worker error'}`));
     };
-    worker.onmessageerror = () => this.fail(new Error('deflate helper: a reply could not be read'));
+    worker.onmessageerror = () => this.fail(new Error('compression helper: a reply could not be read'));
   }
 
-  /** True when it takes no more jobs now (full, or dropped). */
+  /** True when it takes no more deflate jobs now (full, or dropped). */
   get busy(): boolean {
     return this.broken || this.#jobs.size >= IN_FLIGHT;
   }
 
-  get idle(): boolean {
-    return this.#jobs.size === 0;
+  get jobs(): number {
+    return this.#jobs.size;
   }
 
-  /** Whether it failed before answering anything (it never started, most likely). */
-  get silent(): boolean {
-    return !this.#answered;
+  /** How long its oldest unanswered job has waited, in ms (0 when it has none). */
+  waited(now: number): number {
+    let oldest = now;
+    for (const job of this.#jobs.values()) oldest = Math.min(oldest, job.started);
+    return now - oldest;
   }
 
   /** `deflate` at `arg` = level, or `inflate` to `arg` = the exact raw length. */
-  run(op: 'deflate' | 'inflate', bytes: Uint8Array, arg: number): Promise<Uint8Array> {
+  run(op: 'deflate' | 'inflate', bytes: Uint8Array, arg: number): Running {
     const id = this.#nextId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject });
+    const result = new Promise<Uint8Array>((resolve, reject) => {
+      this.#jobs.set(id, { op, started: performance.now(), resolve, reject });
       try {
         // Copied, not transferred: the bytes are kept here in case this helper fails. A view
         // of a larger buffer is cut out first (cloning a view clones its whole buffer).
         const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
         this.#worker.postMessage({ id, op, bytes: own, arg });
       } catch (error) {
-        this.#jobs.delete(id);
-        reject(error as Error);
+        // It would fail the same way again: drop the helper (this job comes back too).
+        this.fail(error instanceof Error ? error : new Error(String(error)));
       }
     });
+    return { result, cancel: () => void this.#jobs.delete(id) };
   }
 
   /** Drops the helper: its pending jobs are rejected (their callers compress them themselves). */
-  fail(error: Error): void {
+  fail(error: Error, countSilent = true): void {
     if (this.broken) return;
     this.broken = true;
     this.#worker.terminate();
-    if (this.silent) silentFailures++;
-    for (const job of this.#jobs.values()) job.reject(error);
+    if (countSilent && !this.#answered) silentFailures++;
+    const jobs = [...this.#jobs.values()];
     this.#jobs.clear();
+    for (const job of jobs) job.reject(error);
   }
 
   close(): void {
-    this.broken = true;
-    this.#worker.terminate();
+    this.fail(new Error('compression helper closed'), false);
   }
 }
 
 let pool: Helper[] = [];
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
+/** Calls using helpers right now: helpers are not closed under them. */
+let active = 0;
 let silentFailures = 0;
 let spawnRefused = false;
-let spawnHelper: () => Worker = () =>
+const defaultSpawn = () =>
   new Worker(new URL('./compression.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-compression' });
+let spawnHelper: () => Worker = defaultSpawn;
 
 /**
  * Replaces how helpers are started (tests use it to start helpers that fail); `undefined`
@@ -144,7 +167,7 @@ export function setDeflateHelperFactory(factory: (() => Worker) | undefined): vo
   pool = [];
   silentFailures = 0;
   spawnRefused = false;
-  spawnHelper = factory ?? (() => new Worker(new URL('./compression.worker.ts', import.meta.url), { type: 'module', name: 'codeshelf-compression' }));
+  spawnHelper = factory ?? defaultSpawn;
 }
 
 /** One fewer than the machine's cores (at least 1, at most 3) where workers exist, else 0. */
@@ -154,9 +177,9 @@ export function defaultHelperCount(): number {
   return Math.max(1, Math.min(3, cores - 1));
 }
 
+/** Up to `wanted` live helpers, started as needed; a caller that gets some must call {@link release}. */
 function helpers(wanted: number): Helper[] {
-  if (idleTimer !== undefined) clearTimeout(idleTimer);
-  idleTimer = undefined;
+  if (wanted <= 0) return [];
   pool = pool.filter((h) => !h.broken);
   while (pool.length < wanted && !spawnRefused && silentFailures < MAX_SILENT_FAILURES && typeof Worker === 'function') {
     try {
@@ -165,14 +188,22 @@ function helpers(wanted: number): Helper[] {
       spawnRefused = true; // a CSP without worker-src, for one: it will not change
     }
   }
-  return pool.slice(0, wanted);
+  const team = pool.slice(0, wanted);
+  if (team.length > 0) {
+    active++;
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+  }
+  return team;
 }
 
-function closeWhenIdle(): void {
+/** Ends a call's use of helpers; the last one out arms the idle close. */
+function release(): void {
+  if (--active > 0) return;
   if (idleTimer !== undefined) clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
     idleTimer = undefined;
-    if (!pool.every((h) => h.idle)) return closeWhenIdle();
+    if (active > 0) return;
     for (const helper of pool) helper.close();
     pool = [];
   }, IDLE_CLOSE_MS);
@@ -222,14 +253,16 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
   const queue: number[] = [];
   let outstanding = 0;
   let byHelpers = 0;
+  let stopped = false;
   let wake: (() => void) | undefined;
 
   const hand = () => {
+    if (stopped) return; // the call ended (produce threw): nothing more is handed out
     for (const helper of team) {
       while (!helper.busy && queue.length > 0) {
         const i = queue.shift()!;
         outstanding++;
-        helper.run('deflate', raw[i]!, level).then(
+        helper.run('deflate', raw[i]!, level).result.then(
           (bytes) => {
             payloads[i] = bytes;
             raw[i] = undefined;
@@ -270,10 +303,15 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
       });
       clearTimeout(timer);
       wake = undefined;
-      if (!answered) for (const helper of team) if (!helper.idle) helper.fail(new Error(`deflate helper: no answer in ${stallMs} ms`));
+      if (answered) continue;
+      // Only a helper whose own oldest job has waited that long is dropped (one busy with
+      // other callers' jobs is not stalled).
+      const now = performance.now();
+      for (const helper of team) if (helper.waited(now) >= stallMs) helper.fail(new Error(`compression helper: no answer in ${stallMs} ms`));
     }
   } finally {
-    if (team.length > 0) closeWhenIdle();
+    stopped = true;
+    if (team.length > 0) release();
   }
   return { payloads, byHelpers };
 }
@@ -285,29 +323,40 @@ export interface InflateJob {
   readonly rawLength: number;
 }
 
+/** An inflate that failed on this thread (the payload is damaged); its cause is zlib's error. */
+export class InflateError extends Error {
+  constructor(cause: unknown) {
+    super(`compressed payload does not inflate: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'InflateError';
+  }
+}
+
 /**
  * Inflates the payloads of `frames` (each to exactly its `rawLength`) and yields them in
  * order, each with its frame. `frames` may be an async source (a file read as it goes): it
  * is pulled only as far as needed. Helpers inflate up to {@link INFLATE_AHEAD} frames
  * ahead while the caller works on the one yielded; a frame whose helper has not answered
- * when it is due is inflated here (its helper's copy is dropped when it comes), so a late
- * or failed helper never makes this thread wait. An inflate error is thrown when its frame
- * is due, from this thread; so is an error of the source.
+ * when it is due is inflated here (the helper's job is cancelled), so a late or failed
+ * helper never makes this thread wait, and a helper with a job unanswered for `stallMs`
+ * is dropped. A damaged payload throws {@link InflateError} when its frame is due; an error
+ * of the source is thrown as it is.
  */
 export async function* inflateInOrder<F extends InflateJob>(
-  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; expected?: number } = {},
+  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; expected?: number; stallMs?: number } = {},
 ): AsyncGenerator<{ frame: F; payload: Uint8Array }, void, undefined> {
   await loadZlib();
+  const { stallMs = 10_000 } = options;
   const source = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<F>)[Symbol.iterator]();
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
   const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
   const ahead = team.length > 0 ? INFLATE_AHEAD : 1;
-  const pending = new Map<number, { frame: F; ready?: Uint8Array; handed: boolean }>();
+  const pending = new Map<number, { frame: F; job?: Running }>();
+  // Helpers' results by frame index; the callbacks hold only this map, not the frames.
+  const ready = new Map<number, Uint8Array>();
   let pulled = 0;
   let next = 0;
   let ended = false;
-  let turn = 0;
   const pull = async () => {
     while (!ended && pulled < next + ahead) {
       const r = await source.next();
@@ -316,18 +365,21 @@ export async function* inflateInOrder<F extends InflateJob>(
         return;
       }
       const i = pulled++;
-      const entry: { frame: F; ready?: Uint8Array; handed: boolean } = { frame: r.value, handed: false };
+      const entry: { frame: F; job?: Running } = { frame: r.value };
       pending.set(i, entry);
-      const live = r.value.deflated ? team.filter((h) => !h.broken) : [];
-      if (live.length > 0) {
-        entry.handed = true;
-        live[turn++ % live.length]!.run('inflate', r.value.stored, r.value.rawLength).then(
-          (bytes) => {
-            if (pending.get(i) === entry) entry.ready = bytes;
-          },
-          () => undefined, // inflated here when due
-        );
-      }
+      if (!r.value.deflated) continue;
+      const now = performance.now();
+      for (const h of team) if (h.waited(now) >= stallMs) h.fail(new Error(`compression helper: no answer in ${stallMs} ms`));
+      const live = team.filter((h) => !h.broken);
+      if (live.length === 0) continue;
+      const helper = live.reduce((a, b) => (b.jobs < a.jobs ? b : a));
+      entry.job = helper.run('inflate', r.value.stored, r.value.rawLength);
+      entry.job.result.then(
+        (bytes) => {
+          if (i >= next) ready.set(i, bytes);
+        },
+        () => undefined, // inflated here when due
+      );
     }
   };
   try {
@@ -336,15 +388,30 @@ export async function* inflateInOrder<F extends InflateJob>(
       const entry = pending.get(next);
       if (!entry) return;
       // Replies are tasks: let any that arrived be delivered before deciding.
-      if (entry.handed && entry.ready === undefined) await yieldToEvents();
+      if (entry.job && !ready.has(next)) await yieldToEvents();
       const { frame } = entry;
-      const payload = entry.ready ?? (frame.deflated ? inflateHere(frame.stored, frame.rawLength) : frame.stored);
+      let payload = ready.get(next);
+      if (payload === undefined) {
+        entry.job?.cancel();
+        if (!frame.deflated) payload = frame.stored;
+        else {
+          try {
+            payload = inflateHere(frame.stored, frame.rawLength);
+          } catch (error) {
+            throw new InflateError(error);
+          }
+        }
+      }
+      ready.delete(next);
       pending.delete(next++);
       yield { frame, payload };
     }
   } finally {
-    pending.clear(); // late replies are dropped
+    next = Number.POSITIVE_INFINITY; // late replies are dropped
+    for (const entry of pending.values()) entry.job?.cancel();
+    pending.clear();
+    ready.clear();
     await (source as AsyncIterator<F>).return?.();
-    if (team.length > 0) closeWhenIdle();
+    if (team.length > 0) release();
   }
 }

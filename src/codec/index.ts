@@ -6,4 +6,4 @@ export {
 } from './frame.ts';
 export { encodeRecord, readRecords, RECORD_HEADER_BYTES, type RecordScan } from './record-log.ts';
 export { toColumns, fromColumns, encodeColumn, decodeColumn, type Column } from './columns.ts';
-export { deflateBlocks, inflateInOrder, type DeflateBlocksOptions } from './compression-helpers.ts';
+export { deflateBlocks, inflateInOrder, InflateError, type DeflateBlocksOptions } from './compression-helpers.ts';

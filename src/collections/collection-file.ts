@@ -1,5 +1,5 @@
 import {
-  checkFrame, decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, inflateInOrder,
+  checkFrame, decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, inflateInOrder, InflateError,
   packFrameValue, readFrameInfo, toColumns, unpackCheckedFrame, type CheckedFrame,
 } from '../codec/index.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
@@ -177,20 +177,25 @@ export async function* readCollectionBlocks(
     })();
   }
   const inflated = inflateInOrder(frames, { expected: header.blocks, ...(streaming ? { helpers: 0 } : helpers === undefined ? {} : { helpers }) });
-  for (let i = 0; ; i++) {
-    let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;
-    try {
-      next = await inflated.next();
-    } catch (error) {
-      if (error instanceof ShelfError) throw error;
-      throw new ShelfError('CORRUPT', `${label}: block ${i}: compressed payload does not inflate`, { cause: error });
+  try {
+    for (let i = 0; ; i++) {
+      let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;
+      try {
+        next = await inflated.next();
+      } catch (error) {
+        if (error instanceof InflateError) throw new ShelfError('CORRUPT', `${label}: block ${i}: ${error.message}`, { cause: error });
+        throw error;
+      }
+      if (next.done) break;
+      const { frame, payload } = next.value;
+      const value = unpackCheckedFrame(frame, payload, ctx);
+      const n = header.format === 2 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
+      count += n;
+      yield { format: header.format, index: i, value, payload, count: n, label };
     }
-    if (next.done) break;
-    const { frame, payload } = next.value;
-    const value = unpackCheckedFrame(frame, payload, ctx);
-    const n = header.format === 2 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
-    count += n;
-    yield { format: header.format, index: i, value, payload, count: n, label };
+  } finally {
+    // Also when a block is damaged or the reader stops early: the helpers' jobs are dropped.
+    await inflated.return(undefined);
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
 }

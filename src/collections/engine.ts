@@ -487,6 +487,7 @@ export class CollectionEngine {
     // (so its newest file holds the same documents in the same order), streams its file.
     const clean = entry.loaded !== undefined && entry.loaded.version === entry.loaded.savedVersion && !entry.loading;
     if (options.filter === undefined && ((!entry.loaded && !entry.loading) || clean) && entry.generations.length > 0) {
+      if (clean) this.#lru.get(name); // a use like any read of a loaded collection
       for await (const block of this.#fileBlocks(name, entry)) {
         if (block.format !== 2) yield encodeDocBatch(blockDocs(block));
         // A view into a larger buffer would clone that whole buffer across the thread.
@@ -517,7 +518,11 @@ export class CollectionEngine {
       const loaded = entry.loaded;
       if (!loaded || loaded.version === loaded.savedVersion) return;
       const version = loaded.version;
-      const generation = (entry.generations[entry.generations.length - 1] ?? 0) + 1;
+      let generation = (entry.generations[entry.generations.length - 1] ?? 0) + 1;
+      // A file a stream still reads keeps its name until that stream ends (it is removed
+      // then, by name): never write a new generation over it (a collection dropped and
+      // created again, renamed away and back, or a recovered load can come back to it).
+      while (this.#readers.has(collectionFileName(name, generation))) generation++;
       const { bytes, byHelpers } = await encodeCollection(name, [...loaded.docs.values()], generation, this.#blockDocs, this.#compressionWorkers);
       await this.#storage.write(collectionFileName(name, generation), bytes);
       const old = entry.generations;

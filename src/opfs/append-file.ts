@@ -57,6 +57,7 @@ export class MemoryJournalFiles implements JournalFiles {
     // its used part: an append costs its own bytes, not a copy of the whole journal. A file
     // replaced in `files` from outside (tests damage them) is taken up again as it is.
     let room: Uint8Array | undefined;
+    let view: Uint8Array | undefined; // what this handle last put in `files`
     return {
       name,
       get size() {
@@ -68,13 +69,16 @@ export class MemoryJournalFiles implements JournalFiles {
         const keep = cut === undefined ? bytes : bytes.subarray(0, cut);
         const old = files.get(name)!;
         const used = old.length + keep.length;
-        if (!room || old.buffer !== room.buffer || old.byteOffset !== 0 || used > room.length) {
-          const next = new Uint8Array(Math.max(used, 2 * (room && old.buffer === room.buffer ? room.length : old.length), 64 * 1024));
+        // Only the view this handle made may grow in place: anything else put in `files`
+        // (even a shorter view of the same buffer) is copied, so no view handed out changes.
+        if (!room || old !== view || used > room.length) {
+          const next = new Uint8Array(Math.max(used, 2 * (old === view && room ? room.length : old.length), 64 * 1024));
           next.set(old);
           room = next;
         }
         room.set(keep, old.length);
-        files.set(name, room.subarray(0, used));
+        view = room.subarray(0, used);
+        files.set(name, view);
         if (cut !== undefined) {
           self.tornNextAppend = undefined;
           throw new ShelfError('ABORTED', 'simulated torn write');

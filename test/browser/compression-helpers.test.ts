@@ -88,6 +88,40 @@ describe('deflate helpers (real workers)', () => {
     expect(i).toBe(blocks.length);
   });
 
+  it('a helper that cannot be posted to is dropped at once (no retry loop)', async () => {
+    setDeflateHelperFactory(() => {
+      const worker = scriptWorker('onmessage = (e) => postMessage({ id: e.data.id, bytes: new Uint8Array(0) })')();
+      worker.postMessage = () => {
+        throw new DOMException('cannot clone', 'DataCloneError');
+      };
+      return worker;
+    });
+    const { payloads, byHelpers } = await deflateBlocks(blocks.length, (i) => blocks[i]!, { level: 2, helpers: 1 });
+    expectRoundTrip(payloads);
+    expect(byHelpers).toBe(0);
+  });
+
+  it('a silent helper is dropped once a job waited stallMs; inflating never waits for it', async () => {
+    let terminated = 0;
+    setDeflateHelperFactory(() => {
+      const worker = scriptWorker('onmessage = () => {}')();
+      const terminate = worker.terminate.bind(worker);
+      worker.terminate = () => {
+        terminated++;
+        terminate();
+      };
+      return worker;
+    });
+    const frames = blocks.map((b) => ({ stored: deflateSync(b, { level: 2 }), deflated: true, rawLength: b.length }));
+    let i = 0;
+    for await (const { payload } of inflateInOrder(frames, { helpers: 1, stallMs: 30 })) {
+      expect(equal(payload, blocks[i++]!)).toBe(true);
+      await new Promise((r) => setTimeout(r, 5)); // a consumer doing work: the helper's jobs age
+    }
+    expect(i).toBe(blocks.length);
+    expect(terminated).toBe(1);
+  });
+
   it('a save in the storage worker uses helpers, and the file reads back the same', async () => {
     const name = `compression-helpers-${Date.now()}`;
     const docs = Array.from({ length: 2345 }, (_, i) => ({ _id: `d${i}`, path: `src/f${i % 40}.ts`, line: i, tags: ['a', String(i % 7)] }));

@@ -144,3 +144,29 @@ describe('CheckpointJournal', () => {
     );
   });
 });
+
+describe('MemoryJournalFiles', () => {
+  it('appends in place without changing any view it handed out, and takes up files replaced from outside', async () => {
+    const files = new MemoryJournalFiles();
+    const file = await files.openAppend('j');
+    const bytes = (...b: number[]) => new Uint8Array(b);
+    file.append(bytes(1, 2, 3));
+    file.append(bytes(4, 5));
+    const kept = files.files.get('j')!;
+    expect([...kept]).toEqual([1, 2, 3, 4, 5]);
+    // A shorter view of the same buffer put back (a test restoring an older journal).
+    files.files.set('j', kept.subarray(0, 3));
+    file.append(bytes(9, 9));
+    expect([...files.files.get('j')!]).toEqual([1, 2, 3, 9, 9]);
+    expect([...kept]).toEqual([1, 2, 3, 4, 5]); // unchanged
+    file.truncate(4);
+    file.append(bytes(7));
+    expect([...files.files.get('j')!]).toEqual([1, 2, 3, 9, 7]);
+    expect(file.size).toBe(5);
+    for (let i = 0; i < 2000; i++) file.append(new Uint8Array(100).fill(i & 0xff));
+    const all = files.files.get('j')!;
+    expect(all.length).toBe(5 + 200_000);
+    expect(all[5 + 1999 * 100]).toBe(1999 & 0xff);
+    expect([...all.subarray(0, 5)]).toEqual([1, 2, 3, 9, 7]);
+  });
+});

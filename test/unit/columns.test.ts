@@ -156,6 +156,28 @@ describe('collection file formats', () => {
     await again.close();
   });
 
+  it('a stream keeps its file: a collection dropped and created again mid-stream writes a new generation', async () => {
+    const storage = new MemoryBlobStore();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
+    await engine.create('c');
+    const first = Array.from({ length: 50 }, (_, i) => ({ _id: `a${i}` }));
+    await engine.insertMany('c', first);
+    await engine.save('c');
+    const stream = engine.packedBatches('c'); // clean and loaded: streams its file
+    const seen: unknown[] = [...decodeDocBatch((await stream.next()).value!, 'test')];
+    await engine.drop('c');
+    await engine.create('c');
+    const second = [{ _id: 'b0' }, { _id: 'b1' }];
+    await engine.insertMany('c', second);
+    await engine.save('c');
+    for await (const bytes of stream) seen.push(...decodeDocBatch(bytes, 'test'));
+    expect(seen).toEqual(first); // the old file, whole
+    await engine.close();
+    const again = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    expect(await again.findAll('c')).toEqual(second); // the new one survived the stream's end
+    await again.close();
+  });
+
   it('a loaded collection streams its file only while nothing changed since the last load or save', async () => {
     const storage = new MemoryBlobStore();
     const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 100 });
