@@ -34,7 +34,11 @@ const { port } = server.httpServer.address();
 const profile = mkdtempSync(join(tmpdir(), 'codeshelf-bench-'));
 const base = launchOptions();
 // Heap figures for the search benchmark: precise performance.memory and a callable gc().
-const args = name === 'search' ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc', '--enable-blink-features=ForceEagerMeasureMemory'] : base.args;
+// The snapshot benchmark calls gc() between phases, so that one phase's garbage (the naive
+// baseline exports whole databases) is not collected during the next phase's samples.
+const args = name === 'search'
+  ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc', '--enable-blink-features=ForceEagerMeasureMemory']
+  : name === 'snapshot' ? [...base.args, '--js-flags=--expose-gc'] : base.args;
 const context = await chromium.launchPersistentContext(profile, { headless: true, ...base, args });
 try {
   const page = await context.newPage();

@@ -20,6 +20,7 @@ function fileChunks(path: string, n: number, version: number, bytes = 1000): Chu
   return Array.from({ length: n }, (_, i) => ({ filePath: path, fqn: `${mod}.fn${i}`, kind: 'function', language: 'typescript', startLine: i * 30 + 1, endLine: i * 30 + 29, content: `// v${version}\n${body(`${mod}.fn${i}`, bytes)}` }));
 }
 const WARM_UP = 30;
+const settleHeap = () => (globalThis as { gc?: () => void }).gc?.();
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
@@ -57,9 +58,13 @@ const api = {
         }
       }
       const size = durable.exportDatabase().length;
-      // Measure from a settled database, as after any idle moment: index upkeep done, and a
-      // pause for the garbage the growth phase left.
+      // Measure from a settled database, as after any idle moment: index upkeep done, the
+      // garbage of the growth phase and of the previous size's naive exports (150 whole
+      // databases) collected now rather than by concurrent GC threads during the samples
+      // (gc() exists when the browser runs with --expose-gc, as bench/run.mjs starts it),
+      // and a pause.
       await durable.maintain();
+      settleHeap();
       await new Promise((r) => setTimeout(r, 300));
       // The same commits, durable first, then naive: one after the other rather than
       // interleaved, so the naive side's 10-100 MB exports do not leave garbage for the
@@ -88,6 +93,7 @@ const api = {
         d.push(performance.now() - t0);
       }
       const n: number[] = [];
+      settleHeap(); // the same for the naive side
       for (let i = WARM_UP; i < WARM_UP + samples; i++) {
         const { path, chunks } = commit(i);
         const t0 = performance.now();
