@@ -59,6 +59,19 @@ describe('columns', () => {
     expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
   });
 
+  it('property: string columns of any well-formed text, ASCII or not anywhere in it, come back the same', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '\n', 'é', 'ß', '€', '中', '😀', '𝄞'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 30 }), (strings) => {
+        const docs = strings.map((s, i) => ({ _id: `${s}#${i}`, s }));
+        const column = encodeColumn(strings);
+        expect(['s', 'd']).toContain(column.t);
+        expect(roundTrip(docs)).toEqual(docs);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('dictionary-codes repetitive strings and keeps unique ones plain', () => {
     expect(encodeColumn(Array.from({ length: 100 }, (_, i) => ['x', 'y', 'z'][i % 3])).t).toBe('d');
     expect(encodeColumn(Array.from({ length: 100 }, (_, i) => `u${i}`)).t).toBe('s');
