@@ -8,7 +8,8 @@
  * | tag | column | holds |
  * | --- | --- | --- |
  * | `s` | `{ t, len, text }` | strings: UTF-16 lengths (smallest unsigned typed array) and the UTF-8 of all of them joined |
- * | `d` | `{ t, codes, dict }` | repetitive strings: codes into `dict`, an `s` column of the distinct values |
+ * | `w` | `{ t, len, units }` | strings of which one holds a lone surrogate (UTF-8 cannot): their UTF-16 code units |
+ * | `d` | `{ t, codes, dict }` | repetitive strings: codes into `dict`, an `s` (or `w`) column of the distinct values |
  * | `i` | `{ t, v }` | integers: the smallest of Int8/Int16/Int32Array that holds them (never -0) |
  * | `f` | `{ t, v }` | other numbers: Float64Array |
  * | `b` | `{ t, v }` | booleans: Uint8Array of 0/1 |
@@ -21,9 +22,10 @@
  * call, and decoding them with one `TextDecoder` call and slices, replaces a per-string
  * encoder loop in JavaScript; columns of like values also deflate smaller and faster than
  * interleaved records. A column holding a string that is not well-formed UTF-16 (a lone
- * surrogate) falls back to `m`, which is exactly what format 1 stored — but MessagePack
- * strings are UTF-8 too, so such a string does not come back unchanged (msgpackr in Node
- * gives three U+FFFD for one lone surrogate). Known limit: see docs/DESIGN.md.
+ * surrogate, as text cut inside an emoji has) is stored as UTF-16 code units (`w`), so it
+ * comes back exactly; a column using `w` needs collection format 3 (see
+ * {@link needsFormat3}). Strings inside `m` values are MessagePack, UTF-8: a lone
+ * surrogate there does not survive (known limit, docs/DESIGN.md).
  *
  * Decoding builds each group's objects with one generated function (an object literal per
  * row: the fastest way to make many same-shaped objects in V8), or with plain assignments
@@ -32,6 +34,7 @@
 
 export type Column =
   | { t: 's'; len: Uint8Array | Uint16Array | Uint32Array; text: Uint8Array }
+  | { t: 'w'; len: Uint8Array | Uint16Array | Uint32Array; units: Uint16Array }
   | { t: 'd'; codes: Uint8Array | Uint16Array | Uint32Array; dict: Column }
   | { t: 'i'; v: Int8Array | Int16Array | Int32Array }
   | { t: 'f'; v: Float64Array }
@@ -59,15 +62,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype;
 }
 
-function stringColumn(values: readonly string[]): Column | undefined {
+function stringColumn(values: readonly string[]): Column {
   const joined = values.join('');
-  if (!wellFormed(joined)) return undefined;
   let max = 0;
   const len = new Uint32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const n = values[i]!.length;
     len[i] = n;
     if (n > max) max = n;
+  }
+  if (!wellFormed(joined)) {
+    const units = new Uint16Array(joined.length);
+    for (let i = 0; i < units.length; i++) units[i] = joined.charCodeAt(i);
+    return { t: 'w', len: unsignedArray(len, max), units };
   }
   return { t: 's', len: unsignedArray(len, max), text: utf8Of(joined) };
 }
@@ -94,7 +101,7 @@ function utf8Of(text: string): Uint8Array {
 // first values before building one, so columns of unique strings pay no map lookups.
 const DICT_SAMPLE = 64;
 
-function stringsColumn(values: readonly string[]): Column | undefined {
+function stringsColumn(values: readonly string[]): Column {
   const n = values.length;
   if (n >= 8) {
     const sample = new Set<string>();
@@ -109,8 +116,7 @@ function stringsColumn(values: readonly string[]): Column | undefined {
         codes[i] = code;
       }
       if (dict.size * 2 <= n) {
-        const distinct = stringColumn([...dict.keys()]);
-        return distinct && { t: 'd', codes: unsignedArray(codes, dict.size - 1), dict: distinct };
+        return { t: 'd', codes: unsignedArray(codes, dict.size - 1), dict: stringColumn([...dict.keys()]) };
       }
     }
   }
@@ -171,7 +177,7 @@ export function encodeColumn(values: readonly unknown[]): Column {
         for (let i = 0; i < n; i++) if (values[i]) bits[i] = 1;
         return { t: 'b', v: bits };
       }
-      return stringsColumn(values as string[]) ?? { t: 'm', v: values.slice() };
+      return stringsColumn(values as string[]);
     }
   } else if (isPlainArray(first)) {
     for (let i = 1; i < n && same; i++) same = isPlainArray(values[i]);
@@ -196,8 +202,8 @@ interface Group {
 }
 
 /**
- * Groups plain objects by key list and encodes each group's columns. Returns undefined for
- * objects that must not be rebuilt from a literal (a `__proto__` own key).
+ * Groups plain objects by key list and encodes each group's columns (an own `__proto__`
+ * key, as `JSON.parse` makes, is kept as a key like any other: see {@link loops}).
  */
 export function encodeObjects(objects: readonly Record<string, unknown>[]): Column | undefined {
   const groups: Group[] = [];
@@ -213,7 +219,6 @@ export function encodeObjects(objects: readonly Record<string, unknown>[]): Colu
       const candidates = byJoined.get(joined);
       g = candidates?.find((c) => sameKeys(c.keys, keys));
       if (!g) {
-        if (keys.includes('__proto__')) return undefined;
         g = { keys, index: groups.length, rows: [] };
         groups.push(g);
         if (candidates) candidates.push(g);
@@ -252,6 +257,25 @@ function decodeStrings(c: { len: unknown; text: unknown }): string[] {
   return out;
 }
 
+function decodeUnits(c: { len: unknown; units: unknown }): string[] {
+  if (!isUnsigned(c.len) || !(c.units instanceof Uint16Array)) fail('UTF-16 string column is malformed');
+  const len = c.len as Uint8Array;
+  const units = c.units as Uint16Array;
+  const out = new Array<string>(len.length);
+  let p = 0;
+  for (let i = 0; i < out.length; i++) {
+    const e = p + len[i]!;
+    if (e > units.length) fail('string lengths do not add up to the text');
+    let s = '';
+    // In pieces: apply() takes a bounded number of arguments.
+    for (let q = p; q < e; q += 8192) s += String.fromCharCode.apply(null, units.subarray(q, Math.min(e, q + 8192)) as unknown as number[]);
+    out[i] = s;
+    p = e;
+  }
+  if (p !== units.length) fail('string lengths do not add up to the text');
+  return out;
+}
+
 /** Decodes a column into `n` values; anything inconsistent throws (the caller names the file). */
 export function decodeColumn(column: unknown, n: number): Values {
   const c = column as Column;
@@ -261,9 +285,13 @@ export function decodeColumn(column: unknown, n: number): Values {
     case 's':
       out = decodeStrings(c);
       break;
+    case 'w':
+      out = decodeUnits(c);
+      break;
     case 'd': {
-      if (!isUnsigned(c.codes) || (c.dict as { t?: unknown } | null)?.t !== 's') return fail('dictionary is malformed');
-      const dict = decodeStrings(c.dict as { len: unknown; text: unknown });
+      const kind = (c.dict as { t?: unknown } | null)?.t;
+      if (!isUnsigned(c.codes) || (kind !== 's' && kind !== 'w')) return fail('dictionary is malformed');
+      const dict = kind === 's' ? decodeStrings(c.dict as { len: unknown; text: unknown }) : decodeUnits(c.dict as { len: unknown; units: unknown });
       const codes = c.codes;
       const strings = new Array<string>(codes.length);
       for (let i = 0; i < codes.length; i++) {
@@ -379,12 +407,18 @@ return [${cols.join(', ')}];`,
 }
 
 function loops(keys: readonly string[]): Pick<ShapeCode, 'build' | 'extract'> {
+  // An own `__proto__` key is defined, not assigned: assigning (or a literal) would set the
+  // object's prototype instead (and let a crafted file pick it).
+  const proto = keys.indexOf('__proto__');
   return {
     build: (cols, n) => {
       const out = new Array<Record<string, unknown>>(n);
       for (let i = 0; i < n; i++) {
         const o: Record<string, unknown> = {};
-        for (let j = 0; j < keys.length; j++) o[keys[j]!] = cols[j]![i];
+        for (let j = 0; j < keys.length; j++) {
+          if (j === proto) Object.defineProperty(o, '__proto__', { value: cols[j]![i], writable: true, enumerable: true, configurable: true });
+          else o[keys[j]!] = cols[j]![i];
+        }
         out[i] = o;
       }
       return out;
@@ -404,7 +438,7 @@ function shapeCode(keys: string[]): ShapeCode {
   const hit = list?.find((b) => sameKeys(b.keys, keys));
   if (hit) return hit;
   if (shapes.size >= MAX_SHAPES) shapes.clear();
-  const code: ShapeCode = { keys, ...(generate(keys) ?? loops(keys)) };
+  const code: ShapeCode = { keys, ...((keys.includes('__proto__') ? undefined : generate(keys)) ?? loops(keys)) };
   if (list) list.push(code);
   else shapes.set(joined, [code]);
   return code;
@@ -426,7 +460,7 @@ function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: nu
   } else if (keyLists.length !== 1 || n < 0) fail('object column without rows must have one group and a known length');
   else counts[0] = n;
   const groups = keyLists.map((keys, g) => {
-    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string') || keys.includes('__proto__')) fail('object keys are malformed');
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string') || new Set(keys).size !== keys.length) fail('object keys are malformed');
     const cols = colLists[g];
     if (!Array.isArray(cols) || cols.length !== keys.length) fail('object group has the wrong number of columns');
     return shapeCode(keys).build(cols!.map((col) => decodeColumn(col, counts[g]!)), counts[g]!);
@@ -439,6 +473,26 @@ function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: nu
     out[i] = groups[g]![at[g]!++]!;
   }
   return out;
+}
+
+/**
+ * Whether `column` (from {@link toColumns}) uses what readers of collection format 2 refuse:
+ * a UTF-16 string column (`w`) or an object group with an own `__proto__` key. A file with
+ * such a block is written as format 3, so those readers say `UNSUPPORTED_VERSION`.
+ */
+export function needsFormat3(column: Column): boolean {
+  switch (column.t) {
+    case 'w':
+      return true;
+    case 'd':
+      return needsFormat3(column.dict);
+    case 'a':
+      return needsFormat3(column.items);
+    case 'o':
+      return column.keys.some((keys) => keys.includes('__proto__')) || column.cols.some((group) => group.some(needsFormat3));
+    default:
+      return false;
+  }
 }
 
 /** Encodes plain objects column-wise; objects that cannot be (see {@link encodeObjects}) are kept as they are. */

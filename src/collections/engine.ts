@@ -489,7 +489,7 @@ export class CollectionEngine {
     if (options.filter === undefined && ((!entry.loaded && !entry.loading) || clean) && entry.generations.length > 0) {
       if (clean) this.#lru.get(name); // a use like any read of a loaded collection
       for await (const block of this.#fileBlocks(name, entry)) {
-        if (block.format !== 2) yield encodeDocBatch(blockDocs(block));
+        if (block.format === 1) yield encodeDocBatch(blockDocs(block));
         // A view into a larger buffer would clone that whole buffer across the thread.
         else if (block.payload.byteOffset === 0 && block.payload.byteLength === block.payload.buffer.byteLength) yield block.payload;
         else yield block.payload.slice();

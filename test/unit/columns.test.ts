@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeColumn, fromColumns, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { encodeColumn, fromColumns, needsFormat3, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
@@ -49,14 +49,30 @@ describe('columns', () => {
     expect(back.map((d) => Object.keys(d))).toEqual(docs.map((d) => Object.keys(d)));
   });
 
-  it('falls back to MessagePack for mixed values, class instances, typed arrays and lone surrogates', () => {
+  it('falls back to MessagePack for mixed values, class instances and typed arrays', () => {
     const docs = [
-      { _id: 'a', mixed: 1, when: new Date(5), bytes: new Uint8Array([1, 2]), s: 'ok\uD800', map: new Map([[1, 2]]) },
-      { _id: 'b', mixed: 'one', when: new Date(6), bytes: new Uint8Array([3]), s: 'fine', map: new Map() },
+      { _id: 'a', mixed: 1, when: new Date(5), bytes: new Uint8Array([1, 2]), map: new Map([[1, 2]]) },
+      { _id: 'b', mixed: 'one', when: new Date(6), bytes: new Uint8Array([3]), map: new Map() },
     ];
     const c = toColumns(docs) as Extract<Column, { t: 'o' }>;
-    expect(c.cols[0]!.slice(1).map((col) => col.t)).toEqual(['m', 'm', 'm', 'm', 'm']);
+    expect(c.cols[0]!.slice(1).map((col) => col.t)).toEqual(['m', 'm', 'm', 'm']);
     expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
+  });
+
+  it('property: strings with lone surrogates (text cut inside a pair) come back exactly, as UTF-16 columns', () => {
+    const c = toColumns([{ _id: 'a', s: 'ok\uD800' }, { _id: 'b', s: 'fine' }]) as Extract<Column, { t: 'o' }>;
+    expect(c.cols[0]!.map((col) => col.t)).toEqual(['s', 'w']);
+    expect(needsFormat3(c)).toBe(true);
+    expect(needsFormat3(toColumns([{ _id: 'a', s: 'ok' }]))).toBe(false);
+    expect(needsFormat3(toColumns([JSON.parse('{"_id":"a","nested":{"__proto__":1}}') as Record<string, unknown>]))).toBe(true);
+    const unit = fc.constantFrom('a', '\ud800', '\udc00', '\ud83d', '\ude00', '😀', 'é', '\n');
+    fc.assert(
+      fc.property(fc.array(fc.record({ s: fc.string({ unit, maxLength: 20 }), tags: fc.array(fc.string({ unit, maxLength: 4 }), { maxLength: 3 }) }), { minLength: 1, maxLength: 30 }), (rows) => {
+        const docs = rows.map((r, i) => ({ _id: `d${i}`, ...r, kind: i % 2 ? '\udc00' : 'x' }));
+        expect(roundTrip(docs)).toEqual(docs);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('property: string columns of any well-formed text, ASCII or not anywhere in it, come back the same', () => {
@@ -83,9 +99,17 @@ describe('columns', () => {
     expect(roundTrip(docs)).toEqual(docs);
   });
 
-  it('does not rebuild a __proto__ key through an object literal', () => {
-    const doc = JSON.parse('{"_id":"p","__proto__":{"polluted":true}}') as Record<string, unknown>;
-    expect(toColumns([doc]).t).toBe('m');
+  it('keeps an own __proto__ key as a key: never the prototype, never polluting', () => {
+    const doc = JSON.parse('{"_id":"p","__proto__":{"polluted":true},"n":1}') as Record<string, unknown>;
+    expect(toColumns([doc]).t).toBe('o');
+    const [back] = roundTrip([doc]);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back!)).toEqual(['_id', '__proto__', 'n']);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(doc));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // A crafted block naming __proto__ builds an own property too.
+    const crafted = fromColumns({ t: 'o', keys: [['__proto__']], rows: null, cols: [[{ t: 'm', v: [{ polluted: true }] }]] }, 1);
+    expect(Object.getPrototypeOf(crafted[0])).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -124,7 +148,7 @@ describe('columns', () => {
       (c) => ((c.cols[0]![2] as Extract<Column, { t: 's' }>).text = new Uint8Array([0xff, 0xfe, 0x41])),
       (c) => ((c.cols[0]![3] as Extract<Column, { t: 'a' }>).counts[1] = 3),
       (c) => ((c.keys[0]![0] as unknown) = 5),
-      (c) => (c.keys[0]![1] = '__proto__'),
+      (c) => (c.keys[0]![1] = c.keys[0]![0]!), // the same key twice
       (c) => (c.rows = new Uint8Array([0, 1])),
     ];
     for (const breakIt of breakers) {
@@ -167,6 +191,28 @@ describe('collection file formats', () => {
     expect(again.state('legacy')).toBe('unloaded');
     expect(() => decodeDocBatch(new Uint8Array([0xc1]), 'junk')).toThrowError(/junk/);
     await again.close();
+  });
+
+  it('writes format 3 only when a block needs it (here a UTF-16 column), and reads both back exactly', async () => {
+    const header = async (bytes: Uint8Array) => (await import('../../src/codec/index.ts')).decodeFrame<{ format: number }>(bytes.subarray(0, 24 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true)), { kind: 'COLH', name: 't' }).format;
+    const plain = Array.from({ length: 1500 }, (_, i) => ({ _id: `p${i}`, text: `line ${i} 😀` }));
+    const cut = plain.map((d, i) => (i === 1200 ? { ...d, text: '😀'.slice(0, 1) } : d)); // half a pair, in the second block
+    const plainFile = await encodeCollectionFile('u', plain, 1);
+    const cutFile = await encodeCollectionFile('u', cut, 1);
+    expect(await header(plainFile)).toBe(2);
+    expect(await header(cutFile)).toBe(3);
+    expect(await decodeCollectionBytes(plainFile, 'u')).toEqual(plain);
+    const back = await decodeCollectionBytes(cutFile, 'u');
+    expect(back).toEqual(cut);
+    expect(back[1200]!.text).toBe('\ud83d');
+    // Streams to the page carry the same columns.
+    const storage = new MemoryBlobStore();
+    await storage.write('u.1.csc', cutFile);
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    const streamed: unknown[] = [];
+    for await (const bytes of engine.packedBatches('u')) streamed.push(...decodeDocBatch(bytes, 'test'));
+    expect(streamed).toEqual(cut);
+    await engine.close();
   });
 
   it('a stream keeps its file: a collection dropped and created again mid-stream writes a new generation', async () => {
