@@ -1,5 +1,4 @@
-import { deflateSync, inflateSync } from 'fflate';
-import { loadZlib, zlibIfLoaded } from './zlib.ts';
+import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
 
 /**
  * Compression in helper workers. A collection save encodes its blocks one after the other
@@ -162,7 +161,7 @@ let spawnHelper: () => Worker = defaultSpawn;
  * restores the default and forgets past failures.
  * @internal
  */
-export function setDeflateHelperFactory(factory: (() => Worker) | undefined): void {
+export function setCompressionHelperFactory(factory: (() => Worker) | undefined): void {
   for (const helper of pool) helper.close();
   pool = [];
   silentFailures = 0;
@@ -226,19 +225,6 @@ function yieldToEvents(): Promise<void> {
   });
 }
 
-function deflateHere(bytes: Uint8Array, level: number): Uint8Array {
-  const zlib = zlibIfLoaded();
-  return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as 0 });
-}
-
-function inflateHere(bytes: Uint8Array, rawLength: number): Uint8Array {
-  const zlib = zlibIfLoaded();
-  if (zlib) return zlib.inflateRaw(bytes, rawLength);
-  const out = inflateSync(bytes, { out: new Uint8Array(rawLength) });
-  if (out.length !== rawLength) throw new Error(`inflated ${out.length} bytes, expected ${rawLength}`);
-  return out;
-}
-
 /**
  * Raw-deflates `count` pieces that `produce(i)` makes on this thread, in order (see the
  * module comment). `produce` must return a buffer that is not changed afterwards. Throws
@@ -291,7 +277,7 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
     while (queue.length > 0 || outstanding > 0) {
       if (queue.length > 0) {
         const i = queue.pop()!;
-        payloads[i] = deflateHere(raw[i]!, level);
+        payloads[i] = rawDeflate(raw[i]!, level);
         raw[i] = undefined;
         if (outstanding > 0) await yieldToEvents();
         continue;
@@ -396,7 +382,7 @@ export async function* inflateInOrder<F extends InflateJob>(
         if (!frame.deflated) payload = frame.stored;
         else {
           try {
-            payload = inflateHere(frame.stored, frame.rawLength);
+            payload = rawInflate(frame.stored, frame.rawLength);
           } catch (error) {
             throw new InflateError(error);
           }

@@ -1,8 +1,7 @@
-import { deflateSync, inflateSync } from 'fflate';
 import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import { crc32 } from './crc32.ts';
-import { loadZlib, zlibIfLoaded, type Zlib } from './zlib.ts';
+import { loadZlib, rawDeflate, rawInflate, zlibIfLoaded } from './zlib.ts';
 
 /**
  * The versioned frame every codeshelf file and stored blob uses. Byte by byte (all integers
@@ -81,24 +80,12 @@ function frame(payload: Uint8Array, kind: string, flags: number, rawLength: numb
   return out;
 }
 
-/**
- * Raw deflate with zlib in WebAssembly once it is loaded (see zlib.ts: faster than deflate
- * in JavaScript, and it takes a level), with fflate before that or where it cannot load.
- */
-function deflate(bytes: Uint8Array, level: number, zlib: Zlib | undefined = zlibIfLoaded()): Uint8Array {
-  return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as FrameOptions['level'] & number });
-}
-
-function inflate(bytes: Uint8Array, rawLength: number, zlib: Zlib | undefined = zlibIfLoaded()): Uint8Array {
-  return zlib ? zlib.inflateRaw(bytes, rawLength) : inflateSync(bytes, { out: new Uint8Array(rawLength) });
-}
-
 /** Frames raw bytes (no MessagePack), optionally compressed. */
 export function encodeFrameBytes(bytes: Uint8Array, options: FrameOptions): Uint8Array {
   checkKind(options.kind);
   if (!(bytes instanceof Uint8Array)) throw new ShelfError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
   const compress = options.compress ?? true;
-  const payload = compress ? deflate(bytes, options.level ?? 1) : bytes;
+  const payload = compress ? rawDeflate(bytes, options.level ?? 1) : bytes;
   return frame(payload, options.kind, FLAG_RAW | (compress ? FLAG_DEFLATE : 0), bytes.length);
 }
 
@@ -116,7 +103,7 @@ function pack(value: unknown, options: FrameOptions): { records: boolean; packed
 export function encodeFrame(value: unknown, options: FrameOptions): Uint8Array {
   const { records, packed } = pack(value, options);
   const compress = options.compress ?? true;
-  const payload = compress ? deflate(packed, options.level ?? 1) : packed;
+  const payload = compress ? rawDeflate(packed, options.level ?? 1) : packed;
   return frame(payload, options.kind, (records ? FLAG_RECORDS : 0) | (compress ? FLAG_DEFLATE : 0), packed.length);
 }
 
@@ -177,7 +164,7 @@ function openFrame(bytes: Uint8Array, ctx: DecodeContext, zlib = zlibIfLoaded())
   let payload = checked.stored;
   if (checked.deflated) {
     try {
-      payload = inflate(payload, checked.rawLength, zlib);
+      payload = rawInflate(payload, checked.rawLength, zlib);
     } catch (error) {
       throw corrupt(ctx, 'compressed payload does not inflate', error);
     }
@@ -273,20 +260,13 @@ export async function decodeFramePayloadAsync<T = unknown>(bytes: Uint8Array, ct
     return { value: unpack<T>(payload, flags, ctx), payload };
   }
   // Check everything the header and checksum can tell before inflating.
-  const info = readFrameInfo(bytes, ctx);
-  const flags = bytes[5]!;
-  if (flags & ~KNOWN_FLAGS || bytes[6] !== 0 || bytes[7] !== 0) throw corrupt(ctx, `unknown flags 0x${flags.toString(16)}`);
-  if (info.kind !== ctx.kind) throw corrupt(ctx, `holds a ${JSON.stringify(info.kind)} frame, expected ${JSON.stringify(ctx.kind)}`);
-  if (bytes.length !== info.totalBytes) throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${info.totalBytes - FRAME_HEADER_BYTES} (truncated or padded)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (frameChecksum(bytes) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
-  if (flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
+  const checked = checkFrame(bytes, ctx);
+  if (checked.flags & FLAG_RAW) throw corrupt(ctx, 'frame holds raw bytes, not MessagePack');
   let payload: Uint8Array;
   try {
-    payload = await pipe(bytes.subarray(FRAME_HEADER_BYTES), new g.DecompressionStream('deflate-raw'));
+    payload = await pipe(checked.stored, new g.DecompressionStream('deflate-raw'));
   } catch (error) {
     throw corrupt(ctx, 'compressed payload does not inflate', error);
   }
-  if (payload.length !== info.rawBytes) throw corrupt(ctx, `payload inflates to ${payload.length} bytes, header says ${info.rawBytes}`);
-  return { value: unpack<T>(payload, flags, ctx), payload };
+  return { value: unpackCheckedFrame<T>(checked, payload, ctx), payload };
 }

@@ -1,3 +1,4 @@
+import { deflateSync, inflateSync } from 'fflate';
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
 /**
@@ -165,4 +166,22 @@ export function loadZlib(): Promise<Zlib | undefined> {
 /** The zlib module if {@link loadZlib} has finished loading it. */
 export function zlibIfLoaded(): Zlib | undefined {
   return loaded;
+}
+
+/**
+ * Raw deflate with zlib in WebAssembly once it is loaded (faster than deflate in
+ * JavaScript, and it takes a level), with fflate before that or where it cannot load. The
+ * one place every deflate of the codec goes through (frames, the calling thread and the
+ * compression helpers).
+ */
+export function rawDeflate(bytes: Uint8Array, level: number, zlib: Zlib | undefined = loaded): Uint8Array {
+  return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as 0 });
+}
+
+/** Inflates raw deflate to exactly `rawLength` bytes, like {@link rawDeflate}; throws otherwise. */
+export function rawInflate(bytes: Uint8Array, rawLength: number, zlib: Zlib | undefined = loaded): Uint8Array {
+  if (zlib) return zlib.inflateRaw(bytes, rawLength);
+  const out = inflateSync(bytes, { out: new Uint8Array(rawLength) });
+  if (out.length !== rawLength) throw new Error(`inflated ${out.length} bytes, expected ${rawLength}`);
+  return out;
 }

@@ -1,7 +1,7 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deflateBlocks, inflateInOrder, setDeflateHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { deflateBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
 import { openShelf } from '../../src/index.ts';
 
 const blocks = Array.from({ length: 24 }, (_, i) =>
@@ -13,7 +13,7 @@ const expectRoundTrip = (payloads: Uint8Array[]) => {
 };
 const scriptWorker = (source: string) => () => new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
 
-afterEach(() => setDeflateHelperFactory(undefined));
+afterEach(() => setCompressionHelperFactory(undefined));
 
 describe('deflate helpers (real workers)', () => {
   it('a helper compresses blocks while this thread produces the next ones', async () => {
@@ -29,19 +29,19 @@ describe('deflate helpers (real workers)', () => {
   });
 
   it('a helper whose script fails to start is dropped; its blocks are compressed here', async () => {
-    setDeflateHelperFactory(scriptWorker('throw new Error("no start")'));
+    setCompressionHelperFactory(scriptWorker('throw new Error("no start")'));
     const { payloads, byHelpers } = await deflateBlocks(blocks.length, (i) => blocks[i]!, { level: 2, helpers: 1 });
     expectRoundTrip(payloads);
     expect(byHelpers).toBe(0);
   });
 
   it('a helper that answers with errors, or not at all, costs nothing but time', async () => {
-    setDeflateHelperFactory(scriptWorker('onmessage = (e) => postMessage({ id: e.data.id, error: "refused" })'));
+    setCompressionHelperFactory(scriptWorker('onmessage = (e) => postMessage({ id: e.data.id, error: "refused" })'));
     const refused = await deflateBlocks(blocks.length, (i) => blocks[i]!, { level: 2, helpers: 1 });
     expectRoundTrip(refused.payloads);
     expect(refused.byHelpers).toBe(0);
 
-    setDeflateHelperFactory(scriptWorker('onmessage = () => {}'));
+    setCompressionHelperFactory(scriptWorker('onmessage = () => {}'));
     const started = performance.now();
     const silent = await deflateBlocks(blocks.length, (i) => blocks[i]!, { level: 2, helpers: 1, stallMs: 200 });
     expectRoundTrip(silent.payloads);
@@ -82,14 +82,14 @@ describe('deflate helpers (real workers)', () => {
     expect(maxAhead).toBeGreaterThan(1);
     expect(maxAhead).toBeLessThanOrEqual(17);
 
-    setDeflateHelperFactory(scriptWorker('throw new Error("no start")'));
+    setCompressionHelperFactory(scriptWorker('throw new Error("no start")'));
     i = 0;
     for await (const { payload } of inflateInOrder(frames, { helpers: 1 })) expect(equal(payload, blocks[i++]!)).toBe(true);
     expect(i).toBe(blocks.length);
   });
 
   it('a helper that cannot be posted to is dropped at once (no retry loop)', async () => {
-    setDeflateHelperFactory(() => {
+    setCompressionHelperFactory(() => {
       const worker = scriptWorker('onmessage = (e) => postMessage({ id: e.data.id, bytes: new Uint8Array(0) })')();
       worker.postMessage = () => {
         throw new DOMException('cannot clone', 'DataCloneError');
@@ -103,7 +103,7 @@ describe('deflate helpers (real workers)', () => {
 
   it('a silent helper is dropped once a job waited stallMs; inflating never waits for it', async () => {
     let terminated = 0;
-    setDeflateHelperFactory(() => {
+    setCompressionHelperFactory(() => {
       const worker = scriptWorker('onmessage = () => {}')();
       const terminate = worker.terminate.bind(worker);
       worker.terminate = () => {
