@@ -1,9 +1,10 @@
-import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import { installErrorTransfer, ShelfError } from '../errors/index.ts';
 import type { Doc, Filter } from '../collections/index.ts';
 import { decodeDocBatch } from '../collections/packed-batch.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
+import { BatchReader } from '../service/batch-port.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
 
 installErrorTransfer();
@@ -45,7 +46,7 @@ export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction'> & {
 
 /** The page-side view of document collections. */
 export type ShelfCollections = Remote<Api['collections']> & {
-  /** Reads a collection batch by batch through a transferred stream (no round trip per batch). */
+  /** Reads a collection batch by batch: the worker sends packed batches ahead of the reader (no round trip per batch). */
   iterate(name: string, options?: { batchSize?: number; filter?: Filter }): AsyncIterableIterator<Doc[]>;
 };
 
@@ -171,20 +172,26 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kvBytes as unknown as Pager, o),
   }) as unknown as ShelfKvBytes;
   const logs = guard(remoteLogs, isClosed, name, {});
+  // Readers of collection streams, failed with CLOSED when the shelf closes under them.
+  const readers = new Set<BatchReader>();
   const collections = guard(remoteCollections, isClosed, name, {
-    // Batches arrive as column-packed bytes and are rebuilt here: a few native string
-    // decodes per batch instead of a structured clone of every object, then re-sliced to
-    // the requested batch size.
+    // Batches arrive as column-packed bytes over a port with credits (service/batch-port.ts)
+    // and are rebuilt here: a few native string decodes per batch instead of a structured
+    // clone of every object, then re-sliced to the requested batch size.
     async *iterate(collection: string, o: { batchSize?: number; filter?: Filter } = {}) {
       const batchSize = o.batchSize ?? 1000;
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
-      const reader = (await collections.streamPacked(collection, o)).getReader();
+      if (closed) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
+      const { port1, port2 } = new MessageChannel();
+      const reader = new BatchReader(port1);
+      readers.add(reader);
       const label = `collection ${JSON.stringify(collection)} stream`;
       let buffer: Doc[] = [];
       let at = 0;
       try {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          const docs = decodeDocBatch(r.value, label);
+        await remoteCollections.pushPacked(transfer(port2, [port2]), collection, o);
+        for (let bytes = await reader.next(); bytes; bytes = await reader.next()) {
+          const docs = decodeDocBatch(bytes, label);
           buffer = at < buffer.length ? buffer.slice(at).concat(docs) : docs;
           at = 0;
           if (buffer.length === batchSize) {
@@ -196,7 +203,9 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
         }
         if (at < buffer.length) yield at ? buffer.slice(at) : buffer;
       } finally {
-        reader.releaseLock();
+        // A consumer that stops early (or an error) stops the worker's side too.
+        reader.cancel();
+        readers.delete(reader);
       }
     },
   }) as unknown as ShelfCollections;
@@ -236,6 +245,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     async close() {
       if (closed) return;
       closed = true;
+      for (const reader of readers) reader.abort(new ShelfError('CLOSED', `shelf "${name}" is closed`));
       if (typeof removeEventListener === 'function') {
         removeEventListener('pagehide', onHide);
         removeEventListener('visibilitychange', onHide);

@@ -1,5 +1,6 @@
 import { transfer } from 'comlink';
 import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
+import { pushBatches } from './batch-port.ts';
 
 /**
  * Document collections as the storage worker exposes them. `stream` hands the page a
@@ -59,12 +60,14 @@ export class WireCollections {
     return transfer(stream, [stream as unknown as Transferable]);
   }
   /**
-   * Batches as column-packed bytes (collections/packed-batch.ts) that the page decodes:
-   * what `shelf.collections.iterate` reads. @internal
+   * Posts batches as column-packed bytes (collections/packed-batch.ts) to `port` as the
+   * reader hands back credits (see batch-port.ts): what `shelf.collections.iterate` reads.
+   * An unknown collection is refused here; later errors arrive through the port. @internal
    */
-  streamPacked(name: string, options?: { batchSize?: number; filter?: Filter }): ReadableStream<Uint8Array> {
-    const stream = this.#engine().streamPacked(name, options);
-    return transfer(stream, [stream as unknown as Transferable]);
+  pushPacked(port: MessagePort, name: string, options?: { batchSize?: number; filter?: Filter }): void {
+    const engine = this.#engine();
+    engine.state(name);
+    void pushBatches(port, engine.packedBatches(name, options));
   }
   save(name: string): Promise<void> {
     return this.#engine().save(name);

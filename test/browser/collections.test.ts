@@ -99,6 +99,69 @@ describe('collections through the storage worker', () => {
     await dropShelf(name);
   });
 
+  it('a reader that stops early stops the worker too: a dropped collection leaves no file behind', async () => {
+    const name = unique('stream-stop');
+    let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('big');
+    await shelf.collections.insertMany('big', Array.from({ length: 30_000 }, (_, i) => ({ _id: `d${i}`, text: `line ${i} `.repeat(8) })));
+    await shelf.close();
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    let batches = 0;
+    for await (const batch of shelf.collections.iterate('big', { batchSize: 500 })) {
+      expect(batch.length).toBe(500);
+      if (++batches === 2) break;
+    }
+    // The file a stream reads is removed only once that stream ends (see the engine).
+    await shelf.collections.drop('big');
+    const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('codeshelf')).getDirectoryHandle(encodeURIComponent(name));
+    const files = async () => {
+      const out: string[] = [];
+      for await (const key of (await dir.getDirectoryHandle('collections') as unknown as { keys(): AsyncIterable<string> }).keys()) out.push(key);
+      return out;
+    };
+    for (let i = 0; i < 50 && (await files()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await files()).toEqual([]);
+    await shelf.close();
+    await dropShelf(name);
+  });
+
+  it('a damaged block read by a stream arrives as CORRUPT after the good batches; close ends a stream with CLOSED', async () => {
+    const name = unique('stream-errors');
+    let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('c');
+    await shelf.collections.insertMany('c', Array.from({ length: 5000 }, (_, i) => ({ _id: `d${i}`, n: i, text: `value ${i}` })));
+    await shelf.close();
+    // Flip one byte near the end of the file: the last block's checksum fails.
+    const dir = await (await (await (await navigator.storage.getDirectory()).getDirectoryHandle('codeshelf')).getDirectoryHandle(encodeURIComponent(name))).getDirectoryHandle('collections');
+    let fileName = '';
+    for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) if (key.startsWith('c.')) fileName = key;
+    const bytes = new Uint8Array(await (await (await dir.getFileHandle(fileName)).getFile()).arrayBuffer());
+    bytes[bytes.length - 10] ^= 0xff;
+    const writable = await (await dir.getFileHandle(fileName)).createWritable();
+    await writable.write(bytes);
+    await writable.close();
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    let seen = 0;
+    const error = await (async () => {
+      for await (const batch of shelf.collections.iterate('c', { batchSize: 1000 })) seen += batch.length;
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CORRUPT' });
+    expect((error as Error).message).toContain('"c"');
+    expect(seen).toBe(4000);
+    await shelf.close();
+
+    // A stream that is waiting when the shelf closes fails with CLOSED instead of hanging.
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('ok');
+    await shelf.collections.insertMany('ok', Array.from({ length: 3000 }, (_, i) => ({ _id: `k${i}` })));
+    const iterator = shelf.collections.iterate('ok', { batchSize: 1000 })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toHaveLength(1000);
+    const closing = shelf.close();
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'CLOSED' });
+    await closing;
+    await dropShelf(name);
+  });
+
   it('close() saves dirty collections into OPFS; a new worker reads them', async () => {
     const name = unique('durable');
     const shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });

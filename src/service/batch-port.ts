@@ -1,0 +1,131 @@
+import { ShelfError, type ShelfErrorCode } from '../errors/index.ts';
+
+/**
+ * Byte batches from the storage worker to the page over a `MessagePort`, with credits.
+ *
+ * A transferred `ReadableStream` clones every chunk and moves one chunk per round trip:
+ * the page asks, the worker answers, and only then does the worker start the next chunk.
+ * Here the worker keeps producing while the page decodes: it may have up to
+ * {@link BATCH_CREDITS} batches posted and not yet taken, each transferred (not copied),
+ * and the reader hands back one credit per batch it takes. Memory stays bounded by the
+ * credits whatever the collection's size.
+ *
+ * Messages, worker → page: `{ batch }`, then `{ end: true }` or `{ error }`.
+ * Page → worker: `{ credit: 1 }` per batch taken; `{ cancel: true }` when the reader stops.
+ * @internal
+ */
+export const BATCH_CREDITS = 4;
+
+type WireError = { code: ShelfErrorCode; message: string } | { name: string; message: string };
+type ToPage = { batch: Uint8Array } | { end: true } | { error: WireError };
+type ToWorker = { credit: number } | { cancel: true };
+
+function toWire(error: unknown): WireError {
+  if (error instanceof ShelfError) return { code: error.code, message: error.message };
+  const e = error as { name?: unknown; message?: unknown } | null;
+  return { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(error) };
+}
+
+function fromWire(wire: WireError): Error {
+  if ('code' in wire) return new ShelfError(wire.code, wire.message);
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  return error;
+}
+
+/**
+ * Worker side: posts the batches of `source` to `port` as credits allow, then the end or the
+ * error, and closes the port. A cancel from the reader ends `source` (its `finally` runs).
+ */
+export async function pushBatches(port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, credits = BATCH_CREDITS): Promise<void> {
+  let left = credits;
+  let cancelled = false;
+  let wake: (() => void) | undefined;
+  port.onmessage = (event: MessageEvent<ToWorker>) => {
+    const m = event.data;
+    if ('cancel' in m) cancelled = true;
+    else left += m.credit;
+    wake?.();
+  };
+  try {
+    for (;;) {
+      while (left <= 0 && !cancelled) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      if (cancelled) break;
+      const next = await source.next();
+      if (next.done) {
+        port.postMessage({ end: true } satisfies ToPage);
+        break;
+      }
+      // Transferred, so a view into a larger buffer would take that buffer with it.
+      const b = next.value;
+      const batch = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+      left--;
+      port.postMessage({ batch } satisfies ToPage, [batch.buffer as ArrayBuffer]);
+    }
+  } catch (error) {
+    port.postMessage({ error: toWire(error) } satisfies ToPage);
+  } finally {
+    await source.return(undefined).catch(() => undefined);
+    port.close();
+  }
+}
+
+/**
+ * Page side: the batches arriving on `port`, one credit handed back per batch taken. Call
+ * {@link BatchReader.abort} to fail a reader whose worker is going away, and
+ * {@link BatchReader.cancel} when the consumer stops early.
+ */
+export class BatchReader {
+  readonly #port: MessagePort;
+  readonly #queue: ToPage[] = [];
+  #waiting: { resolve: (m: ToPage) => void } | undefined;
+  #done = false;
+
+  constructor(port: MessagePort) {
+    this.#port = port;
+    port.onmessage = (event: MessageEvent<ToPage>) => this.#deliver(event.data);
+  }
+
+  #deliver(m: ToPage): void {
+    if (this.#waiting) {
+      const { resolve } = this.#waiting;
+      this.#waiting = undefined;
+      resolve(m);
+    } else this.#queue.push(m);
+  }
+
+  /** The next batch, or undefined at the end; the worker's error is thrown here. */
+  async next(): Promise<Uint8Array | undefined> {
+    if (this.#done) return undefined;
+    const m = this.#queue.shift() ?? (await new Promise<ToPage>((resolve) => (this.#waiting = { resolve })));
+    if ('batch' in m) {
+      this.#port.postMessage({ credit: 1 } satisfies ToWorker);
+      return m.batch;
+    }
+    this.#finish();
+    if ('error' in m) throw fromWire(m.error);
+    return undefined;
+  }
+
+  /** Ends a pending or later {@link next} with `error` (the worker is gone or closing). */
+  abort(error: ShelfError): void {
+    if (this.#done) return;
+    this.#queue.length = 0;
+    this.#deliver({ error: { code: error.code, message: error.message } });
+  }
+
+  /** Stops the worker's side; batches in flight are dropped. */
+  cancel(): void {
+    if (this.#done) return;
+    this.#port.postMessage({ cancel: true } satisfies ToWorker);
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#queue.length = 0;
+    this.#port.onmessage = null;
+    this.#port.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { MessageChannel as NodeChannel } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { ShelfError } from '../../src/errors/index.ts';
+import { BATCH_CREDITS, BatchReader, pushBatches } from '../../src/service/batch-port.ts';
+
+// Node's ports keep the process alive until closed; each test closes both ends.
+const channel = () => new NodeChannel() as unknown as MessageChannel;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A source of `n` one-byte batches that records how far it was pulled and whether it ended. */
+function source(n: number, failAt?: number) {
+  const seen = { pulled: 0, finished: false };
+  async function* gen(): AsyncGenerator<Uint8Array, void, undefined> {
+    try {
+      for (let i = 0; i < n; i++) {
+        if (i === failAt) throw new ShelfError('CORRUPT', `block ${i} is damaged`);
+        seen.pulled++;
+        yield new Uint8Array([i]);
+      }
+    } finally {
+      seen.finished = true;
+    }
+  }
+  return { gen: gen(), seen };
+}
+
+describe('batch port', () => {
+  it('delivers every batch in order, transferred, and ends', async () => {
+    const { port1, port2 } = channel();
+    const { gen, seen } = source(25);
+    const pushing = pushBatches(port2, gen);
+    const reader = new BatchReader(port1);
+    const got: number[] = [];
+    for (let b = await reader.next(); b; b = await reader.next()) got.push(b[0]!);
+    await pushing;
+    expect(got).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(seen.finished).toBe(true);
+    expect(await reader.next()).toBeUndefined();
+  });
+
+  it('runs at most the credits ahead of a reader that does not take batches', async () => {
+    const { port1, port2 } = channel();
+    const { gen, seen } = source(100);
+    void pushBatches(port2, gen);
+    const reader = new BatchReader(port1);
+    await tick();
+    expect(seen.pulled).toBe(BATCH_CREDITS);
+    expect((await reader.next())![0]).toBe(0);
+    await tick();
+    expect(seen.pulled).toBe(BATCH_CREDITS + 1);
+    reader.cancel();
+    await tick();
+    expect(seen.finished).toBe(true);
+    expect(seen.pulled).toBe(BATCH_CREDITS + 1);
+  });
+
+  it('carries a ShelfError with its code, after the batches before it', async () => {
+    const { port1, port2 } = channel();
+    const { gen, seen } = source(10, 3);
+    void pushBatches(port2, gen);
+    const reader = new BatchReader(port1);
+    const got: number[] = [];
+    const error = await (async () => {
+      for (let b = await reader.next(); b; b = await reader.next()) got.push(b[0]!);
+    })().catch((e: unknown) => e);
+    expect(got).toEqual([0, 1, 2]);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect(error).toMatchObject({ code: 'CORRUPT', message: 'block 3 is damaged' });
+    expect(seen.finished).toBe(true);
+  });
+
+  it('abort fails a waiting reader at once (the worker is going away)', async () => {
+    const { port1, port2 } = channel();
+    async function* never(): AsyncGenerator<Uint8Array, void, undefined> {
+      await new Promise(() => undefined);
+    }
+    void pushBatches(port2, never());
+    const reader = new BatchReader(port1);
+    const pending = reader.next();
+    reader.abort(new ShelfError('CLOSED', 'shelf is closed'));
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(await reader.next()).toBeUndefined();
+    port2.close();
+  });
+});
