@@ -1,12 +1,13 @@
 import { ShelfError, toShelfError } from '../errors/index.ts';
-import { listFiles, openOpfsDirectory, removeFile, writeFileDurably } from './opfs-directory.ts';
+import { listFiles, openOpfsDirectory, readThroughHandle, removeFile, writeFileDurably } from './opfs-directory.ts';
 import type { BlobStore } from './blob-store.ts';
 
 /**
  * Blobs as files in an OPFS directory. In a dedicated worker, writes go through a sync
  * access handle and are flushed before `write` resolves (elsewhere through a writable
- * stream); reads use `getFile()` slices, which are not exclusive, so several streams can
- * read one file while another file is written.
+ * stream); reads go through read-only sync access handles held for one read there, and
+ * `getFile()` slices elsewhere. Neither is exclusive, so several streams can read one file
+ * while another file is written.
  */
 export class OpfsBlobStore implements BlobStore {
   readonly #dir: FileSystemDirectoryHandle;
@@ -38,6 +39,15 @@ export class OpfsBlobStore implements BlobStore {
   }
 
   async read(name: string, offset = 0, length?: number): Promise<Uint8Array> {
+    let handle: FileSystemFileHandle | undefined;
+    try {
+      handle = await this.#dir.getFileHandle(name);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+      throw toShelfError(error, `reading "${name}"`);
+    }
+    const fast = await readThroughHandle(handle, offset, length);
+    if (fast) return fast;
     const file = await this.#file(name);
     if (!file) throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
     const end = length === undefined ? file.size : Math.min(file.size, offset + length);

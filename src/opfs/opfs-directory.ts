@@ -45,6 +45,42 @@ export async function syncHandle(file: FileSystemFileHandle): Promise<SyncHandle
 }
 
 /**
+ * Reads `length` bytes at `offset` of `file` through a read-only sync access handle, held
+ * only for this call: about twice as fast as a `getFile()` slice, which crosses processes.
+ * Several read-only handles on one file may be open at once. Undefined where that is not
+ * available (not a dedicated worker, a browser without handle modes, or the file held by a
+ * writer): the caller reads another way.
+ */
+export async function readThroughHandle(file: FileSystemFileHandle, offset: number, length: number | undefined): Promise<Uint8Array | undefined> {
+  if (!readOnlyHandles) return undefined;
+  const create = (file as unknown as { createSyncAccessHandle?: (o: { mode: string }) => Promise<SyncHandle & { mode?: string }> }).createSyncAccessHandle;
+  if (typeof create !== 'function') return undefined;
+  let handle: (SyncHandle & { mode?: string }) | undefined;
+  try {
+    handle = await create.call(file, { mode: 'read-only' });
+  } catch {
+    return undefined;
+  }
+  try {
+    // A browser that ignores the mode opens an exclusive handle: not used again there.
+    if (handle.mode !== 'read-only') readOnlyHandles = false;
+    const size = handle.getSize();
+    const start = Math.min(offset, size);
+    const bytes = new Uint8Array(length === undefined ? size - start : Math.min(length, size - start));
+    let at = 0;
+    while (at < bytes.length) {
+      const n = handle.read(bytes.subarray(at), { at: start + at });
+      if (n === 0) break;
+      at += n;
+    }
+    return at === bytes.length ? bytes : bytes.subarray(0, at);
+  } finally {
+    handle.close();
+  }
+}
+let readOnlyHandles = true;
+
+/**
  * Replaces `name` with `bytes`, flushed before it resolves: through a sync access handle in a
  * dedicated worker, else through a writable stream (which swaps in a complete file on close).
  */
@@ -70,11 +106,23 @@ export async function writeFileDurably(dir: FileSystemDirectoryHandle, name: str
   }
 }
 
-/** Removes `name`; a missing file is not an error. */
+/**
+ * Removes `name`; a missing file is not an error. A file open for a read (see
+ * {@link readThroughHandle}) cannot be removed until that read ends: retried briefly.
+ */
 export async function removeFile(dir: FileSystemDirectoryHandle, name: string): Promise<void> {
-  try {
-    await dir.removeEntry(name);
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'NotFoundError') throw toShelfError(error, `removing "${name}"`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await dir.removeEntry(name);
+      return;
+    } catch (error) {
+      const kind = (error as { name?: string }).name;
+      if (kind === 'NotFoundError') return;
+      if (kind === 'NoModificationAllowedError' && attempt < 20) {
+        await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
+        continue;
+      }
+      throw toShelfError(error, `removing "${name}"`);
+    }
   }
 }
