@@ -101,6 +101,11 @@ class Helper {
     return this.broken || this.#jobs.size >= IN_FLIGHT;
   }
 
+  /** True once it has answered a job (it is running, zlib loaded). */
+  get answered(): boolean {
+    return this.#answered;
+  }
+
   get jobs(): number {
     return this.#jobs.size;
   }
@@ -176,18 +181,22 @@ export function defaultHelperCount(): number {
   return Math.max(1, Math.min(3, cores - 1));
 }
 
-/** Up to `wanted` live helpers, started as needed; a caller that gets some must call {@link release}. */
-function helpers(wanted: number): Helper[] {
+/**
+ * Up to `wanted` live helpers, started as needed (with `start` false, only those already
+ * running and answering); a caller that gets some must call {@link release}.
+ */
+function helpers(wanted: number, start = true): Helper[] {
   if (wanted <= 0) return [];
   pool = pool.filter((h) => !h.broken);
-  while (pool.length < wanted && !spawnRefused && silentFailures < MAX_SILENT_FAILURES && typeof Worker === 'function') {
+  if (!start) pool.sort((a, b) => Number(b.answered) - Number(a.answered));
+  while (start && pool.length < wanted && !spawnRefused && silentFailures < MAX_SILENT_FAILURES && typeof Worker === 'function') {
     try {
       pool.push(new Helper(spawnHelper()));
     } catch {
       spawnRefused = true; // a CSP without worker-src, for one: it will not change
     }
   }
-  const team = pool.slice(0, wanted);
+  const team = pool.slice(0, wanted).filter((h) => start || h.answered);
   if (team.length > 0) {
     active++;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
@@ -324,18 +333,19 @@ export class InflateError extends Error {
  * ahead while the caller works on the one yielded; a frame whose helper has not answered
  * when it is due is inflated here (the helper's job is cancelled), so a late or failed
  * helper never makes this thread wait, and a helper with a job unanswered for `stallMs`
- * is dropped. A damaged payload throws {@link InflateError} when its frame is due; an error
- * of the source is thrown as it is.
+ * is dropped. With `startHelpers` false only helpers already running take part (a reader
+ * that would otherwise wait tens of ms for workers to start). A damaged payload throws
+ * {@link InflateError} when its frame is due; an error of the source is thrown as it is.
  */
 export async function* inflateInOrder<F extends InflateJob>(
-  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; expected?: number; stallMs?: number } = {},
+  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; startHelpers?: boolean; expected?: number; stallMs?: number } = {},
 ): AsyncGenerator<{ frame: F; payload: Uint8Array }, void, undefined> {
   await loadZlib();
   const { stallMs = 10_000 } = options;
   const source = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<F>)[Symbol.iterator]();
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
-  const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
+  const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount(), options.startHelpers ?? true) : [];
   const ahead = team.length > 0 ? INFLATE_AHEAD : 1;
   const pending = new Map<number, { frame: F; job?: Running }>();
   // Helpers' results by frame index; the callbacks hold only this map, not the frames.

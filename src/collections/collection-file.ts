@@ -182,7 +182,7 @@ export async function* readCollectionBlocks(
       tail();
     })();
   }
-  const inflated = inflateInOrder(frames, { expected: header.blocks, ...(streaming ? { helpers: 0 } : helpers === undefined ? {} : { helpers }) });
+  const inflated = inflateInOrder(frames, { expected: header.blocks, startHelpers: !streaming, ...(helpers === undefined ? {} : { helpers }) });
   try {
     for (let i = 0; ; i++) {
       let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;

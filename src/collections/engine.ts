@@ -461,7 +461,7 @@ export class CollectionEngine {
     const file = collectionFileName(name, generation);
     this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
     try {
-      yield* readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES);
+      yield* readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, this.#compressionWorkers);
     } finally {
       const left = (this.#readers.get(file) ?? 1) - 1;
       if (left) this.#readers.set(file, left);
@@ -503,12 +503,6 @@ export class CollectionEngine {
   stream(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Doc[]> {
     this.#entry(name);
     return toStream(this.iterate(name, options));
-  }
-
-  /** {@link packedBatches} as a `ReadableStream` (what the storage worker hands the page). */
-  streamPacked(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Uint8Array> {
-    this.#entry(name);
-    return toStream(this.packedBatches(name, options));
   }
 
   /** Saves one collection if it is dirty: a new generation file, then the old one removed. */

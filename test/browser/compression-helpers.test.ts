@@ -88,6 +88,37 @@ describe('deflate helpers (real workers)', () => {
     expect(i).toBe(blocks.length);
   });
 
+  it('startHelpers: false starts no helper, but uses one that is already running', async () => {
+    // A real helper, counted: started, and the inflate jobs it is posted.
+    let started = 0;
+    let posted = 0;
+    setCompressionHelperFactory(() => {
+      started++;
+      const worker = new Worker(new URL('../../src/codec/compression.worker.ts', import.meta.url), { type: 'module' });
+      const post = worker.postMessage.bind(worker);
+      worker.postMessage = ((message: { op?: string }) => {
+        if (message?.op === 'inflate') posted++;
+        post(message);
+      }) as Worker['postMessage'];
+      return worker;
+    });
+    const frames = blocks.map((b) => ({ stored: deflateSync(b, { level: 2 }), deflated: true, rawLength: b.length }));
+    const inflateAll = async () => {
+      let i = 0;
+      for await (const { payload } of inflateInOrder(frames, { helpers: 1, startHelpers: false })) expect(equal(payload, blocks[i++]!)).toBe(true);
+      expect(i).toBe(blocks.length);
+    };
+    await inflateAll();
+    expect(started).toBe(0);
+    // A save starts the helper (and it answers); the next reader shares it.
+    const { byHelpers } = await deflateBlocks(blocks.length, (i) => blocks[i]!, { level: 2, helpers: 1 });
+    expect(byHelpers).toBeGreaterThan(0);
+    expect(started).toBe(1);
+    await inflateAll();
+    expect(started).toBe(1);
+    expect(posted).toBeGreaterThan(0);
+  });
+
   it('a helper that cannot be posted to is dropped at once (no retry loop)', async () => {
     setCompressionHelperFactory(() => {
       const worker = scriptWorker('onmessage = (e) => postMessage({ id: e.data.id, bytes: new Uint8Array(0) })')();
