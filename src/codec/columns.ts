@@ -444,7 +444,8 @@ function shapeCode(keys: string[]): ShapeCode {
   return code;
 }
 
-function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: number): Record<string, unknown>[] {
+/** The groups of an object column, checked: key lists, columns, the row → group map and each group's size. */
+function objectGroups(c: { keys: unknown; rows: unknown; cols: unknown }, n: number) {
   const keyLists = c.keys as string[][];
   const colLists = c.cols as unknown[][];
   if (!Array.isArray(keyLists) || !Array.isArray(colLists) || keyLists.length !== colLists.length || keyLists.length === 0) fail('object column is malformed');
@@ -459,20 +460,98 @@ function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: nu
     }
   } else if (keyLists.length !== 1 || n < 0) fail('object column without rows must have one group and a known length');
   else counts[0] = n;
-  const groups = keyLists.map((keys, g) => {
+  keyLists.forEach((keys, g) => {
     if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string') || new Set(keys).size !== keys.length) fail('object keys are malformed');
-    const cols = colLists[g];
-    if (!Array.isArray(cols) || cols.length !== keys.length) fail('object group has the wrong number of columns');
-    return shapeCode(keys).build(cols!.map((col) => decodeColumn(col, counts[g]!)), counts[g]!);
+    if (!Array.isArray(colLists[g]) || colLists[g]!.length !== keys.length) fail('object group has the wrong number of columns');
   });
-  if (!rows) return groups[0]!;
-  const at = new Array<number>(groups.length).fill(0);
-  const out = new Array<Record<string, unknown>>(total);
+  return { keyLists, colLists, rows, counts, total };
+}
+
+/** Interleaves per-group values back into row order. */
+function inRowOrder<T>(perGroup: readonly (ArrayLike<T> | undefined)[], rows: Uint32Array | null, total: number): (T | undefined)[] {
+  if (!rows) return Array.from(perGroup[0] ?? { length: total });
+  const at = new Array<number>(perGroup.length).fill(0);
+  const out = new Array<T | undefined>(total);
   for (let i = 0; i < total; i++) {
     const g = rows[i]!;
-    out[i] = groups[g]![at[g]!++]!;
+    out[i] = perGroup[g]?.[at[g]!];
+    at[g]!++;
   }
   return out;
+}
+
+function decodeObjects(c: { keys: unknown; rows: unknown; cols: unknown }, n: number): Record<string, unknown>[] {
+  const { keyLists, colLists, rows, counts, total } = objectGroups(c, n);
+  const groups = keyLists.map((keys, g) => shapeCode(keys).build(colLists[g]!.map((col) => decodeColumn(col, counts[g]!)), counts[g]!));
+  if (!rows) return groups[0]!;
+  return inRowOrder(groups, rows, total) as Record<string, unknown>[];
+}
+
+/**
+ * The values of one key of the objects of {@link toColumns}, in order (undefined where an
+ * object lacks it), decoding that key's columns only: what a reader needs to learn which
+ * documents a block holds without rebuilding them.
+ */
+export function keyValues(column: unknown, n: number, key: string): unknown[] {
+  const c = column as Column;
+  if (c !== null && typeof c === 'object' && c.t === 'm') {
+    if (!Array.isArray(c.v) || c.v.length !== n) fail('value column is malformed');
+    return c.v.map((o) => (o !== null && typeof o === 'object' && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined));
+  }
+  if (c === null || typeof c !== 'object' || c.t !== 'o') return fail('block is not an object column');
+  const { keyLists, colLists, rows, counts, total } = objectGroups(c, n);
+  if (n >= 0 && total !== n) fail(`column holds ${total} values, expected ${n}`);
+  const perGroup = keyLists.map((keys, g) => {
+    const k = keys.indexOf(key);
+    return k < 0 ? undefined : decodeColumn(colLists[g]![k], counts[g]!);
+  });
+  return inRowOrder(perGroup, rows, total);
+}
+
+/** Whether any of `values` is one of the strings of a string column, mostly without splitting it into strings. */
+function columnHasString(column: unknown, n: number, values: ReadonlySet<string>): boolean {
+  const c = column as Column;
+  if (c !== null && typeof c === 'object' && c.t === 's' && isUnsigned(c.len) && c.text instanceof Uint8Array && values.size <= 64) {
+    // One native decode, then a search per value; a hit counts only where a string starts
+    // there and has that length (the offsets are summed only after a hit).
+    const text = decoder.decode(c.text);
+    let starts: Map<number, number> | undefined;
+    for (const v of values) {
+      for (let at = text.indexOf(v); at >= 0; at = text.indexOf(v, at + 1)) {
+        if (!starts) {
+          starts = new Map();
+          let p = 0;
+          for (let i = 0; i < c.len.length; i++) {
+            starts.set(p, c.len[i]!);
+            p += c.len[i]!;
+          }
+        }
+        if (starts.get(at) === v.length) return true;
+        if (v.length === 0) break;
+      }
+    }
+    return false;
+  }
+  if (c !== null && typeof c === 'object' && c.t === 'd') return Array.from(decodeColumn(c.dict, -1)).some((x) => values.has(x as string));
+  return Array.from(decodeColumn(column, n)).some((x) => values.has(x as string));
+}
+
+/**
+ * Whether some object of {@link toColumns} has one of `values` (strings) under `key`: what
+ * a reader asks to learn whether a block holds any of some documents, without rebuilding
+ * them or, for a plain string column, even splitting it into strings.
+ */
+export function hasKeyValue(column: unknown, n: number, key: string, values: ReadonlySet<string>): boolean {
+  if (values.size === 0) return false;
+  const c = column as Column;
+  if (c !== null && typeof c === 'object' && c.t === 'm') return keyValues(c, n, key).some((x) => values.has(x as string));
+  if (c === null || typeof c !== 'object' || c.t !== 'o') return fail('block is not an object column');
+  const { keyLists, colLists, counts, total } = objectGroups(c, n);
+  if (n >= 0 && total !== n) fail(`column holds ${total} values, expected ${n}`);
+  return keyLists.some((keys, g) => {
+    const k = keys.indexOf(key);
+    return k >= 0 && columnHasString(colLists[g]![k], counts[g]!, values);
+  });
 }
 
 /**

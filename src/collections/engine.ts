@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
+import { hasKeyValue } from '../codec/columns.ts';
 import { BLOCK_DOCS, blockDocs, encodeCollection, readCollectionBlocks, readCollectionFile, type RawBlock } from './collection-file.ts';
 import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
@@ -46,6 +47,13 @@ interface Loaded {
   /** Bumped by every mutation; a save records the version it wrote. */
   version: number;
   savedVersion: number;
+  /**
+   * Documents changed since the newest file was written or read, by id: the version of the
+   * last change, and `movedAt` when that was an insert or a delete (the document is no
+   * longer at its place in the file: gone, or at the end of `docs`). Lets a stream send the
+   * file's unchanged blocks as they are (see {@link CollectionEngine.packedBatches}).
+   */
+  changed: Map<string, { version: number; movedAt: number | undefined }>;
 }
 
 interface Entry {
@@ -77,6 +85,24 @@ function toStream<T>(it: AsyncGenerator<T, void, undefined>): ReadableStream<T> 
     },
     { highWaterMark: 1 },
   );
+}
+
+/** A block of a collection file as a packed batch: its inflated bytes (formats 2 and 3), not copied where they are a whole buffer. */
+function blockBytes(block: RawBlock): Uint8Array {
+  if (block.format === 1) return encodeDocBatch(blockDocs(block));
+  // A view into a larger buffer would take that whole buffer across the thread.
+  const p = block.payload;
+  return p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
+}
+
+/** Whether a block holds a document with one of `ids`, without rebuilding its documents (formats 2 and 3). */
+function blockHasId(block: RawBlock, ids: ReadonlySet<string>): boolean {
+  if (block.format === 1) return blockDocs(block).some((d) => ids.has(d._id));
+  try {
+    return hasKeyValue((block.value as { columns: unknown }).columns, block.count, '_id', ids);
+  } catch (error) {
+    throw new ShelfError('CORRUPT', `${block.label}: block ${block.index}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function checkName(name: unknown, argument = 'name'): asserts name is string {
@@ -214,7 +240,7 @@ export class CollectionEngine {
     checkName(name);
     if (this.#entries.has(name)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(name)} already exists`);
     const entry = this.#newEntry(name, []);
-    entry.loaded = { docs: new Map(), bytes: 0, version: 1, savedVersion: 0 };
+    entry.loaded = { docs: new Map(), bytes: 0, version: 1, savedVersion: 0, changed: new Map() };
     this.#lru.set(name, entry.loaded, 0);
     await this.save(name);
   }
@@ -237,7 +263,7 @@ export class CollectionEngine {
     if (this.#entries.has(to)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(to)} already exists`);
     const loaded = await this.#load(entry);
     const target = this.#newEntry(to, []);
-    target.loaded = { docs: loaded.docs, bytes: loaded.bytes, version: 1, savedVersion: 0 };
+    target.loaded = { docs: loaded.docs, bytes: loaded.bytes, version: 1, savedVersion: 0, changed: new Map() };
     this.#lru.set(to, target.loaded, loaded.bytes);
     await this.save(to);
     await this.drop(from);
@@ -281,7 +307,7 @@ export class CollectionEngine {
           for (const bad of entry.generations.filter((x) => x > g)) await this.#removeFile(collectionFileName(entry.name, bad));
           entry.generations = entry.generations.filter((x) => x <= g);
         }
-        return { docs, bytes, version: 0, savedVersion: 0 };
+        return { docs, bytes, version: 0, savedVersion: 0, changed: new Map() };
       } catch (error) {
         firstError ??= error;
         // Only fall back while an older generation still exists: with a single file there
@@ -304,6 +330,12 @@ export class CollectionEngine {
       this.#lru.evict(name);
       entry.loaded = undefined;
     }
+  }
+
+  /** Records that `ids` change at the next version; `moved`: inserted or deleted (see {@link Loaded.changed}). */
+  #mark(loaded: Loaded, ids: Iterable<string>, moved: boolean): void {
+    const version = loaded.version + 1;
+    for (const id of ids) loaded.changed.set(id, { version, movedAt: moved ? version : loaded.changed.get(id)?.movedAt });
   }
 
   #touch(name: string, loaded: Loaded, deltaBytes: number): Promise<void> {
@@ -344,6 +376,7 @@ export class CollectionEngine {
       loaded.docs.set(doc._id, doc);
       delta += size;
     }
+    this.#mark(loaded, seen, true);
     await this.#touch(name, loaded, delta);
     return prepared.map((p) => p.doc._id);
   }
@@ -373,6 +406,7 @@ export class CollectionEngine {
     const next = make(old);
     const size = docBytes(next);
     loaded.docs.set(id, next);
+    this.#mark(loaded, [id], false);
     await this.#touch(name, loaded, size - docBytes(old));
     return next;
   }
@@ -383,6 +417,7 @@ export class CollectionEngine {
     const old = loaded.docs.get(id);
     if (!old) return false;
     loaded.docs.delete(id);
+    this.#mark(loaded, [id], true);
     await this.#touch(name, loaded, -docBytes(old));
     return true;
   }
@@ -473,30 +508,63 @@ export class CollectionEngine {
   }
 
   /**
-   * {@link iterate} as packed batches (see packed-batch.ts) for a reader on another thread:
-   * blocks of the file of an unloaded collection, or of a loaded one unchanged since its
-   * last load or save, go out as the bytes they inflate to, with no documents packed or
-   * rebuilt here; otherwise documents are packed in batches of up to 1,000. The reader
-   * re-slices to its own batch size.
+   * {@link iterate} as packed batches (see packed-batch.ts) for a reader on another thread,
+   * the documents in the same order. Unfiltered, from the newest file where it can:
+   * - an unloaded collection, or a loaded one unchanged since its last load or save: the
+   *   file's blocks go out as the bytes they inflate to, nothing packed or rebuilt here;
+   * - a loaded one with a few changes since (at most a quarter of its documents): blocks
+   *   holding none of the changed documents go out the same way; the others are packed
+   *   again with the changes applied, and inserted documents follow at the end.
+   * Otherwise documents are packed from memory in batches of up to 1,000. Either way the
+   * stream holds the documents as they were when it started. The reader re-slices to its
+   * own batch size.
    */
   async *packedBatches(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const entry = this.#entry(name);
     const { batchSize = 1000 } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
-    // An unloaded collection, or a loaded one with no change since it was loaded or saved
-    // (so its newest file holds the same documents in the same order), streams its file.
-    const clean = entry.loaded !== undefined && entry.loaded.version === entry.loaded.savedVersion && !entry.loading;
-    if (options.filter === undefined && ((!entry.loaded && !entry.loading) || clean) && entry.generations.length > 0) {
-      if (clean) this.#lru.get(name); // a use like any read of a loaded collection
-      for await (const block of this.#fileBlocks(name, entry)) {
-        if (block.format === 1) yield encodeDocBatch(blockDocs(block));
-        // A view into a larger buffer would clone that whole buffer across the thread.
-        else if (block.payload.byteOffset === 0 && block.payload.byteLength === block.payload.buffer.byteLength) yield block.payload;
-        else yield block.payload.slice();
-      }
+    const loaded = entry.loading ? undefined : entry.loaded;
+    const fromFile = options.filter === undefined && entry.generations.length > 0 && !entry.loading;
+    if (fromFile && !loaded) {
+      for await (const block of this.#fileBlocks(name, entry)) yield blockBytes(block);
+      return;
+    }
+    if (fromFile && loaded && loaded.changed.size <= loaded.docs.size / 4) {
+      this.#lru.get(name); // a use like any read of a loaded collection
+      yield* this.#patchedFileBatches(name, entry, loaded);
       return;
     }
     for await (const batch of this.iterate(name, { batchSize: BLOCK_DOCS, ...(options.filter ? { filter: options.filter } : {}) })) yield encodeDocBatch(batch);
+  }
+
+  /** The newest file's blocks with the changes since it applied (see {@link packedBatches}). */
+  async *#patchedFileBatches(name: string, entry: Entry, loaded: Loaded): AsyncGenerator<Uint8Array, void, undefined> {
+    // Taken now, so later changes do not show: the changed documents (undefined: deleted,
+    // or moved to the end) and those at the end, in order.
+    const changed = new Map<string, Doc | undefined>();
+    const ids = new Set(loaded.changed.keys());
+    let moved = false;
+    for (const [id, c] of loaded.changed) {
+      changed.set(id, c.movedAt === undefined ? loaded.docs.get(id) : undefined);
+      if (c.movedAt !== undefined && loaded.docs.has(id)) moved = true;
+    }
+    const tail = moved ? [...loaded.docs.values()].filter((d) => loaded.changed.get(d._id)?.movedAt !== undefined) : [];
+    for await (const block of this.#fileBlocks(name, entry)) {
+      if (!blockHasId(block, ids)) {
+        yield blockBytes(block);
+        continue;
+      }
+      const docs: Doc[] = [];
+      for (const d of blockDocs(block)) {
+        if (!changed.has(d._id)) docs.push(d);
+        else {
+          const now = changed.get(d._id);
+          if (now) docs.push(now);
+        }
+      }
+      if (docs.length) yield encodeDocBatch(docs);
+    }
+    for (let i = 0; i < tail.length; i += BLOCK_DOCS) yield encodeDocBatch(tail.slice(i, i + BLOCK_DOCS));
   }
 
   /** The same as {@link iterate}, as a `ReadableStream` of batches (transferable to the page). */
@@ -522,6 +590,11 @@ export class CollectionEngine {
       const old = entry.generations;
       entry.generations = [generation];
       loaded.savedVersion = version;
+      // Changes up to `version` are in the new file; later ones are changes against it.
+      for (const [id, c] of loaded.changed) {
+        if (c.version <= version) loaded.changed.delete(id);
+        else if (c.movedAt !== undefined && c.movedAt <= version) c.movedAt = undefined;
+      }
       this.#saves++;
       this.#bytesWritten += bytes.length;
       this.#byHelpers += byHelpers;

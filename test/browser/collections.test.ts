@@ -136,7 +136,7 @@ describe('collections through the storage worker', () => {
     let fileName = '';
     for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) if (key.startsWith('c.')) fileName = key;
     const bytes = new Uint8Array(await (await (await dir.getFileHandle(fileName)).getFile()).arrayBuffer());
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
     const writable = await (await dir.getFileHandle(fileName)).createWritable();
     await writable.write(bytes);
     await writable.close();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeColumn, fromColumns, needsFormat3, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { encodeColumn, fromColumns, hasKeyValue, keyValues, needsFormat3, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
@@ -139,6 +139,34 @@ describe('columns', () => {
     );
   }, 30_000);
 
+  it('property: keyValues reads one key of every object, in order, as rebuilding them would', () => {
+    // Shapes vary (keys missing, reordered), and some rows are not objects of one shape at all.
+    const doc = fc.dictionary(fc.constantFrom('_id', 'a', 'b', 'n'), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.nat(9), { maxLength: 2 })), { maxKeys: 4 });
+    fc.assert(
+      fc.property(fc.array(doc, { maxLength: 40 }), fc.constantFrom('_id', 'a', 'n', 'missing'), (docs, key) => {
+        const columns = packr.unpack(packr.pack(toColumns(docs)));
+        const rebuilt = fromColumns(columns, docs.length);
+        expect(keyValues(columns, docs.length, key)).toEqual(rebuilt.map((d) => (Object.hasOwn(d, key) ? d[key] : undefined)));
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => keyValues({ t: 'o', keys: [['_id']], rows: null, cols: [[{ t: 'i', v: new Int8Array(2) }]] }, 3, '_id')).toThrow();
+  });
+
+  it('property: hasKeyValue says whether any object holds one of the values under the key, substrings and all', () => {
+    // Ids drawn from a small alphabet so that one is often inside another ("ab" in "cabd").
+    const id = fc.string({ unit: fc.constantFrom('a', 'b', 'é', '😀'), minLength: 1, maxLength: 4 });
+    const doc = fc.record({ _id: id, n: fc.nat(3) }, { requiredKeys: ['n'] });
+    fc.assert(
+      fc.property(fc.array(doc, { maxLength: 30 }), fc.uniqueArray(id, { maxLength: 80 }), (docs, wanted) => {
+        const columns = packr.unpack(packr.pack(toColumns(docs)));
+        const values = new Set(wanted);
+        expect(hasKeyValue(columns, docs.length, '_id', values)).toBe(docs.some((d) => d._id !== undefined && values.has(d._id)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('rejects malformed columns with an error instead of wrong documents', () => {
     const good = () => packr.unpack(packr.pack(toColumns([{ _id: 'a', n: 1, s: 'xy', t: ['p', 'q'] }, { _id: 'b', n: 2, s: 'z', t: [] }]))) as Extract<Column, { t: 'o' }>;
     const breakers: ((c: Extract<Column, { t: 'o' }>) => void)[] = [
@@ -237,7 +265,7 @@ describe('collection file formats', () => {
     await again.close();
   });
 
-  it('a loaded collection streams its file only while nothing changed since the last load or save', async () => {
+  it('a loaded collection streams its file while little changed since the last load or save, with the changes applied', async () => {
     const storage = new MemoryBlobStore();
     const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 100 });
     await engine.create('c');
@@ -262,7 +290,14 @@ describe('collection file formats', () => {
     await engine.insert('c', { _id: 'new', n: 1000 });
     const changed = [...docs.slice(0, 7), { _id: 'd7', n: -7 }, ...docs.slice(9), { _id: 'new', n: 1000 }];
     reads = 0;
-    expect(await streamed()).toEqual(changed); // dirty: from memory, not the stale file
+    expect(await streamed()).toEqual(changed); // a few changes: the file, patched
+    expect(reads).toBeGreaterThan(0);
+    for (let i = 100; i < 250; i++) {
+      await engine.update('c', `d${i}`, { n: -i });
+      (changed.find((d) => d._id === `d${i}`) as { n: number }).n = -i;
+    }
+    reads = 0;
+    expect(await streamed()).toEqual(changed); // over a quarter changed: from memory
     expect(reads).toBe(0);
     await engine.save('c');
     expect(await streamed()).toEqual(changed); // clean again: the new file
