@@ -45,7 +45,7 @@ export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction'> & {
 };
 
 /** The page-side view of document collections. */
-export type ShelfCollections = Remote<Api['collections']> & {
+export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams'> & {
   /** Reads a collection batch by batch: the worker sends packed batches ahead of the reader (no round trip per batch). */
   iterate(name: string, options?: { batchSize?: number; filter?: Filter }): AsyncIterableIterator<Doc[]>;
 };

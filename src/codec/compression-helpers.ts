@@ -346,8 +346,12 @@ export async function* inflateInOrder<F extends InflateJob>(
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
   const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount(), options.startHelpers ?? true) : [];
-  const ahead = team.length > 0 ? INFLATE_AHEAD : 1;
+  // With helpers, up to INFLATE_AHEAD frames are read and handed out ahead (a stream's
+  // memory grows by that many blocks; fewer measured slower: helpers then wait on this thread).
+  const ahead = team.length === 0 ? 1 : INFLATE_AHEAD;
   const pending = new Map<number, { frame: F; job?: Running }>();
+  // An error of the source is thrown when the reader reaches it, after the frames before it.
+  let sourceError: { at: number; error: unknown } | undefined;
   // Helpers' results by frame index; the callbacks hold only this map, not the frames.
   const ready = new Map<number, Uint8Array>();
   let pulled = 0;
@@ -355,7 +359,14 @@ export async function* inflateInOrder<F extends InflateJob>(
   let ended = false;
   const pull = async () => {
     while (!ended && pulled < next + ahead) {
-      const r = await source.next();
+      let r: IteratorResult<F>;
+      try {
+        r = await source.next();
+      } catch (error) {
+        sourceError = { at: pulled, error };
+        ended = true;
+        return;
+      }
       if (r.done) {
         ended = true;
         return;
@@ -382,7 +393,10 @@ export async function* inflateInOrder<F extends InflateJob>(
     for (;;) {
       await pull();
       const entry = pending.get(next);
-      if (!entry) return;
+      if (!entry) {
+        if (sourceError && sourceError.at === next) throw sourceError.error;
+        return;
+      }
       // Replies are tasks: let any that arrived be delivered before deciding.
       if (entry.job && !ready.has(next)) await yieldToEvents();
       const { frame } = entry;

@@ -134,11 +134,13 @@ export interface RawBlock {
 
 /**
  * Reads a collection file block by block without rebuilding documents. With `windowBytes`
- * set (streaming), memory stays bounded by one read-ahead window plus one block whatever
- * the collection's size; without it (loading, where every document will be held anyway)
- * the file is read in one go, every frame's checksum is checked first, and helper workers
- * inflate blocks ahead of the one being yielded (`helpers`: at most this many, 0 for none;
- * see src/codec/compression-helpers.ts).
+ * set (streaming), memory stays bounded whatever the collection's size: one read-ahead
+ * window plus one block, or plus up to 16 blocks while compression helpers that are already
+ * running inflate ahead (a stream never starts them). Without it (loading, where every
+ * document will be held anyway) the file is read in one go, every frame's checksum is
+ * checked first, and helper workers inflate blocks ahead of the one being yielded
+ * (`helpers`: at most this many, 0 for none; see src/codec/compression-helpers.ts). Either
+ * way a damaged block fails when it is due, after the blocks before it.
  */
 export async function* readCollectionBlocks(
   store: BlobStore,
@@ -168,8 +170,9 @@ export async function* readCollectionBlocks(
     if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
   };
   // Loading (whole file): every frame is checked before any is inflated, and helpers inflate
-  // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves and
-  // inflated here (helpers measured no faster: the reader on the other thread sets the pace).
+  // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves;
+  // helpers take part only if already running (starting one for a stream cost more than
+  // it saved on 2 cores, where the reader on the page competes too).
   const streaming = windowBytes !== Infinity;
   let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
   if (!streaming) {

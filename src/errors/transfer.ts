@@ -15,7 +15,8 @@ interface SerializedShelfError {
   cause?: SerializedCause | string | number | boolean | null;
 }
 
-function serializeCause(cause: unknown): SerializedShelfError['cause'] {
+/** A cause as plain data that survives structured cloning (name, message, stack, code). @internal */
+export function serializeCause(cause: unknown): SerializedShelfError['cause'] {
   if (cause === undefined || cause === null) return null;
   if (typeof cause === 'string' || typeof cause === 'number' || typeof cause === 'boolean') return cause;
   const e = cause as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };

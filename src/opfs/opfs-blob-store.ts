@@ -6,8 +6,10 @@ import type { BlobStore } from './blob-store.ts';
  * Blobs as files in an OPFS directory. In a dedicated worker, writes go through a sync
  * access handle and are flushed before `write` resolves (elsewhere through a writable
  * stream); reads go through read-only sync access handles held for one read there, and
- * `getFile()` slices elsewhere. Neither is exclusive, so several streams can read one file
- * while another file is written.
+ * `getFile()` slices elsewhere, so several streams can read one file while another file is
+ * written. (Where a browser ignores the handle's mode, its first read held the file
+ * exclusively; it reads by `getFile()` after that.) A write or removal of a file that a
+ * read holds waits for it.
  */
 export class OpfsBlobStore implements BlobStore {
   readonly #dir: FileSystemDirectoryHandle;
@@ -46,10 +48,20 @@ export class OpfsBlobStore implements BlobStore {
       if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
       throw toShelfError(error, `reading "${name}"`);
     }
-    const fast = await readThroughHandle(handle, offset, length);
+    let fast: Uint8Array | undefined;
+    try {
+      fast = await readThroughHandle(handle, offset, length);
+    } catch (error) {
+      throw toShelfError(error, `reading "${name}"`);
+    }
     if (fast) return fast;
-    const file = await this.#file(name);
-    if (!file) throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+    let file: File;
+    try {
+      file = await handle.getFile();
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+      throw toShelfError(error, `reading "${name}"`);
+    }
     const end = length === undefined ? file.size : Math.min(file.size, offset + length);
     return new Uint8Array(await file.slice(offset, end).arrayBuffer());
   }

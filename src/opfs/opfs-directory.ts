@@ -84,7 +84,11 @@ let readOnlyHandles = true;
  * Replaces `name` with `bytes`, flushed before it resolves: through a sync access handle in a
  * dedicated worker, else through a writable stream (which swaps in a complete file on close).
  */
-export async function writeFileDurably(dir: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+export function writeFileDurably(dir: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+  return retryWhileLocked(() => writeOnce(dir, name, bytes));
+}
+
+async function writeOnce(dir: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
   let handle: SyncHandle | undefined;
   try {
     const file = await dir.getFileHandle(name, { create: true });
@@ -100,6 +104,7 @@ export async function writeFileDurably(dir: FileSystemDirectoryHandle, name: str
     while (at < bytes.length) at += handle.write(bytes.subarray(at), { at });
     handle.flush();
   } catch (error) {
+    if (isLocked(error)) throw error;
     throw toShelfError(error, `writing "${name}"`);
   } finally {
     handle?.close();
@@ -108,21 +113,34 @@ export async function writeFileDurably(dir: FileSystemDirectoryHandle, name: str
 
 /**
  * Removes `name`; a missing file is not an error. A file open for a read (see
- * {@link readThroughHandle}) cannot be removed until that read ends: retried briefly.
+ * {@link readThroughHandle}) cannot be removed or written until that read ends: both retry.
  */
-export async function removeFile(dir: FileSystemDirectoryHandle, name: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+export function removeFile(dir: FileSystemDirectoryHandle, name: string): Promise<void> {
+  return retryWhileLocked(async () => {
     try {
       await dir.removeEntry(name);
-      return;
     } catch (error) {
-      const kind = (error as { name?: string }).name;
-      if (kind === 'NotFoundError') return;
-      if (kind === 'NoModificationAllowedError' && attempt < 20) {
-        await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
-        continue;
-      }
+      if ((error as { name?: string }).name === 'NotFoundError') return;
+      if (isLocked(error)) throw error;
       throw toShelfError(error, `removing "${name}"`);
+    }
+  });
+}
+
+const isLocked = (error: unknown) => (error as { name?: string } | null)?.name === 'NoModificationAllowedError';
+/** How long a write or removal waits for reads holding the file (a whole-file read of a large collection). */
+const LOCK_WAIT_MS = 5_000;
+
+/** Runs `run` again while it fails because another handle holds the file, up to {@link LOCK_WAIT_MS}. */
+async function retryWhileLocked(run: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isLocked(error)) throw error;
+      if (Date.now() - started >= LOCK_WAIT_MS) throw toShelfError(error, 'file is held by another reader or writer');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * (attempt + 1))));
     }
   }
 }

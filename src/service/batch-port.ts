@@ -1,4 +1,5 @@
-import { ShelfError, type ShelfErrorCode } from '../errors/index.ts';
+import { ShelfError, toShelfError, type ShelfErrorCode } from '../errors/index.ts';
+import { serializeCause } from '../errors/transfer.ts';
 
 /**
  * Byte batches from the storage worker to the page over a `MessagePort`, with credits.
@@ -10,43 +11,52 @@ import { ShelfError, type ShelfErrorCode } from '../errors/index.ts';
  * and the reader hands back one credit per batch it takes. Memory stays bounded by the
  * credits whatever the collection's size.
  *
- * Messages, worker → page: `{ batch }`, then `{ end: true }` or `{ error }`.
- * Page → worker: `{ credit: 1 }` per batch taken; `{ cancel: true }` when the reader stops.
+ * Messages, worker → page: `{ batch }`, then `{ end: true }` or `{ error }` (a ShelfError
+ * with its code and cause). Page → worker: `{ credit: 1 }` per batch taken; `{ cancel: true }`
+ * when the reader stops or is aborted. The worker also stops when its port closes (where
+ * browsers fire `close` on ports: a page gone, or a reader collected) or its `signal` aborts
+ * (the shelf closing).
  * @internal
  */
 export const BATCH_CREDITS = 4;
 
-type WireError = { code: ShelfErrorCode; message: string } | { name: string; message: string };
+type WireError = { code: ShelfErrorCode; message: string; cause: ReturnType<typeof serializeCause> };
 type ToPage = { batch: Uint8Array } | { end: true } | { error: WireError };
 type ToWorker = { credit: number } | { cancel: true };
 
 function toWire(error: unknown): WireError {
-  if (error instanceof ShelfError) return { code: error.code, message: error.message };
-  const e = error as { name?: unknown; message?: unknown } | null;
-  return { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(error) };
+  const e = toShelfError(error, 'collection stream');
+  return { code: e.code, message: e.message, cause: serializeCause(e.cause) };
 }
 
-function fromWire(wire: WireError): Error {
-  if ('code' in wire) return new ShelfError(wire.code, wire.message);
-  const error = new Error(wire.message);
-  error.name = wire.name;
-  return error;
+function fromWire(wire: WireError): ShelfError {
+  return new ShelfError(wire.code, wire.message, wire.cause === null ? {} : { cause: wire.cause });
 }
 
 /**
  * Worker side: posts the batches of `source` to `port` as credits allow, then the end or the
  * error, and closes the port. A cancel from the reader ends `source` (its `finally` runs).
  */
-export async function pushBatches(port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, credits = BATCH_CREDITS): Promise<void> {
+export async function pushBatches(
+  port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, options: { credits?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { credits = BATCH_CREDITS, signal } = options;
   let left = credits;
   let cancelled = false;
   let wake: (() => void) | undefined;
+  const cancel = () => {
+    cancelled = true;
+    wake?.();
+  };
   port.onmessage = (event: MessageEvent<ToWorker>) => {
     const m = event.data;
     if ('cancel' in m) cancelled = true;
     else left += m.credit;
     wake?.();
   };
+  port.addEventListener('close', cancel);
+  signal?.addEventListener('abort', cancel);
+  if (signal?.aborted) cancelled = true;
   try {
     for (;;) {
       while (left <= 0 && !cancelled) await new Promise<void>((resolve) => (wake = resolve));
@@ -66,6 +76,7 @@ export async function pushBatches(port: MessagePort, source: AsyncGenerator<Uint
   } catch (error) {
     port.postMessage({ error: toWire(error) } satisfies ToPage);
   } finally {
+    signal?.removeEventListener('abort', cancel);
     await source.return(undefined).catch(() => undefined);
     port.close();
   }
@@ -79,7 +90,7 @@ export async function pushBatches(port: MessagePort, source: AsyncGenerator<Uint
 export class BatchReader {
   readonly #port: MessagePort;
   readonly #queue: ToPage[] = [];
-  #waiting: { resolve: (m: ToPage) => void } | undefined;
+  #waiting: ((m: ToPage) => void) | undefined;
   #done = false;
 
   constructor(port: MessagePort) {
@@ -88,17 +99,16 @@ export class BatchReader {
   }
 
   #deliver(m: ToPage): void {
-    if (this.#waiting) {
-      const { resolve } = this.#waiting;
-      this.#waiting = undefined;
-      resolve(m);
-    } else this.#queue.push(m);
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting(m);
+    else this.#queue.push(m);
   }
 
   /** The next batch, or undefined at the end; the worker's error is thrown here. */
   async next(): Promise<Uint8Array | undefined> {
     if (this.#done) return undefined;
-    const m = this.#queue.shift() ?? (await new Promise<ToPage>((resolve) => (this.#waiting = { resolve })));
+    const m = this.#queue.shift() ?? (await new Promise<ToPage>((resolve) => (this.#waiting = resolve)));
     if ('batch' in m) {
       this.#port.postMessage({ credit: 1 } satisfies ToWorker);
       return m.batch;
@@ -108,14 +118,15 @@ export class BatchReader {
     return undefined;
   }
 
-  /** Ends a pending or later {@link next} with `error` (the worker is gone or closing). */
+  /** Ends a pending or later {@link next} with `error` (the shelf is closing), and stops the worker's side. */
   abort(error: ShelfError): void {
     if (this.#done) return;
+    this.#port.postMessage({ cancel: true } satisfies ToWorker);
     this.#queue.length = 0;
-    this.#deliver({ error: { code: error.code, message: error.message } });
+    this.#deliver({ error: toWire(error) });
   }
 
-  /** Stops the worker's side; batches in flight are dropped. */
+  /** Stops the worker's side; batches in flight are dropped and a pending {@link next} ends. */
   cancel(): void {
     if (this.#done) return;
     this.#port.postMessage({ cancel: true } satisfies ToWorker);
@@ -127,5 +138,8 @@ export class BatchReader {
     this.#queue.length = 0;
     this.#port.onmessage = null;
     this.#port.close();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.({ end: true });
   }
 }

@@ -153,6 +153,7 @@ export class StorageService {
     if (!kv) return;
     try {
       await this.#logs?.stop();
+      await this.collections.stopStreams();
       await this.#collections?.close();
       if (this.#snapshots) await (await this.#snapshots.catch(() => undefined))?.close();
     } finally {

@@ -9,8 +9,16 @@ import { pushBatches } from './batch-port.ts';
  */
 export class WireCollections {
   readonly #engine: () => CollectionEngine;
+  /** Streams being pushed to the page: stopped (their files released) before the engine closes. */
+  readonly #pushing = new Set<{ stop: AbortController; done: Promise<void> }>();
   constructor(engine: () => CollectionEngine) {
     this.#engine = engine;
+  }
+  /** Stops every stream to the page and waits until each has ended. @internal */
+  async stopStreams(): Promise<void> {
+    const all = [...this.#pushing];
+    for (const p of all) p.stop.abort();
+    await Promise.all(all.map((p) => p.done));
   }
   list(): string[] {
     return this.#engine().list();
@@ -67,7 +75,10 @@ export class WireCollections {
   pushPacked(port: MessagePort, name: string, options?: { batchSize?: number; filter?: Filter }): void {
     const engine = this.#engine();
     engine.state(name);
-    void pushBatches(port, engine.packedBatches(name, options));
+    const stop = new AbortController();
+    const push = { stop, done: Promise.resolve() };
+    push.done = pushBatches(port, engine.packedBatches(name, options), { signal: stop.signal }).finally(() => this.#pushing.delete(push));
+    this.#pushing.add(push);
   }
   save(name: string): Promise<void> {
     return this.#engine().save(name);

@@ -69,6 +69,69 @@ describe('batch port', () => {
     expect(seen.finished).toBe(true);
   });
 
+  it('abort (the shelf closing) also stops the worker: its source is returned', async () => {
+    const { port1, port2 } = channel();
+    const { gen, seen } = source(100);
+    let settled = false;
+    void pushBatches(port2, gen).then(() => (settled = true));
+    const reader = new BatchReader(port1);
+    expect((await reader.next())![0]).toBe(0);
+    reader.abort(new ShelfError('CLOSED', 'closed'));
+    await expect(reader.next()).rejects.toMatchObject({ code: 'CLOSED' });
+    await tick();
+    expect({ finished: seen.finished, settled }).toEqual({ finished: true, settled: true });
+  });
+
+  it('the worker side stops when its signal aborts, and when the reader\'s port closes', async () => {
+    for (const how of ['signal', 'port'] as const) {
+      const { port1, port2 } = channel();
+      const { gen, seen } = source(100);
+      const stop = new AbortController();
+      const done = pushBatches(port2, gen, { signal: stop.signal });
+      await tick();
+      if (how === 'signal') stop.abort();
+      else port1.close();
+      await done;
+      expect(seen.finished, how).toBe(true);
+      expect(seen.pulled, how).toBe(BATCH_CREDITS);
+      port1.close();
+    }
+  });
+
+  it('errors other than ShelfError arrive as ShelfErrors with a code; a cause survives', async () => {
+    const failing = (make: () => unknown) => {
+      const { port1, port2 } = channel();
+      async function* gen(): AsyncGenerator<Uint8Array, void, undefined> {
+        yield new Uint8Array([1]);
+        throw make();
+      }
+      void pushBatches(port2, gen());
+      const reader = new BatchReader(port1);
+      return (async () => {
+        while (await reader.next());
+      })().catch((e: unknown) => e);
+    };
+    const quota = await failing(() => Object.assign(new Error('no room'), { name: 'QuotaExceededError' }));
+    expect(quota).toBeInstanceOf(ShelfError);
+    expect(quota).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    const corrupt = await failing(() => new ShelfError('CORRUPT', 'block 2 does not inflate', { cause: new Error('invalid distance') }));
+    expect(corrupt).toMatchObject({ code: 'CORRUPT', message: 'block 2 does not inflate' });
+    expect((corrupt as Error).cause).toMatchObject({ message: 'invalid distance' });
+  });
+
+  it('cancel while a next() waits ends that next()', async () => {
+    const { port1, port2 } = channel();
+    async function* never(): AsyncGenerator<Uint8Array, void, undefined> {
+      await new Promise(() => undefined);
+    }
+    void pushBatches(port2, never());
+    const reader = new BatchReader(port1);
+    const pending = reader.next();
+    reader.cancel();
+    expect(await pending).toBeUndefined();
+    port2.close();
+  });
+
   it('abort fails a waiting reader at once (the worker is going away)', async () => {
     const { port1, port2 } = channel();
     async function* never(): AsyncGenerator<Uint8Array, void, undefined> {
