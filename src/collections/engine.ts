@@ -37,6 +37,8 @@ export interface FindOptions {
 
 // Per-document bookkeeping (Map entry, object header) on top of its encoded size.
 const DOC_OVERHEAD = 48;
+// A loaded collection with at most this share of its documents changed since its file streams that file, patched.
+const PATCHED_STREAM_SHARE = 0.25;
 // Read-ahead of a stream from a file: memory per stream stays near this plus one block.
 const STREAM_WINDOW_BYTES = 1024 * 1024;
 const sizer = new Packr({ useRecords: false });
@@ -53,8 +55,10 @@ interface Loaded {
    * last change, and `movedAt` when that was an insert or a delete (the document is no
    * longer at its place in the file: gone, or at the end of `docs`). Lets a stream send the
    * file's unchanged blocks as they are (see {@link CollectionEngine.packedBatches}).
+   * Undefined once too many changed to be worth it (a stream then packs from memory), until
+   * a save writes them all.
    */
-  changed: Map<string, { version: number; movedAt: number | undefined }>;
+  changed: Map<string, { version: number; movedAt: number | undefined }> | undefined;
 }
 
 interface Entry {
@@ -335,8 +339,11 @@ export class CollectionEngine {
 
   /** Records that `ids` change at the next version; `moved`: inserted or deleted (see {@link Loaded.changed}). */
   #mark(loaded: Loaded, ids: Iterable<string>, moved: boolean): void {
+    const changed = loaded.changed;
+    if (!changed) return;
     const version = loaded.version + 1;
-    for (const id of ids) loaded.changed.set(id, { version, movedAt: moved ? version : loaded.changed.get(id)?.movedAt });
+    for (const id of ids) changed.set(id, { version, movedAt: moved ? version : changed.get(id)?.movedAt });
+    if (changed.size > Math.max(64, loaded.docs.size * PATCHED_STREAM_SHARE)) loaded.changed = undefined;
   }
 
   #touch(name: string, loaded: Loaded, deltaBytes: number): Promise<void> {
@@ -530,26 +537,28 @@ export class CollectionEngine {
       for await (const block of this.#fileBlocks(name, entry)) yield blockBytes(block);
       return;
     }
-    if (fromFile && loaded && loaded.changed.size <= loaded.docs.size / 4) {
+    if (fromFile && loaded && loaded.changed && loaded.changed.size <= loaded.docs.size * PATCHED_STREAM_SHARE) {
       this.#lru.get(name); // a use like any read of a loaded collection
-      yield* this.#patchedFileBatches(name, entry, loaded);
+      yield* this.#patchedFileBatches(name, entry, loaded, loaded.changed);
       return;
     }
     for await (const batch of this.iterate(name, { batchSize: BLOCK_DOCS, ...(options.filter ? { filter: options.filter } : {}) })) yield encodeDocBatch(batch);
   }
 
   /** The newest file's blocks with the changes since it applied (see {@link packedBatches}). */
-  async *#patchedFileBatches(name: string, entry: Entry, loaded: Loaded): AsyncGenerator<Uint8Array, void, undefined> {
+  async *#patchedFileBatches(
+    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>,
+  ): AsyncGenerator<Uint8Array, void, undefined> {
     // Taken now, so later changes do not show: the changed documents (undefined: deleted,
     // or moved to the end) and those at the end, in order.
     const changed = new Map<string, Doc | undefined>();
-    const ids = new Set(loaded.changed.keys());
+    const ids = new Set(record.keys());
     let moved = false;
-    for (const [id, c] of loaded.changed) {
+    for (const [id, c] of record) {
       changed.set(id, c.movedAt === undefined ? loaded.docs.get(id) : undefined);
       if (c.movedAt !== undefined && loaded.docs.has(id)) moved = true;
     }
-    const tail = moved ? [...loaded.docs.values()].filter((d) => loaded.changed.get(d._id)?.movedAt !== undefined) : [];
+    const tail = moved ? [...loaded.docs.values()].filter((d) => record.get(d._id)?.movedAt !== undefined) : [];
     for await (const block of this.#fileBlocks(name, entry)) {
       if (!blockHasId(block, ids)) {
         yield blockBytes(block);
@@ -592,9 +601,12 @@ export class CollectionEngine {
       entry.generations = [generation];
       loaded.savedVersion = version;
       // Changes up to `version` are in the new file; later ones are changes against it.
-      for (const [id, c] of loaded.changed) {
-        if (c.version <= version) loaded.changed.delete(id);
-        else if (c.movedAt !== undefined && c.movedAt <= version) c.movedAt = undefined;
+      if (loaded.version === version) loaded.changed = new Map();
+      else if (loaded.changed) {
+        for (const [id, c] of loaded.changed) {
+          if (c.version <= version) loaded.changed.delete(id);
+          else if (c.movedAt !== undefined && c.movedAt <= version) c.movedAt = undefined;
+        }
       }
       this.#saves++;
       this.#bytesWritten += bytes.length;

@@ -84,9 +84,10 @@ describe('streams of a loaded collection with unsaved changes', () => {
   it('send the same documents in the same order as memory holds them, whatever was changed and saved', async () => {
     // `recent`: the op picks among the last documents (the inserted ones) rather than any.
     // `save-racing`: the document is updated while a save, its documents already taken, writes.
-    type Op = { kind: 'insert' | 'update' | 'replace' | 'delete' | 'reinsert' | 'save' | 'save-racing' | 'stream'; at: number; recent: boolean };
+    // `bulk`: so many updates that the engine stops recording changes until the next save.
+    type Op = { kind: 'insert' | 'update' | 'replace' | 'delete' | 'reinsert' | 'save' | 'save-racing' | 'bulk' | 'stream'; at: number; recent: boolean };
     const op = fc.record({
-      kind: fc.constantFrom<Op['kind']>('insert', 'update', 'replace', 'delete', 'reinsert', 'save', 'save-racing', 'stream'),
+      kind: fc.constantFrom<Op['kind']>('insert', 'update', 'replace', 'delete', 'reinsert', 'save', 'save-racing', 'bulk', 'stream'),
       at: fc.nat(400),
       recent: fc.boolean(),
     });
@@ -107,9 +108,9 @@ describe('streams of a loaded collection with unsaved changes', () => {
         const storage = new GatedStore();
         const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 7 });
         await engine.create('c');
-        await engine.insertMany('c', Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, n: i, s: `text ${i}` })));
+        await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i, s: `text ${i}` })));
         await engine.save('c');
-        let next = 60;
+        let next = 100;
         const deleted: string[] = [];
         for (const { kind, at, recent } of [...ops, { kind: 'stream', at: 0, recent: false } as Op]) {
           const all = (await engine.findAll('c')).map((d) => d._id);
@@ -123,6 +124,7 @@ describe('streams of a loaded collection with unsaved changes', () => {
             deleted.push(id);
           } else if (kind === 'reinsert' && deleted.length) await engine.insert('c', { _id: deleted.pop()!, back: at });
           else if (kind === 'save') await engine.save('c');
+          else if (kind === 'bulk') for (const each of all.slice(0, 70)) await engine.update('c', each, { bulk: at });
           else if (kind === 'save-racing' && id) {
             let open!: () => void;
             const writing = new Promise<void>((resolve) => (storage.hold = { writing: resolve, open: new Promise((o) => (open = o)) }));
