@@ -15,6 +15,7 @@
  * | `b` | `{ t, v }` | booleans: Uint8Array of 0/1 |
  * | `a` | `{ t, counts, items }` | arrays: lengths, then one column of all their items in order |
  * | `o` | `{ t, keys, rows, cols }` | plain objects: the same grouping again, nested |
+ * | `u` | `{ t, kinds, parts }` | values of mixed kinds (a field that is a string or null): which part each value is in, then one column per kind (strings, numbers, booleans, arrays, plain objects, the rest as `m`) |
  * | `m` | `{ t, v }` | anything else: the values as they are (MessagePack) |
  *
  * The result is a plain value of arrays, typed arrays and strings, which the frame codec
@@ -23,9 +24,11 @@
  * encoder loop in JavaScript; columns of like values also deflate smaller and faster than
  * interleaved records. A column holding a string that is not well-formed UTF-16 (a lone
  * surrogate, as text cut inside an emoji has) is stored as UTF-16 code units (`w`), so it
- * comes back exactly; a column using `w` needs collection format 3 (see
- * {@link needsFormat3}). Strings inside `m` values are MessagePack, UTF-8: a lone
- * surrogate there does not survive (known limit, docs/DESIGN.md).
+ * comes back exactly; a column using `w` needs collection format 3 and one using `u`
+ * format 4 (see {@link columnsFormat}). Only values that are none of the kinds above (`null`,
+ * `undefined`, a `Map`, a `Date`, a class instance, …) stay MessagePack (`m`): a lone
+ * surrogate inside a `Map` or a class instance there does not survive (known limit,
+ * docs/DESIGN.md).
  *
  * Decoding builds each group's objects with one generated function (an object literal per
  * row: the fastest way to make many same-shaped objects in V8), or with plain assignments
@@ -41,6 +44,7 @@ export type Column =
   | { t: 'b'; v: Uint8Array }
   | { t: 'a'; counts: Uint8Array | Uint16Array | Uint32Array; items: Column }
   | { t: 'o'; keys: string[][]; rows: Uint8Array | Uint16Array | Uint32Array | null; cols: Column[][] }
+  | { t: 'u'; kinds: Uint8Array; parts: Column[] }
   | { t: 'm'; v: unknown[] };
 
 const encoder = new TextEncoder();
@@ -186,7 +190,54 @@ export function encodeColumn(values: readonly unknown[]): Column {
     for (let i = 1; i < n && same; i++) same = isPlainObject(values[i]);
     if (same) return encodeObjects(values as Record<string, unknown>[]) ?? { t: 'm', v: values.slice() };
   }
-  return { t: 'm', v: values.slice() };
+  return unionColumn(values);
+}
+
+// The kinds of a union column's parts: each but OTHER has a column type of its own.
+const STRING = 0;
+const NUMBER = 1;
+const BOOLEAN = 2;
+const ARRAY = 3;
+const OBJECT = 4;
+const OTHER = 5;
+
+function kindOf(v: unknown): number {
+  switch (typeof v) {
+    case 'string':
+      return STRING;
+    case 'number':
+      return NUMBER;
+    case 'boolean':
+      return BOOLEAN;
+    default:
+      return isPlainArray(v) ? ARRAY : isPlainObject(v) ? OBJECT : OTHER;
+  }
+}
+
+/**
+ * Values of mixed kinds, split into one column per kind (so strings, arrays and objects
+ * inside keep their exact encodings); values of no kind of their own stay MessagePack.
+ */
+function unionColumn(values: readonly unknown[]): Column {
+  const n = values.length;
+  const kinds = new Uint8Array(n);
+  const buckets: unknown[][] = [[], [], [], [], [], []];
+  for (let i = 0; i < n; i++) {
+    const k = kindOf(values[i]);
+    kinds[i] = k;
+    buckets[k]!.push(values[i]);
+  }
+  if (buckets[OTHER]!.length === n) return { t: 'm', v: values.slice() };
+  const part = new Uint8Array(buckets.length);
+  const parts: Column[] = [];
+  buckets.forEach((bucket, k) => {
+    if (bucket.length === 0) return;
+    part[k] = parts.length;
+    // Each bucket holds one kind, so encodeColumn gives it its own type (never `u` again).
+    parts.push(k === OTHER ? { t: 'm', v: bucket } : encodeColumn(bucket));
+  });
+  for (let i = 0; i < n; i++) kinds[i] = part[kinds[i]!]!;
+  return { t: 'u', kinds, parts };
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
@@ -337,6 +388,16 @@ export function decodeColumn(column: unknown, n: number): Values {
     case 'o':
       out = decodeObjects(c, n);
       break;
+    case 'u': {
+      if (!(c.kinds instanceof Uint8Array) || !Array.isArray(c.parts) || c.parts.length === 0) return fail('union column is malformed');
+      const counts = new Uint32Array(c.parts.length);
+      for (let i = 0; i < c.kinds.length; i++) {
+        if (c.kinds[i]! >= counts.length) fail('union value names a missing part');
+        counts[c.kinds[i]!]! += 1;
+      }
+      out = inRowOrder(c.parts.map((p, j) => decodeColumn(p, counts[j]!)), c.kinds, c.kinds.length);
+      break;
+    }
     case 'm':
       if (!Array.isArray(c.v)) return fail('value column is malformed');
       out = c.v;
@@ -468,7 +529,7 @@ function objectGroups(c: { keys: unknown; rows: unknown; cols: unknown }, n: num
 }
 
 /** Interleaves per-group values back into row order. */
-function inRowOrder<T>(perGroup: readonly (ArrayLike<T> | undefined)[], rows: Uint32Array | null, total: number): (T | undefined)[] {
+function inRowOrder<T>(perGroup: readonly (ArrayLike<T> | undefined)[], rows: ArrayLike<number> | null, total: number): (T | undefined)[] {
   if (!rows) return Array.from(perGroup[0] ?? { length: total });
   const at = new Array<number>(perGroup.length).fill(0);
   const out = new Array<T | undefined>(total);
@@ -555,22 +616,28 @@ export function hasKeyValue(column: unknown, n: number, key: string, values: Rea
 }
 
 /**
- * Whether `column` (from {@link toColumns}) uses what readers of collection format 2 refuse:
- * a UTF-16 string column (`w`) or an object group with an own `__proto__` key. A file with
- * such a block is written as format 3, so those readers say `UNSUPPORTED_VERSION`.
+ * The collection format a file holding `column` (from {@link toColumns}) needs: 4 if it
+ * uses a union column (`u`), else 3 if it uses a UTF-16 string column (`w`) or an object
+ * group with an own `__proto__` key, else 2. A file is written at the lowest format its
+ * blocks allow, so older readers say `UNSUPPORTED_VERSION` only for what they cannot read.
  */
-export function needsFormat3(column: Column): boolean {
+export function columnsFormat(column: Column): 2 | 3 | 4 {
   switch (column.t) {
     case 'w':
-      return true;
+      return 3;
+    case 'u':
+      return 4;
     case 'd':
-      return needsFormat3(column.dict);
+      return columnsFormat(column.dict);
     case 'a':
-      return needsFormat3(column.items);
-    case 'o':
-      return column.keys.some((keys) => keys.includes('__proto__')) || column.cols.some((group) => group.some(needsFormat3));
+      return columnsFormat(column.items);
+    case 'o': {
+      let format: 2 | 3 | 4 = column.keys.some((keys) => keys.includes('__proto__')) ? 3 : 2;
+      for (const group of column.cols) for (const c of group) if (format < 4) format = Math.max(format, columnsFormat(c)) as 2 | 3 | 4;
+      return format;
+    }
     default:
-      return false;
+      return 2;
   }
 }
 

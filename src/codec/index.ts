@@ -5,5 +5,5 @@ export {
   type FrameOptions, type DecodeContext,
 } from './frame.ts';
 export { encodeRecord, readRecords, RECORD_HEADER_BYTES, type RecordScan } from './record-log.ts';
-export { toColumns, fromColumns, encodeColumn, decodeColumn, needsFormat3, type Column } from './columns.ts';
+export { toColumns, fromColumns, encodeColumn, decodeColumn, columnsFormat, type Column } from './columns.ts';
 export { deflateBlocks, inflateInOrder, InflateError, type DeflateBlocksOptions } from './compression-helpers.ts';

@@ -1,6 +1,6 @@
 import {
   checkFrame, decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, inflateInOrder, InflateError,
-  packFrameValue, readFrameInfo, toColumns, unpackCheckedFrame, needsFormat3, type CheckedFrame,
+  packFrameValue, readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
@@ -11,19 +11,20 @@ import type { Doc } from './types.ts';
  * A collection file is a run of codec frames (see src/codec/frame.ts):
  *
  * 1. one `COLH` frame: `{ format, name, count, blocks, generation, savedAt }`;
- * 2. `blocks` × `COLB` frames of up to 1,000 documents each, deflated: in formats 2 and 3
- *    `{ count, columns }` with the documents column-wise (src/codec/columns.ts); format 3
- *    is written only when a block has columns format-2 readers refuse (UTF-16 strings for
- *    lone surrogates, an own `__proto__` key), so they say UNSUPPORTED_VERSION rather
- *    than CORRUPT; in format 1 (still read) a msgpackr records array of the
+ * 2. `blocks` × `COLB` frames of up to 1,000 documents each, deflated: in formats 2 to 4
+ *    `{ count, columns }` with the documents column-wise (src/codec/columns.ts); a file is
+ *    written at the lowest format its blocks allow: 3 when a block has columns format-2
+ *    readers refuse (UTF-16 strings for lone surrogates, an own `__proto__` key), 4 when one
+ *    has a union column (values of mixed kinds), so older readers say UNSUPPORTED_VERSION
+ *    rather than CORRUPT; in format 1 (still read) a msgpackr records array of the
  *    documents.
  *
  * Blocks let a reader stream a collection of any size one block at a time, and let a
  * corrupted block be named precisely. Every frame carries its own CRC-32.
  */
 export interface CollectionHeader {
-  /** 1: msgpackr record blocks (still read); 2: column blocks; 3: column blocks that format-2 readers refuse (see needsFormat3). */
-  readonly format: 1 | 2 | 3;
+  /** 1: msgpackr record blocks (still read); 2: column blocks; 3 and 4: column blocks that older readers refuse (see columnsFormat). */
+  readonly format: 1 | 2 | 3 | 4;
   readonly name: string;
   readonly count: number;
   readonly blocks: number;
@@ -51,17 +52,17 @@ export async function encodeCollection(
 ): Promise<{ bytes: Uint8Array; byHelpers: number }> {
   const count = Math.ceil(docs.length / blockDocs);
   const packedLengths: number[] = new Array(count);
-  let format3 = false;
+  let format: 2 | 3 | 4 = 2;
   const { payloads, byHelpers } = await deflateBlocks(count, (i) => {
     const slice = docs.slice(i * blockDocs, (i + 1) * blockDocs);
     const columns = toColumns(slice);
-    format3 ||= needsFormat3(columns);
+    if (format < 4) format = Math.max(format, columnsFormat(columns)) as 2 | 3 | 4;
     const packed = packFrameValue({ count: slice.length, columns }, BLOCK_FRAME);
     packedLengths[i] = packed.length;
     return packed;
   }, { level: BLOCK_FRAME.level, ...(helpers === undefined ? {} : { helpers }) });
   const blocks = payloads.map((payload, i) => frameDeflated(payload, packedLengths[i]!, BLOCK_FRAME));
-  const header: CollectionHeader = { format: format3 ? 3 : 2, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
+  const header: CollectionHeader = { format, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
   out.set(head, 0);
@@ -84,11 +85,11 @@ function checkHeader(value: unknown, label: string): CollectionHeader {
   if (!h || typeof h !== 'object' || typeof h.name !== 'string' || !Number.isInteger(h.count) || !Number.isInteger(h.blocks)) {
     throw new ShelfError('CORRUPT', `${label}: header is malformed`);
   }
-  if (h.format !== 1 && h.format !== 2 && h.format !== 3) throw new ShelfError('UNSUPPORTED_VERSION', `${label}: collection format ${String(h.format)} is not supported`);
+  if (h.format !== 1 && h.format !== 2 && h.format !== 3 && h.format !== 4) throw new ShelfError('UNSUPPORTED_VERSION', `${label}: collection format ${String(h.format)} is not supported`);
   return h as CollectionHeader;
 }
 
-function checkBlock(block: unknown, format: 1 | 2 | 3, label: string, index: number): Doc[] {
+function checkBlock(block: unknown, format: 1 | 2 | 3 | 4, label: string, index: number): Doc[] {
   if (format !== 1) return docsFromColumns(checkDocBatch(block, `${label}: block ${index}`), `${label}: block ${index}`);
   const value = block;
   if (!Array.isArray(value) || value.some((d) => d === null || typeof d !== 'object' || typeof (d as Doc)._id !== 'string')) {
@@ -122,7 +123,7 @@ class WindowReader {
 
 /** One block of a collection file as stored: its format, its unpacked value and the inflated MessagePack. */
 export interface RawBlock {
-  readonly format: 1 | 2 | 3;
+  readonly format: 1 | 2 | 3 | 4;
   readonly index: number;
   /** Formats 2 and 3: `{ count, columns }` (columns not yet rebuilt); format 1: the documents. */
   readonly value: unknown;

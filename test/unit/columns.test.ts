@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeColumn, fromColumns, hasKeyValue, keyValues, needsFormat3, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
@@ -49,22 +49,50 @@ describe('columns', () => {
     expect(back.map((d) => Object.keys(d))).toEqual(docs.map((d) => Object.keys(d)));
   });
 
-  it('falls back to MessagePack for mixed values, class instances and typed arrays', () => {
+  it('splits mixed values by kind (a union column); class instances, typed arrays and Maps stay MessagePack', () => {
     const docs = [
       { _id: 'a', mixed: 1, when: new Date(5), bytes: new Uint8Array([1, 2]), map: new Map([[1, 2]]) },
       { _id: 'b', mixed: 'one', when: new Date(6), bytes: new Uint8Array([3]), map: new Map() },
     ];
     const c = toColumns(docs) as Extract<Column, { t: 'o' }>;
-    expect(c.cols[0]!.slice(1).map((col) => col.t)).toEqual(['m', 'm', 'm', 'm']);
+    expect(c.cols[0]!.slice(1).map((col) => col.t)).toEqual(['u', 'm', 'm', 'm']);
+    const union = c.cols[0]![1] as Extract<Column, { t: 'u' }>;
+    expect(union.parts.map((p) => p.t)).toEqual(['s', 'i']);
+    expect([...union.kinds]).toEqual([1, 0]);
     expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
+    expect(columnsFormat(c)).toBe(4);
+  });
+
+  it('property: values of mixed kinds come back exactly, lone surrogates, __proto__ keys, -0 and nulls included', () => {
+    const unit = fc.constantFrom('a', '\ud800', '\udc00', '😀', 'é');
+    const leaf = fc.oneof(fc.string({ unit, maxLength: 6 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(-0));
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('k', '__proto__', 'x'), tie('v'), { maxKeys: 2 })),
+    })).v;
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 25 }), (values) => {
+        // Own __proto__ keys, as JSON.parse makes them (a literal would set the prototype).
+        const own = (v: unknown): unknown => {
+          if (Array.isArray(v)) return v.map(own);
+          if (v === null || typeof v !== 'object') return v;
+          const o: Record<string, unknown> = {};
+          for (const [k, x] of Object.entries(v)) Object.defineProperty(o, k, { value: own(x), enumerable: true, writable: true, configurable: true });
+          return o;
+        };
+        const docs = values.map((v, i) => ({ _id: `d${i}`, v: own(v) }));
+        const back = roundTrip(docs);
+        expect(back).toStrictEqual(docs); // Object.is on leaves: -0 stays -0
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('property: strings with lone surrogates (text cut inside a pair) come back exactly, as UTF-16 columns', () => {
     const c = toColumns([{ _id: 'a', s: 'ok\uD800' }, { _id: 'b', s: 'fine' }]) as Extract<Column, { t: 'o' }>;
     expect(c.cols[0]!.map((col) => col.t)).toEqual(['s', 'w']);
-    expect(needsFormat3(c)).toBe(true);
-    expect(needsFormat3(toColumns([{ _id: 'a', s: 'ok' }]))).toBe(false);
-    expect(needsFormat3(toColumns([JSON.parse('{"_id":"a","nested":{"__proto__":1}}') as Record<string, unknown>]))).toBe(true);
+    expect(columnsFormat(c)).toBe(3);
+    expect(columnsFormat(toColumns([{ _id: 'a', s: 'ok' }]))).toBe(2);
+    expect(columnsFormat(toColumns([JSON.parse('{"_id":"a","nested":{"__proto__":1}}') as Record<string, unknown>]))).toBe(3);
     const unit = fc.constantFrom('a', '\ud800', '\udc00', '\ud83d', '\ude00', '😀', 'é', '\n');
     fc.assert(
       fc.property(fc.array(fc.record({ s: fc.string({ unit, maxLength: 20 }), tags: fc.array(fc.string({ unit, maxLength: 4 }), { maxLength: 3 }) }), { minLength: 1, maxLength: 30 }), (rows) => {
@@ -241,6 +269,14 @@ describe('collection file formats', () => {
     for await (const bytes of engine.packedBatches('u')) streamed.push(...decodeDocBatch(bytes, 'test'));
     expect(streamed).toEqual(cut);
     await engine.close();
+    // A field of mixed kinds in one block (a string that is sometimes null) makes format 4.
+    const mixed = plain.map((d, i) => (i === 1400 ? { ...d, text: null } : d));
+    const mixedFile = await encodeCollectionFile('u', mixed, 1);
+    expect(await header(mixedFile)).toBe(4);
+    expect(await decodeCollectionBytes(mixedFile, 'u')).toEqual(mixed);
+    // A reader of an older format would refuse it as UNSUPPORTED_VERSION; so does this one for 5.
+    const future = (await import('../../src/codec/index.ts')).encodeFrame({ format: 5, name: 'u', count: 0, blocks: 0, generation: 1, savedAt: 0 }, { kind: 'COLH', compress: false });
+    await expect(decodeCollectionBytes(future, 'u')).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
   });
 
   it('a stream keeps its file: a collection dropped and created again mid-stream writes a new generation', async () => {
