@@ -48,7 +48,8 @@ export type Column =
   | { t: 'm'; v: unknown[] };
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string column whose text starts with U+FEFF keeps it (by default the decoder drops it).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 type StringWithWellFormed = string & { isWellFormed?: () => boolean };
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -575,9 +576,11 @@ function columnHasString(column: unknown, n: number, values: ReadonlySet<string>
   if (c !== null && typeof c === 'object' && c.t === 's' && isUnsigned(c.len) && c.text instanceof Uint8Array && values.size <= 64) {
     // One native decode, then a search per value; a hit counts only where a string starts
     // there and has that length (the offsets are summed only after a hit).
+    if (values.has('') && Array.from(c.len).includes(0)) return true;
     const text = decoder.decode(c.text);
     let starts: Map<number, number> | undefined;
     for (const v of values) {
+      if (v === '') continue;
       for (let at = text.indexOf(v); at >= 0; at = text.indexOf(v, at + 1)) {
         if (!starts) {
           starts = new Map();
@@ -588,7 +591,6 @@ function columnHasString(column: unknown, n: number, values: ReadonlySet<string>
           }
         }
         if (starts.get(at) === v.length) return true;
-        if (v.length === 0) break;
       }
     }
     return false;
