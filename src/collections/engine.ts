@@ -37,7 +37,8 @@ export interface FindOptions {
 
 // Per-document bookkeeping (Map entry, object header) on top of its encoded size.
 const DOC_OVERHEAD = 48;
-// A loaded collection with at most this share of its documents changed since its file streams that file, patched.
+// Changes since the newest file are recorded (for streams of that file, patched) up to this
+// share of a collection's documents (at least 64); past it, until a save, they are not.
 const PATCHED_STREAM_SHARE = 0.25;
 // Read-ahead of a stream from a file: memory per stream stays near this plus one block.
 const STREAM_WINDOW_BYTES = 1024 * 1024;
@@ -149,6 +150,8 @@ export class CollectionEngine {
   readonly #entries = new Map<string, Entry>();
   readonly #blockDocs: number;
   readonly #compressionWorkers: number | undefined;
+  /** The highest generation each name has had in this engine (see {@link save}). */
+  readonly #lastGeneration = new Map<string, number>();
   readonly #readers = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
@@ -197,6 +200,7 @@ export class CollectionEngine {
       const entry = engine.#entries.get(parsed.name) ?? engine.#newEntry(parsed.name, []);
       entry.generations.push(parsed.generation);
       entry.generations.sort((a, b) => a - b);
+      engine.#lastGeneration.set(parsed.name, Math.max(engine.#lastGeneration.get(parsed.name) ?? 0, parsed.generation));
     }
     return engine;
   }
@@ -268,7 +272,8 @@ export class CollectionEngine {
     if (this.#entries.has(to)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(to)} already exists`);
     const loaded = await this.#load(entry);
     const target = this.#newEntry(to, []);
-    target.loaded = { docs: loaded.docs, bytes: loaded.bytes, version: 1, savedVersion: 0, changed: new Map() };
+    // A copy: writes to the old name until it is dropped must not change the new one unseen.
+    target.loaded = { docs: new Map(loaded.docs), bytes: loaded.bytes, version: 1, savedVersion: 0, changed: new Map() };
     this.#lru.set(to, target.loaded, loaded.bytes);
     await this.save(to);
     await this.drop(from);
@@ -282,17 +287,34 @@ export class CollectionEngine {
     }
     if (!entry.loading) {
       this.#lru.misses++;
-      entry.loading = this.#locked(entry, () => this.#readNewestGeneration(entry)).finally(() => {
-        entry.loading = undefined;
-      });
+      // Kept in the same step that ends the load: a second load must never start between
+      // (it would replace this result and the writes made to it).
+      entry.loading = this.#locked(entry, () => this.#readNewestGeneration(entry))
+        .then((loaded) => {
+          entry.loaded = loaded;
+          this.#lru.set(entry.name, loaded, loaded.bytes);
+          this.#loads++;
+          return loaded;
+        })
+        .finally(() => {
+          entry.loading = undefined;
+        });
       const loaded = await entry.loading;
-      entry.loaded = loaded;
-      this.#lru.set(entry.name, loaded, loaded.bytes);
-      this.#loads++;
       await this.#enforceLimit(entry.name);
       return loaded;
     }
     return entry.loading;
+  }
+
+  /**
+   * Whether `loaded` (just awaited) still holds the collection's documents, checked in the
+   * same step as the write that follows: the LRU may have evicted them meanwhile, and a
+   * write to documents no longer kept would be acknowledged and lost (the caller loads
+   * again). A collection dropped meanwhile is `NOT_FOUND`.
+   */
+  #current(entry: Entry, loaded: Loaded): boolean {
+    if (this.#entries.get(entry.name) !== entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(entry.name)} does not exist`);
+    return entry.loaded === loaded;
   }
 
   async #readNewestGeneration(entry: Entry): Promise<Loaded> {
@@ -338,12 +360,16 @@ export class CollectionEngine {
   }
 
   /** Records that `ids` change at the next version; `moved`: inserted or deleted (see {@link Loaded.changed}). */
-  #mark(loaded: Loaded, ids: Iterable<string>, moved: boolean): void {
+  #mark(loaded: Loaded, ids: readonly string[] | ReadonlySet<string>, moved: boolean): void {
     const changed = loaded.changed;
     if (!changed) return;
+    const count = Array.isArray(ids) ? ids.length : (ids as ReadonlySet<string>).size;
+    if (changed.size + count > Math.max(64, loaded.docs.size * PATCHED_STREAM_SHARE)) {
+      loaded.changed = undefined;
+      return;
+    }
     const version = loaded.version + 1;
     for (const id of ids) changed.set(id, { version, movedAt: moved ? version : changed.get(id)?.movedAt });
-    if (changed.size > Math.max(64, loaded.docs.size * PATCHED_STREAM_SHARE)) loaded.changed = undefined;
   }
 
   #touch(name: string, loaded: Loaded, deltaBytes: number): Promise<void> {
@@ -362,7 +388,10 @@ export class CollectionEngine {
   async insertMany(name: string, docs: readonly (Omit<Doc, '_id'> & { _id?: string })[]): Promise<string[]> {
     const entry = this.#entry(name);
     if (!Array.isArray(docs)) throw new ShelfError('INVALID_ARGUMENT', 'docs must be an array');
-    const loaded = await this.#load(entry);
+    if (docs.length === 0) return [];
+    let loaded: Loaded;
+    do loaded = await this.#load(entry);
+    while (!this.#current(entry, loaded));
     const seen = new Set<string>();
     const prepared = docs.map((d, i) => {
       checkDoc(d, `docs[${i}]`);
@@ -408,7 +437,10 @@ export class CollectionEngine {
   }
 
   async #swap(name: string, id: string, make: (old: Doc) => Doc): Promise<Doc> {
-    const loaded = await this.#load(this.#entry(name));
+    const entry = this.#entry(name);
+    let loaded: Loaded;
+    do loaded = await this.#load(entry);
+    while (!this.#current(entry, loaded));
     const old = loaded.docs.get(id);
     if (!old) throw new ShelfError('NOT_FOUND', `document ${JSON.stringify(id)} not in collection ${JSON.stringify(name)}`);
     const next = make(old);
@@ -421,7 +453,10 @@ export class CollectionEngine {
 
   /** Deletes a document; returns whether it existed. */
   async delete(name: string, id: string): Promise<boolean> {
-    const loaded = await this.#load(this.#entry(name));
+    const entry = this.#entry(name);
+    let loaded: Loaded;
+    do loaded = await this.#load(entry);
+    while (!this.#current(entry, loaded));
     const old = loaded.docs.get(id);
     if (!old) return false;
     loaded.docs.delete(id);
@@ -471,7 +506,9 @@ export class CollectionEngine {
     let batch: Doc[] = [];
     if (entry.loaded || entry.loading) {
       const loaded = await this.#load(entry);
-      for (const doc of loaded.docs.values()) {
+      // Taken now (references only), so the stream holds the documents as they were when it
+      // started, whatever is written while it is read.
+      for (const doc of [...loaded.docs.values()]) {
         if (!test(doc)) continue;
         batch.push(doc);
         if (batch.length >= batchSize) {
@@ -537,7 +574,9 @@ export class CollectionEngine {
       for await (const block of this.#fileBlocks(name, entry)) yield blockBytes(block);
       return;
     }
-    if (fromFile && loaded && loaded.changed && loaded.changed.size <= loaded.docs.size * PATCHED_STREAM_SHARE) {
+    // Each changed document may touch a block that is then decoded and packed again: worth
+    // it while at most a quarter of the blocks can be touched.
+    if (fromFile && loaded && loaded.changed && loaded.changed.size <= Math.max(16, loaded.docs.size / this.#blockDocs / 4)) {
       this.#lru.get(name); // a use like any read of a loaded collection
       yield* this.#patchedFileBatches(name, entry, loaded, loaded.changed);
       return;
@@ -589,12 +628,17 @@ export class CollectionEngine {
     return this.#locked(entry, async () => {
       const loaded = entry.loaded;
       if (!loaded || loaded.version === loaded.savedVersion) return;
+      // Dropped while this save waited: writing would bring it back after a crash.
+      if (this.#entries.get(name) !== entry) return;
       const version = loaded.version;
-      let generation = (entry.generations[entry.generations.length - 1] ?? 0) + 1;
+      // Never a number this name had before in this engine: a collection dropped while its
+      // save still ran, then created again, must not get (and later lose) that save's file.
+      let generation = Math.max(entry.generations[entry.generations.length - 1] ?? 0, this.#lastGeneration.get(name) ?? 0) + 1;
       // A file a stream still reads keeps its name until that stream ends (it is removed
       // then, by name): never write a new generation over it (a collection dropped and
       // created again, renamed away and back, or a recovered load can come back to it).
       while (this.#readers.has(collectionFileName(name, generation))) generation++;
+      this.#lastGeneration.set(name, generation);
       const { bytes, byHelpers } = await encodeCollection(name, [...loaded.docs.values()], generation, this.#blockDocs, this.#compressionWorkers);
       await this.#storage.write(collectionFileName(name, generation), bytes);
       const old = entry.generations;

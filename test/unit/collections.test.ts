@@ -172,3 +172,130 @@ describe('streams of a loaded collection with unsaved changes', () => {
     await engine.close();
   });
 });
+
+describe('writes and streams racing other work', () => {
+  /** A store whose next write can be held open until the test lets it finish. */
+  class HeldStore extends MemoryBlobStore {
+    #hold: { started: () => void; release: Promise<void> } | undefined;
+    holdNextWrite(): { writing: Promise<void>; release: () => void } {
+      let release!: () => void;
+      let started!: () => void;
+      const writing = new Promise<void>((resolve) => (started = resolve));
+      this.#hold = { started, release: new Promise<void>((resolve) => (release = resolve)) };
+      return { writing, release };
+    }
+    override async write(name: string, bytes: Uint8Array): Promise<void> {
+      const hold = this.#hold;
+      this.#hold = undefined;
+      if (hold) {
+        hold.started();
+        await hold.release;
+      }
+      return super.write(name, bytes);
+    }
+  }
+  const all = async (engine: CollectionEngine, name: string) => {
+    const out: unknown[] = [];
+    for await (const bytes of engine.packedBatches(name)) out.push(...decodeDocBatch(bytes, 't'));
+    return out;
+  };
+
+  it('a stream packed from memory holds the documents as they were when it started', async () => {
+    const engine = await CollectionEngine.open({ storage: new MemoryBlobStore(), saveIntervalMs: 0 });
+    await engine.create('c');
+    await engine.insertMany('c', Array.from({ length: 2500 }, (_, i) => ({ _id: `d${i}`, n: i })));
+    const expected = structuredClone(await engine.findAll('c'));
+    const got: unknown[] = [];
+    let first = true;
+    for await (const bytes of engine.packedBatches('c')) {
+      got.push(...decodeDocBatch(bytes, 't'));
+      if (!first) continue;
+      first = false;
+      await engine.delete('c', 'd5');
+      await engine.insert('c', { _id: 'd5', n: 'again' });
+      await engine.delete('c', 'd2000');
+      await engine.update('c', 'd1500', { n: -1 });
+    }
+    expect(got).toEqual(expected);
+    await engine.close();
+  });
+
+  it('a collection dropped while its save writes, then created again, keeps the new documents', async () => {
+    const storage = new HeldStore();
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    await engine.create('c');
+    await engine.insert('c', { _id: 'old' });
+    const held = storage.holdNextWrite();
+    const saving = engine.save('c');
+    await held.writing;
+    const dropping = engine.drop('c');
+    await engine.create('c');
+    await engine.insert('c', { _id: 'new' });
+    await engine.save('c');
+    held.release();
+    await saving;
+    await dropping;
+    expect(await all(engine, 'c')).toEqual([{ _id: 'new' }]);
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    expect(await engine.findAll('c')).toEqual([{ _id: 'new' }]);
+    await engine.close();
+  });
+
+  it('a write is never acknowledged into documents the LRU evicted meanwhile', async () => {
+    const storage = new MemoryBlobStore();
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, memoryLimitBytes: 3000 });
+    await engine.create('a');
+    await engine.insert('a', { _id: 'd1', n: 1 });
+    await engine.save('a');
+    await engine.create('big');
+    // The insert into 'big' evicts 'a' while the update of 'a' waits for its documents.
+    const [, updated] = await Promise.all([engine.insert('big', { _id: 'x', text: 'x'.repeat(4000) }), engine.update('a', 'd1', { n: 'changed' })]);
+    expect(updated).toEqual({ _id: 'd1', n: 'changed' });
+    expect(await engine.get('a', 'd1')).toEqual({ _id: 'd1', n: 'changed' });
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    expect(await engine.get('a', 'd1')).toEqual({ _id: 'd1', n: 'changed' });
+    await engine.close();
+  });
+
+  it('a write right as a load ends lands in the documents that stay loaded', async () => {
+    const storage = new MemoryBlobStore();
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    await engine.create('c');
+    await engine.insertMany('c', [{ _id: 'd1', n: 1 }, { _id: 'd2', n: 2 }]);
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    const first = engine.update('c', 'd1', { n: 'first' });
+    // Poll between microtasks; the moment the load is no longer 'loading', write again.
+    let second: Promise<unknown> | undefined;
+    for (let i = 0; i < 10_000 && !second; i++) {
+      await Promise.resolve();
+      if (engine.state('c') !== 'loading') second = engine.update('c', 'd2', { n: 'second' });
+    }
+    await Promise.all([first, second]);
+    expect(await engine.findAll('c')).toEqual([{ _id: 'd1', n: 'first' }, { _id: 'd2', n: 'second' }]);
+    expect(engine.stats().loads).toBe(1);
+    await engine.close();
+  });
+
+  it('a rename copies the documents: the new name streams and reopens as it holds them', async () => {
+    const storage = new HeldStore();
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    await engine.create('a');
+    await engine.insertMany('a', Array.from({ length: 5 }, (_, i) => ({ _id: `d${i}`, n: i })));
+    const held = storage.holdNextWrite();
+    const renaming = engine.rename('a', 'b');
+    await held.writing;
+    await engine.update('a', 'd3', { n: 'late' }).catch(() => undefined); // the old name, going away
+    held.release();
+    await renaming;
+    const memory = await engine.findAll('b');
+    expect(await all(engine, 'b')).toEqual(memory);
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    expect(await engine.findAll('b')).toEqual(memory);
+    expect(engine.list()).toEqual(['b']);
+    await engine.close();
+  });
+});
