@@ -119,30 +119,29 @@ describe('batch port', () => {
     expect((corrupt as Error).cause).toMatchObject({ message: 'invalid distance' });
   });
 
-  it('cancel while a next() waits ends that next()', async () => {
+  /** A reader waiting on a worker side that never sends anything. */
+  const waitingReader = () => {
     const { port1, port2 } = channel();
     async function* never(): AsyncGenerator<Uint8Array, void, undefined> {
       await new Promise(() => undefined);
     }
     void pushBatches(port2, never());
     const reader = new BatchReader(port1);
-    const pending = reader.next();
+    return { reader, pending: reader.next(), close: () => port2.close() };
+  };
+
+  it('cancel while a next() waits ends that next()', async () => {
+    const { reader, pending, close } = waitingReader();
     reader.cancel();
     expect(await pending).toBeUndefined();
-    port2.close();
+    close();
   });
 
   it('abort fails a waiting reader at once (the worker is going away)', async () => {
-    const { port1, port2 } = channel();
-    async function* never(): AsyncGenerator<Uint8Array, void, undefined> {
-      await new Promise(() => undefined);
-    }
-    void pushBatches(port2, never());
-    const reader = new BatchReader(port1);
-    const pending = reader.next();
+    const { reader, pending, close } = waitingReader();
     reader.abort(new ShelfError('CLOSED', 'shelf is closed'));
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await reader.next()).toBeUndefined();
-    port2.close();
+    close();
   });
 });
