@@ -125,7 +125,7 @@ class WindowReader {
 export interface RawBlock {
   readonly format: 1 | 2 | 3 | 4;
   readonly index: number;
-  /** Formats 2 and 3: `{ count, columns }` (columns not yet rebuilt); format 1: the documents. */
+  /** Formats 2 to 4: `{ count, columns }` (columns not yet rebuilt); format 1: the documents. */
   readonly value: unknown;
   readonly payload: Uint8Array;
   /** Documents in the block (checked against the header's count at the end). */
@@ -224,7 +224,7 @@ export async function* readCollectionFile(
   helpers?: number,
 ): AsyncGenerator<DecodedBlock, void, undefined> {
   for await (const block of readCollectionBlocks(store, file, collection, windowBytes, helpers)) {
-    // Formats 2 and 3: fromColumns checks the block's count; format 1: the count is the array's length.
+    // Formats 2 to 4: fromColumns checks the block's count; format 1: the count is the array's length.
     yield { docs: blockDocs(block), rawBytes: block.payload.length };
   }
 }

@@ -93,7 +93,7 @@ function toStream<T>(it: AsyncGenerator<T, void, undefined>): ReadableStream<T> 
   );
 }
 
-/** A block of a collection file as a packed batch: its inflated bytes (formats 2 and 3), not copied where they are a whole buffer. */
+/** A block of a collection file as a packed batch: its inflated bytes (formats 2 to 4), not copied where they are a whole buffer. */
 function blockBytes(block: RawBlock): Uint8Array {
   if (block.format === 1) return encodeDocBatch(blockDocs(block));
   // A view into a larger buffer would take that whole buffer across the thread.
@@ -101,7 +101,7 @@ function blockBytes(block: RawBlock): Uint8Array {
   return p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
 }
 
-/** Whether a block holds a document with one of `ids`, without rebuilding its documents (formats 2 and 3). */
+/** Whether a block holds a document with one of `ids`, without rebuilding its documents (formats 2 to 4). */
 function blockHasId(block: RawBlock, ids: ReadonlySet<string>): boolean {
   if (block.format === 1) return blockDocs(block).some((d) => ids.has(d._id));
   try {
