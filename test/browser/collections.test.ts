@@ -34,6 +34,27 @@ runCollectionsConformance('OPFS, dedicated worker (sync access handles)', async 
   };
 });
 
+describe('OPFS reads in a dedicated worker', () => {
+  it('go through read-only sync access handles, several at once on one file', async () => {
+    const path = `test-collections/${unique('ro')}`;
+    const worker = new Worker(new URL('./opfs-blob.worker.ts', import.meta.url), { type: 'module' });
+    const api = wrap<{ open(path: string): Promise<BlobStore>; readTwiceThroughHandles(path: string, name: string): Promise<{ first?: number[]; second?: number[] }> }>(worker);
+    const storage = (await api.open(path)) as unknown as Remote<BlobStore>;
+    await storage.write('f', new Uint8Array([1, 2, 3, 4, 5]));
+    // Both reads take the handle path (Chromium has handle modes): the second one while
+    // another read-only handle holds the file.
+    expect(await api.readTwiceThroughHandles(path, 'f')).toEqual({ first: [2, 3, 4], second: [1, 2, 3, 4, 5] });
+    // A write or a removal that meets a read holding the file waits for it.
+    const api2 = api as unknown as { changeWhileHeld(path: string, name: string): Promise<{ waitedToWrite: number; written: number[]; left: string[] }> };
+    const changed = await api2.changeWhileHeld(path, 'f');
+    expect(changed.written).toEqual([9, 9]);
+    expect(changed.waitedToWrite).toBeGreaterThanOrEqual(50);
+    expect(changed.left).toEqual([]);
+    worker.terminate();
+    await removeOpfsDir(path);
+  });
+});
+
 async function dropShelf(name: string): Promise<void> {
   await deleteDB(`codeshelf:${name}:kv`);
   await removeOpfsDir(`codeshelf/${encodeURIComponent(name)}`).catch(() => undefined);
