@@ -655,7 +655,17 @@ export class CollectionEngine {
       this.#saves++;
       this.#bytesWritten += bytes.length;
       this.#byHelpers += byHelpers;
-      for (const g of old) await this.#removeFile(collectionFileName(name, g));
+      // The save is done (the new file is durable and current): a superseded file that cannot
+      // be removed now is kept on the list and removed by a later save or drop.
+      const kept: number[] = [];
+      for (const g of old) {
+        try {
+          await this.#removeFile(collectionFileName(name, g));
+        } catch {
+          kept.push(g);
+        }
+      }
+      if (kept.length) entry.generations = [...kept, ...entry.generations];
     });
   }
 

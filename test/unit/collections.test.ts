@@ -299,3 +299,32 @@ describe('writes and streams racing other work', () => {
     await engine.close();
   });
 });
+
+describe('saves whose old file cannot be removed', () => {
+  it('succeed, and the old file goes with a later save', async () => {
+    class Stubborn extends MemoryBlobStore {
+      refuse = 1;
+      override async remove(name: string): Promise<void> {
+        if (this.refuse > 0) {
+          this.refuse--;
+          throw new Error('file is busy');
+        }
+        return super.remove(name);
+      }
+    }
+    const storage = new Stubborn();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    await engine.create('c'); // c.1
+    await engine.insert('c', { _id: 'a' });
+    await engine.save('c'); // writes c.2; removing c.1 fails, and the save still resolves
+    expect((await storage.list()).sort()).toEqual(['c.1.csc', 'c.2.csc']);
+    expect(await engine.findAll('c')).toEqual([{ _id: 'a' }]);
+    await engine.insert('c', { _id: 'b' });
+    await engine.save('c'); // writes c.3, removes c.1 and c.2
+    expect(await storage.list()).toEqual(['c.3.csc']);
+    await engine.close();
+    const again = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    expect(await again.findAll('c')).toEqual([{ _id: 'a' }, { _id: 'b' }]);
+    await again.close();
+  });
+});
