@@ -39,7 +39,7 @@ export interface FindOptions {
 const DOC_OVERHEAD = 48;
 // Changes since the newest file are recorded (for streams of that file, patched) up to this
 // share of a collection's documents (at least 64); past it, until a save, they are not.
-const PATCHED_STREAM_SHARE = 0.25;
+const CHANGE_RECORD_SHARE = 0.25;
 // Read-ahead of a stream from a file: memory per stream stays near this plus one block.
 const STREAM_WINDOW_BYTES = 1024 * 1024;
 const sizer = new Packr({ useRecords: false });
@@ -307,14 +307,18 @@ export class CollectionEngine {
   }
 
   /**
-   * Whether `loaded` (just awaited) still holds the collection's documents, checked in the
-   * same step as the write that follows: the LRU may have evicted them meanwhile, and a
-   * write to documents no longer kept would be acknowledged and lost (the caller loads
-   * again). A collection dropped meanwhile is `NOT_FOUND`.
+   * Runs a write on the collection's loaded documents, started in the same step as the
+   * check that they are still the loaded ones: the LRU may have evicted them while the
+   * write waited, and a write to documents no longer kept would be acknowledged and lost
+   * (they are loaded again). `write` must change them before its first `await`. A
+   * collection dropped meanwhile is `NOT_FOUND`.
    */
-  #current(entry: Entry, loaded: Loaded): boolean {
-    if (this.#entries.get(entry.name) !== entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(entry.name)} does not exist`);
-    return entry.loaded === loaded;
+  async #writeLoaded<T>(entry: Entry, write: (loaded: Loaded) => Promise<T>): Promise<T> {
+    for (;;) {
+      const loaded = await this.#load(entry);
+      if (this.#entries.get(entry.name) !== entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(entry.name)} does not exist`);
+      if (entry.loaded === loaded) return write(loaded);
+    }
   }
 
   async #readNewestGeneration(entry: Entry): Promise<Loaded> {
@@ -364,7 +368,7 @@ export class CollectionEngine {
     const changed = loaded.changed;
     if (!changed) return;
     const count = Array.isArray(ids) ? ids.length : (ids as ReadonlySet<string>).size;
-    if (changed.size + count > Math.max(64, loaded.docs.size * PATCHED_STREAM_SHARE)) {
+    if (changed.size + count > Math.max(64, loaded.docs.size * CHANGE_RECORD_SHARE)) {
       loaded.changed = undefined;
       return;
     }
@@ -389,33 +393,32 @@ export class CollectionEngine {
     const entry = this.#entry(name);
     if (!Array.isArray(docs)) throw new ShelfError('INVALID_ARGUMENT', 'docs must be an array');
     if (docs.length === 0) return [];
-    let loaded: Loaded;
-    do loaded = await this.#load(entry);
-    while (!this.#current(entry, loaded));
-    const seen = new Set<string>();
-    const prepared = docs.map((d, i) => {
-      checkDoc(d, `docs[${i}]`);
-      const doc = { ...d, _id: d._id ?? newDocId() } as Doc;
-      if (loaded.docs.has(doc._id) || seen.has(doc._id)) {
-        throw new ShelfError('INVALID_ARGUMENT', `docs[${i}]._id ${JSON.stringify(doc._id)} already exists in ${JSON.stringify(name)}`);
+    return this.#writeLoaded(entry, async (loaded) => {
+      const seen = new Set<string>();
+      const prepared = docs.map((d, i) => {
+        checkDoc(d, `docs[${i}]`);
+        const doc = { ...d, _id: d._id ?? newDocId() } as Doc;
+        if (loaded.docs.has(doc._id) || seen.has(doc._id)) {
+          throw new ShelfError('INVALID_ARGUMENT', `docs[${i}]._id ${JSON.stringify(doc._id)} already exists in ${JSON.stringify(name)}`);
+        }
+        seen.add(doc._id);
+        let size: number;
+        try {
+          size = docBytes(doc);
+        } catch (error) {
+          throw new ShelfError('INVALID_ARGUMENT', `docs[${i}] cannot be encoded: ${(error as Error).message}`, { cause: error });
+        }
+        return { doc, size };
+      });
+      let delta = 0;
+      for (const { doc, size } of prepared) {
+        loaded.docs.set(doc._id, doc);
+        delta += size;
       }
-      seen.add(doc._id);
-      let size: number;
-      try {
-        size = docBytes(doc);
-      } catch (error) {
-        throw new ShelfError('INVALID_ARGUMENT', `docs[${i}] cannot be encoded: ${(error as Error).message}`, { cause: error });
-      }
-      return { doc, size };
+      this.#mark(loaded, seen, true);
+      await this.#touch(name, loaded, delta);
+      return prepared.map((p) => p.doc._id);
     });
-    let delta = 0;
-    for (const { doc, size } of prepared) {
-      loaded.docs.set(doc._id, doc);
-      delta += size;
-    }
-    this.#mark(loaded, seen, true);
-    await this.#touch(name, loaded, delta);
-    return prepared.map((p) => p.doc._id);
   }
 
   async get(name: string, id: string): Promise<Doc | undefined> {
@@ -437,32 +440,28 @@ export class CollectionEngine {
   }
 
   async #swap(name: string, id: string, make: (old: Doc) => Doc): Promise<Doc> {
-    const entry = this.#entry(name);
-    let loaded: Loaded;
-    do loaded = await this.#load(entry);
-    while (!this.#current(entry, loaded));
-    const old = loaded.docs.get(id);
-    if (!old) throw new ShelfError('NOT_FOUND', `document ${JSON.stringify(id)} not in collection ${JSON.stringify(name)}`);
-    const next = make(old);
-    const size = docBytes(next);
-    loaded.docs.set(id, next);
-    this.#mark(loaded, [id], false);
-    await this.#touch(name, loaded, size - docBytes(old));
-    return next;
+    return this.#writeLoaded(this.#entry(name), async (loaded) => {
+      const old = loaded.docs.get(id);
+      if (!old) throw new ShelfError('NOT_FOUND', `document ${JSON.stringify(id)} not in collection ${JSON.stringify(name)}`);
+      const next = make(old);
+      const size = docBytes(next);
+      loaded.docs.set(id, next);
+      this.#mark(loaded, [id], false);
+      await this.#touch(name, loaded, size - docBytes(old));
+      return next;
+    });
   }
 
   /** Deletes a document; returns whether it existed. */
   async delete(name: string, id: string): Promise<boolean> {
-    const entry = this.#entry(name);
-    let loaded: Loaded;
-    do loaded = await this.#load(entry);
-    while (!this.#current(entry, loaded));
-    const old = loaded.docs.get(id);
-    if (!old) return false;
-    loaded.docs.delete(id);
-    this.#mark(loaded, [id], true);
-    await this.#touch(name, loaded, -docBytes(old));
-    return true;
+    return this.#writeLoaded(this.#entry(name), async (loaded) => {
+      const old = loaded.docs.get(id);
+      if (!old) return false;
+      loaded.docs.delete(id);
+      this.#mark(loaded, [id], true);
+      await this.#touch(name, loaded, -docBytes(old));
+      return true;
+    });
   }
 
   async find(name: string, filter?: Filter, options: FindOptions = {}): Promise<Doc[]> {
@@ -557,9 +556,9 @@ export class CollectionEngine {
    * the documents in the same order. Unfiltered, from the newest file where it can:
    * - an unloaded collection, or a loaded one unchanged since its last load or save: the
    *   file's blocks go out as the bytes they inflate to, nothing packed or rebuilt here;
-   * - a loaded one with a few changes since (at most a quarter of its documents): blocks
-   *   holding none of the changed documents go out the same way; the others are packed
-   *   again with the changes applied, and inserted documents follow at the end.
+   * - a loaded one with a few changes since (few enough to touch at most a quarter of its
+   *   blocks): blocks holding none of the changed documents go out the same way; the
+   *   others are packed again with the changes applied, and inserted documents follow.
    * Otherwise documents are packed from memory in batches of up to 1,000. Either way the
    * stream holds the documents as they were when it started. The reader re-slices to its
    * own batch size.
@@ -631,13 +630,11 @@ export class CollectionEngine {
       // Dropped while this save waited: writing would bring it back after a crash.
       if (this.#entries.get(name) !== entry) return;
       const version = loaded.version;
-      // Never a number this name had before in this engine: a collection dropped while its
-      // save still ran, then created again, must not get (and later lose) that save's file.
-      let generation = Math.max(entry.generations[entry.generations.length - 1] ?? 0, this.#lastGeneration.get(name) ?? 0) + 1;
-      // A file a stream still reads keeps its name until that stream ends (it is removed
-      // then, by name): never write a new generation over it (a collection dropped and
-      // created again, renamed away and back, or a recovered load can come back to it).
-      while (this.#readers.has(collectionFileName(name, generation))) generation++;
+      // Never a number this name had before in this engine (every file it knows, from the
+      // listing at open or a save, is counted): a collection dropped while its save still ran,
+      // then created again, must not get (and later lose) that save's file, and a file a
+      // stream still reads, removed by name when the stream ends, is never written over.
+      const generation = (this.#lastGeneration.get(name) ?? 0) + 1;
       this.#lastGeneration.set(name, generation);
       const { bytes, byHelpers } = await encodeCollection(name, [...loaded.docs.values()], generation, this.#blockDocs, this.#compressionWorkers);
       await this.#storage.write(collectionFileName(name, generation), bytes);

@@ -3,7 +3,7 @@ import { LineIndex, type Locator } from './line-index.ts';
 import type { QueryNode } from './query-parser.ts';
 import { TermInterner } from './term-interner.ts';
 import type { SegmentBody } from './segment.ts';
-import { CHECKPOINT_SHIFT, charClass, MAX_TOKEN_LENGTH, scanTokens } from './tokenizer.ts';
+import { CHECKPOINT_SHIFT, charClass, isWordUnit, MAX_TOKEN_LENGTH, scanTokens } from './tokenizer.ts';
 import type { TextRange } from './types.ts';
 
 /** A phrase to highlight, with the source of the RegExp that finds its candidate spots. @internal */
@@ -214,7 +214,7 @@ let phraseGapSource: string | null = null;
 /**
  * What may separate two consecutive tokens of a phrase: any code unit the tokenizer does not
  * count as a letter or digit (`_`, `$` and `-` join parts, so they may). The class is derived
- * from the tokenizer's own `charClass` on first use, so the two cannot drift apart.
+ * from the tokenizer's own `isWordUnit` on first use, so the two cannot drift apart.
  */
 function phraseGap(): string {
   if (phraseGapSource === null) {
@@ -230,12 +230,6 @@ function phraseGap(): string {
     phraseGapSource = `[^${ranges}]*?`;
   }
   return phraseGapSource;
-}
-
-/** Letters and digits in the tokenizer's classes (1 lower, 2 upper, 3 digit). */
-function isWordUnit(u: number): boolean {
-  const k = charClass(u);
-  return k >= 1 && k <= 3;
 }
 
 /** Collects the terms, prefixes and phrases not under a negation, and their candidate patterns (once per query). @internal */

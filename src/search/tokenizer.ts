@@ -90,6 +90,12 @@ export function charClass(c: number): number {
   return c < 128 ? ASCII_CLASS[c]! : nonAsciiClass(c);
 }
 
+/** Whether code unit `c` is a letter or digit to the tokenizer (part of a word; joiners are not). */
+export function isWordUnit(c: number): boolean {
+  const k = charClass(c);
+  return k === LOWER || k === UPPER || k === DIGIT;
+}
+
 let classScratch = new Uint8Array(256);
 let partScratch = new Int32Array(128);
 
