@@ -19,8 +19,13 @@ import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
 
 /** Jobs a helper holds at once: one it compresses, one waiting, so it never idles while this thread is busy. */
 const IN_FLIGHT = 2;
-/** Blocks handed out to inflate ahead of the one being consumed. */
+/** Frames read ahead of the one being consumed, to share between helpers and this thread. */
 const INFLATE_AHEAD = 16;
+/** Inflate jobs a helper holds at once. */
+const INFLATE_IN_FLIGHT = 3;
+/** How long this thread waits for a helper's frame when it has nothing else to inflate. */
+const LATE_MS = 20;
+
 /** Helpers are closed after this long without work. */
 const IDLE_CLOSE_MS = 30_000;
 /** Fewer blocks than this are compressed here: not worth a round trip. */
@@ -55,6 +60,8 @@ interface Job {
 /** A job handed to a helper: its result, and a way to stop caring about it. */
 interface Running {
   readonly result: Promise<Uint8Array>;
+  /** When it was handed out (performance.now()). */
+  readonly started: number;
   /** Forgets the job: its result is dropped when it comes, and nothing holds on to it. */
   cancel(): void;
 }
@@ -101,7 +108,7 @@ class Helper {
     return this.broken || this.#jobs.size >= IN_FLIGHT;
   }
 
-  /** True once it has answered a job (it is running, zlib loaded). */
+  /** True once it has said it is ready or answered a job (it is running, zlib loaded). */
   get answered(): boolean {
     return this.#answered;
   }
@@ -132,7 +139,7 @@ class Helper {
         this.fail(error instanceof Error ? error : new Error(String(error)));
       }
     });
-    return { result, cancel: () => void this.#jobs.delete(id) };
+    return { result, started: performance.now(), cancel: () => void this.#jobs.delete(id) };
   }
 
   /** Drops the helper: its pending jobs are rejected (their callers compress them themselves). */
@@ -182,21 +189,20 @@ export function defaultHelperCount(): number {
 }
 
 /**
- * Up to `wanted` live helpers, started as needed (with `start` false, only those already
- * running and answering); a caller that gets some must call {@link release}.
+ * Up to `wanted` live helpers, started as needed (a new one may not have answered yet); a
+ * caller that gets some must call {@link release}.
  */
-function helpers(wanted: number, start = true): Helper[] {
+function helpers(wanted: number): Helper[] {
   if (wanted <= 0) return [];
   pool = pool.filter((h) => !h.broken);
-  if (!start) pool.sort((a, b) => Number(b.answered) - Number(a.answered));
-  while (start && pool.length < wanted && !spawnRefused && silentFailures < MAX_SILENT_FAILURES && typeof Worker === 'function') {
+  while (pool.length < wanted && !spawnRefused && silentFailures < MAX_SILENT_FAILURES && typeof Worker === 'function') {
     try {
       pool.push(new Helper(spawnHelper()));
     } catch {
       spawnRefused = true; // a CSP without worker-src, for one: it will not change
     }
   }
-  const team = pool.slice(0, wanted).filter((h) => start || h.answered);
+  const team = pool.slice(0, wanted);
   if (team.length > 0) {
     active++;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
@@ -329,34 +335,55 @@ export class InflateError extends Error {
 /**
  * Inflates the payloads of `frames` (each to exactly its `rawLength`) and yields them in
  * order, each with its frame. `frames` may be an async source (a file read as it goes): it
- * is pulled only as far as needed. Helpers inflate up to {@link INFLATE_AHEAD} frames
- * ahead while the caller works on the one yielded; a frame whose helper has not answered
- * when it is due is inflated here (the helper's job is cancelled), so a late or failed
- * helper never makes this thread wait, and a helper with a job unanswered for `stallMs`
- * is dropped. With `startHelpers` false only helpers already running take part (a reader
- * that would otherwise wait tens of ms for workers to start). A damaged payload throws
- * {@link InflateError} when its frame is due; an error of the source is thrown as it is.
+ * is pulled only as far as needed, at most {@link INFLATE_AHEAD} frames ahead of the one
+ * yielded when helpers take part.
+ *
+ * The work is shared, not done twice: helpers take the oldest frames nobody has taken
+ * ({@link INFLATE_IN_FLIGHT} each at a time), and this thread, when the frame due is with a
+ * helper, inflates the newest frame nobody has taken instead of waiting (as
+ * {@link deflateBlocks} does). Only when nothing is left to take does it wait for the
+ * helper, for at most {@link LATE_MS}; then it takes the frame back (the helper's job is
+ * cancelled) and hands that helper nothing more until it answers again, so a helper busy
+ * with other callers' work costs this reader one wait, not one per frame. A helper with a
+ * job unanswered for `stallMs` is dropped; a frame a helper could not inflate is inflated
+ * here.
+ *
+ * With `waitForHelpers` false, helpers that are not running yet are started but take part
+ * only once they have said they are ready: a stream's first blocks never wait the 40–66 ms
+ * a worker takes to start, and the helper is there for its later blocks and later streams.
+ * A damaged payload throws {@link InflateError} when its frame is due, after the frames
+ * before it; an error of the source is thrown the same way.
  */
 export async function* inflateInOrder<F extends InflateJob>(
-  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; startHelpers?: boolean; expected?: number; stallMs?: number } = {},
+  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; waitForHelpers?: boolean; expected?: number; stallMs?: number } = {},
 ): AsyncGenerator<{ frame: F; payload: Uint8Array }, void, undefined> {
   await loadZlib();
-  const { stallMs = 10_000 } = options;
+  const { stallMs = 10_000, waitForHelpers = true } = options;
   const source = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<F>)[Symbol.iterator]();
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
-  const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount(), options.startHelpers ?? true) : [];
-  // With helpers, up to INFLATE_AHEAD frames are read and handed out ahead (a stream's
-  // memory grows by that many blocks; fewer measured slower: helpers then wait on this thread).
+  const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
+  // Helpers whose frame this thread took back after LATE_MS: none handed out until they answer.
+  const benched = new Set<Helper>();
+  // With helpers, frames are read ahead so that there is work to share (a stream's memory
+  // grows by that many blocks); without, one at a time.
   const ahead = team.length === 0 ? 1 : INFLATE_AHEAD;
-  const pending = new Map<number, { frame: F; job?: Running }>();
+  interface Slot {
+    readonly frame: F;
+    job?: { helper: Helper; running: Running };
+    payload?: Uint8Array;
+    error?: InflateError;
+    /** A helper failed it: inflated here. */
+    here?: boolean;
+  }
+  const slots = new Map<number, Slot>();
   // An error of the source is thrown when the reader reaches it, after the frames before it.
   let sourceError: { at: number; error: unknown } | undefined;
-  // Helpers' results by frame index; the callbacks hold only this map, not the frames.
-  const ready = new Map<number, Uint8Array>();
   let pulled = 0;
   let next = 0;
   let ended = false;
+  let wake: (() => void) | undefined;
+  const open = (slot: Slot) => !slot.payload && !slot.job && slot.error === undefined;
   const pull = async () => {
     while (!ended && pulled < next + ahead) {
       let r: IteratorResult<F>;
@@ -371,56 +398,98 @@ export async function* inflateInOrder<F extends InflateJob>(
         ended = true;
         return;
       }
-      const i = pulled++;
-      const entry: { frame: F; job?: Running } = { frame: r.value };
-      pending.set(i, entry);
-      if (!r.value.deflated) continue;
-      const now = performance.now();
-      for (const h of team) if (h.waited(now) >= stallMs) h.fail(new Error(`compression helper: no answer in ${stallMs} ms`));
-      const live = team.filter((h) => !h.broken);
-      if (live.length === 0) continue;
-      const helper = live.reduce((a, b) => (b.jobs < a.jobs ? b : a));
-      entry.job = helper.run('inflate', r.value.stored, r.value.rawLength);
-      entry.job.result.then(
-        (bytes) => {
-          if (i >= next) ready.set(i, bytes);
-        },
-        () => undefined, // inflated here when due
-      );
+      slots.set(pulled++, r.value.deflated ? { frame: r.value } : { frame: r.value, payload: r.value.stored });
     }
+  };
+  /** Hands the oldest frames nobody has taken to helpers with room. */
+  const hand = () => {
+    const now = performance.now();
+    for (const h of team) if (!h.broken && h.waited(now) >= stallMs) h.fail(new Error(`compression helper: no answer in ${stallMs} ms`));
+    const live = team.filter((h) => !h.broken && !benched.has(h) && (waitForHelpers || h.answered));
+    if (live.length === 0) return;
+    for (const slot of slots.values()) {
+      if (!open(slot) || slot.here) continue;
+      const helper = live.reduce((a, b) => (b.jobs < a.jobs ? b : a));
+      if (helper.jobs >= INFLATE_IN_FLIGHT) return;
+      const job = { helper, running: helper.run('inflate', slot.frame.stored, slot.frame.rawLength) };
+      slot.job = job;
+      job.running.result.then(
+        (bytes) => {
+          benched.delete(helper);
+          if (slot.job === job) {
+            slot.payload = bytes;
+            slot.job = undefined;
+          }
+        },
+        () => {
+          if (slot.job === job) {
+            slot.job = undefined;
+            slot.here = true;
+          }
+        },
+      ).finally(() => {
+        hand();
+        wake?.();
+      });
+    }
+  };
+  const inflateHere = (slot: Slot) => {
+    slot.job?.running.cancel();
+    slot.job = undefined;
+    try {
+      slot.payload = rawInflate(slot.frame.stored, slot.frame.rawLength);
+    } catch (error) {
+      slot.error = new InflateError(error);
+    }
+  };
+  /** The newest frame nobody has taken. */
+  const newestOpen = (): Slot | undefined => {
+    let found: Slot | undefined;
+    for (const slot of slots.values()) if (open(slot)) found = slot;
+    return found;
   };
   try {
     for (;;) {
       await pull();
-      const entry = pending.get(next);
-      if (!entry) {
+      hand();
+      const slot = slots.get(next);
+      if (!slot) {
         if (sourceError && sourceError.at === next) throw sourceError.error;
         return;
       }
-      // Replies are tasks: let any that arrived be delivered before deciding.
-      if (entry.job && !ready.has(next)) await yieldToEvents();
-      const { frame } = entry;
-      let payload = ready.get(next);
-      if (payload === undefined) {
-        entry.job?.cancel();
-        if (!frame.deflated) payload = frame.stored;
-        else {
-          try {
-            payload = rawInflate(frame.stored, frame.rawLength);
-          } catch (error) {
-            throw new InflateError(error);
-          }
+      if (open(slot)) inflateHere(slot);
+      else if (slot.job) {
+        // Replies are tasks: let any that arrived be delivered before deciding.
+        await yieldToEvents();
+        if (!slot.job) continue; // answered, or failed (then inflated here)
+        const other = newestOpen();
+        if (other) {
+          inflateHere(other);
+          continue;
         }
+        // Nothing else to do: wait for a reply (any reply may hand out or free work).
+        const waitedFor = slot.job;
+        const since = performance.now() - waitedFor.running.started;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(false);
+          timer = setTimeout(() => resolve(true), Math.max(0, LATE_MS - since));
+        });
+        clearTimeout(timer);
+        wake = undefined;
+        if (late && slot.job === waitedFor) {
+          benched.add(waitedFor.helper);
+          inflateHere(slot);
+        }
+        continue;
       }
-      ready.delete(next);
-      pending.delete(next++);
-      yield { frame, payload };
+      if (slot.error !== undefined) throw slot.error;
+      slots.delete(next++);
+      yield { frame: slot.frame, payload: slot.payload! };
     }
   } finally {
-    next = Number.POSITIVE_INFINITY; // late replies are dropped
-    for (const entry of pending.values()) entry.job?.cancel();
-    pending.clear();
-    ready.clear();
+    for (const slot of slots.values()) slot.job?.running.cancel();
+    slots.clear();
     await (source as AsyncIterator<F>).return?.();
     if (team.length > 0) release();
   }

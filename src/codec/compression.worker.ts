@@ -9,6 +9,9 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 };
 
+// Says it is ready once zlib is loaded: callers that will not wait for a start use it from then on.
+void zlib.then(() => scope.postMessage({ ready: true }));
+
 scope.onmessage = (event) => {
   const { id, op, bytes, arg } = event.data;
   void zlib.then((z) => {

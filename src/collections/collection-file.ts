@@ -100,24 +100,57 @@ function checkBlock(block: unknown, format: 1 | 2 | 3 | 4, label: string, index:
 
 /**
  * Serves byte ranges of a blob from a read-ahead window, so a run of small frame reads
- * costs one storage read per window rather than two per frame.
+ * costs one storage read per window rather than two per frame. With `prefetch`, once a
+ * read reaches the second half of the window the next window is read in the background,
+ * so the caller's work on this one overlaps the storage read (at most two windows held).
  */
 class WindowReader {
   #start = 0;
   #bytes: Uint8Array = new Uint8Array(0);
+  #ahead: { at: number; bytes: Promise<Uint8Array> } | undefined;
   constructor(
     private readonly store: BlobStore,
     private readonly file: string,
     private readonly windowBytes: number,
+    private readonly size: number,
+    private readonly prefetch = false,
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = offset + length;
-    if (offset < this.#start || end > this.#start + this.#bytes.length) {
-      this.#bytes = await this.store.read(this.file, offset, Math.max(length, this.windowBytes));
-      this.#start = offset;
+    if (offset < this.#start || end > this.#start + this.#bytes.length) await this.#move(offset, length);
+    const windowEnd = this.#start + this.#bytes.length;
+    if (this.prefetch && !this.#ahead && windowEnd < this.size && end - this.#start > this.#bytes.length / 2) {
+      const bytes = this.store.read(this.file, windowEnd, Math.min(this.windowBytes, this.size - windowEnd));
+      bytes.catch(() => undefined); // an error is thrown when the bytes are needed
+      this.#ahead = { at: windowEnd, bytes };
     }
     return this.#bytes.subarray(offset - this.#start, end - this.#start);
+  }
+
+  /** Makes the window hold [offset, offset + length), from the prefetched bytes where they fit. */
+  async #move(offset: number, length: number): Promise<void> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    const end = offset + length;
+    const windowEnd = this.#start + this.#bytes.length;
+    if (ahead && offset >= this.#start && offset <= ahead.at && ahead.at === windowEnd) {
+      const next = await ahead.bytes;
+      if (end <= ahead.at + next.length) {
+        if (offset === ahead.at) this.#bytes = next;
+        else {
+          // A frame across the two windows: the current window's tail, then the next one.
+          const joined = new Uint8Array(ahead.at - offset + next.length);
+          joined.set(this.#bytes.subarray(offset - this.#start));
+          joined.set(next, ahead.at - offset);
+          this.#bytes = joined;
+        }
+        this.#start = offset;
+        return;
+      }
+    }
+    this.#bytes = await this.store.read(this.file, offset, Math.max(length, this.windowBytes));
+    this.#start = offset;
   }
 }
 
@@ -135,9 +168,10 @@ export interface RawBlock {
 
 /**
  * Reads a collection file block by block without rebuilding documents. With `windowBytes`
- * set (streaming), memory stays bounded whatever the collection's size: one read-ahead
- * window plus one block, or plus up to 16 blocks while compression helpers that are already
- * running inflate ahead (a stream never starts them). Without it (loading, where every
+ * set (streaming), memory stays bounded whatever the collection's size: two read-ahead
+ * windows (the next one is read while this one is worked on) plus one block, or plus up to
+ * 16 blocks while compression helpers share the inflating (a stream starts them but does
+ * not wait for them). Without it (loading, where every
  * document will be held anyway) the file is read in one go, every frame's checksum is
  * checked first, and helper workers inflate blocks ahead of the one being yielded
  * (`helpers`: at most this many, 0 for none; see src/codec/compression-helpers.ts). Either
@@ -153,7 +187,7 @@ export async function* readCollectionBlocks(
   const label = `collection ${JSON.stringify(collection)} (${file})`;
   const size = await store.size(file);
   if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
-  const reader = new WindowReader(store, file, Math.min(windowBytes, size));
+  const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity);
   let offset = 0;
   const frameAt = async (kind: string) => {
     if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
@@ -172,8 +206,8 @@ export async function* readCollectionBlocks(
   };
   // Loading (whole file): every frame is checked before any is inflated, and helpers inflate
   // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves;
-  // helpers take part only if already running (starting one for a stream cost more than
-  // it saved on 2 cores, where the reader on the page competes too).
+  // helpers take part once running: a stream starts them without waiting the 40–66 ms
+  // they take (its first blocks are inflated here meanwhile).
   const streaming = windowBytes !== Infinity;
   let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
   if (!streaming) {
@@ -186,7 +220,7 @@ export async function* readCollectionBlocks(
       tail();
     })();
   }
-  const inflated = inflateInOrder(frames, { expected: header.blocks, startHelpers: !streaming, ...(helpers === undefined ? {} : { helpers }) });
+  const inflated = inflateInOrder(frames, { expected: header.blocks, waitForHelpers: !streaming, ...(helpers === undefined ? {} : { helpers }) });
   try {
     for (let i = 0; ; i++) {
       let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;

@@ -23,8 +23,8 @@ export interface CollectionEngineOptions {
    * Helper workers that deflate a save's blocks while the next ones are encoded, and
    * inflate a load's blocks ahead of the one being rebuilt (default: one fewer than the
    * machine's cores, at most 3, where `Worker` exists; 0 does all of it on the engine's
-   * thread). Streams use those already running and never start one. The file is the same
-   * either way.
+   * thread). Streams start them too but do not wait for them: a helper shares a stream's
+   * inflating once it is ready. The file is the same either way.
    */
   readonly compressionWorkers?: number;
 }

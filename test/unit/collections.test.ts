@@ -173,6 +173,75 @@ describe('streams of a loaded collection with unsaved changes', () => {
   });
 });
 
+describe('streamed file reads through a moving window', () => {
+  it('give the same blocks as a whole-file read, whatever the window, with the next window read ahead', async () => {
+    /** Counts reads and how many run at once. */
+    class CountingStore extends MemoryBlobStore {
+      reads = 0;
+      running = 0;
+      most = 0;
+      override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
+        this.reads++;
+        this.most = Math.max(this.most, ++this.running);
+        try {
+          await new Promise((r) => setTimeout(r, 0));
+          return await super.read(name, offset, length);
+        } finally {
+          this.running--;
+        }
+      }
+    }
+    let readAhead = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 20_000 }), async (count, blockDocs, windowBytes) => {
+        const storage = new CountingStore();
+        const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs, compressionWorkers: 0 });
+        await engine.create('c');
+        await engine.insertMany('c', Array.from({ length: count }, (_, i) => ({ _id: `d${i}`, text: `value ${i} `.repeat(i % 17) })));
+        await engine.close();
+        const file = (await storage.list()).find((f) => f.endsWith('.csc'))!;
+        const whole: Uint8Array[] = [];
+        for await (const block of readCollectionBlocks(storage, file, 'c')) whole.push(block.payload);
+        storage.most = 0;
+        const windowed: Uint8Array[] = [];
+        for await (const block of readCollectionBlocks(storage, file, 'c', windowBytes, 0)) {
+          windowed.push(block.payload);
+          if (storage.running > 0) readAhead++; // a read is under way while this block is worked on
+        }
+        expect(windowed.map((b) => Buffer.from(b).toString('hex'))).toEqual(whole.map((b) => Buffer.from(b).toString('hex')));
+        expect(storage.most).toBeLessThanOrEqual(2); // this window and the next, no more
+      }),
+      { numRuns: 60 },
+    );
+    expect(readAhead).toBeGreaterThan(10); // the next window was being read while blocks were worked on
+  });
+
+  it('a failed read ahead fails the stream when its bytes are due, after the blocks before', async () => {
+    class FailingStore extends MemoryBlobStore {
+      failFrom = Infinity;
+      override async read(name: string, offset = 0, length?: number): Promise<Uint8Array> {
+        if (offset >= this.failFrom) throw new Error('disk gone');
+        return super.read(name, offset, length);
+      }
+    }
+    const storage = new FailingStore();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10, compressionWorkers: 0 });
+    await engine.create('c');
+    await engine.insertMany('c', Array.from({ length: 200 }, (_, i) => ({ _id: `d${i}`, text: `value ${i} `.repeat(i % 13) })));
+    await engine.close();
+    const file = (await storage.list()).find((f) => f.endsWith('.csc'))!;
+    const size = (await storage.size(file))!;
+    storage.failFrom = Math.floor(size / 2);
+    let docs = 0;
+    const error = await (async () => {
+      for await (const block of readCollectionBlocks(storage, file, 'c', 1000, 0)) docs += block.count;
+    })().catch((e: unknown) => e);
+    expect((error as Error).message).toBe('disk gone');
+    expect(docs).toBeGreaterThan(0);
+    expect(docs).toBeLessThan(200);
+  });
+});
+
 describe('writes and streams racing other work', () => {
   /** A store whose next write can be held open until the test lets it finish. */
   class HeldStore extends MemoryBlobStore {

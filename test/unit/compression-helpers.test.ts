@@ -6,17 +6,26 @@ import { loadZlib } from '../../src/codec/zlib.ts';
 import { ShelfError } from '../../src/errors/index.ts';
 import { CollectionEngine, MemoryBlobStore } from '../../src/index.ts';
 
-// A helper that answers like compression.worker.ts (node:zlib instead of wasm).
+type Job = { id: number; op: string; bytes: Uint8Array; arg: number };
+
+// A helper that answers like compression.worker.ts (node:zlib instead of wasm): it says it
+// is ready, then answers each job after `delayMs` (or as `answer` decides).
 class FakeWorker {
   onmessage: ((e: { data: unknown }) => void) | null = null;
   onerror: unknown = null;
   onmessageerror: unknown = null;
   terminated = false;
-  postMessage(m: { id: number; op: string; bytes: Uint8Array; arg: number }) {
+  readonly posted: Job[] = [];
+  constructor(readonly options: { ready?: boolean; delayMs?: number; answer?: (m: Job) => unknown } = {}) {
+    if (options.ready !== false) setTimeout(() => this.onmessage?.({ data: { ready: true } }), 1);
+  }
+  postMessage(m: Job) {
+    this.posted.push(m);
+    const answer = this.options.answer ?? ((j: Job) => ({ id: j.id, bytes: new Uint8Array(j.op === 'deflate' ? deflateRawSync(j.bytes, { level: j.arg }) : inflateRawSync(j.bytes)) }));
     setTimeout(() => {
-      const out = m.op === 'deflate' ? deflateRawSync(m.bytes, { level: m.arg }) : inflateRawSync(m.bytes);
-      this.onmessage?.({ data: { id: m.id, bytes: new Uint8Array(out) } });
-    }, 1);
+      const data = answer(m);
+      if (data !== undefined) this.onmessage?.({ data });
+    }, this.options.delayMs ?? 1);
   }
   terminate() {
     this.terminated = true;
@@ -45,14 +54,14 @@ describe('inflateInOrder with helpers already running (Node, fake helper)', () =
       })();
       let yielded = 0;
       const error = await (async () => {
-        for await (const _ of inflateInOrder(src, { expected: 20, helpers: 1, startHelpers: false })) yielded++;
+        for await (const _ of inflateInOrder(src, { expected: 20, helpers: 1, waitForHelpers: false })) yielded++;
       })().catch((e: unknown) => e);
       return { yielded, code: (error as ShelfError).code };
     };
-    // No helper running: the stream delivers frames 0-4, then fails.
+    // No helper running yet (one starts, but is not waited for): frames 0-4, then the error.
     setCompressionHelperFactory(() => new FakeWorker() as unknown as Worker);
     const cold = await run();
-    // A save starts a helper that answers; the next stream uses it (startHelpers: false).
+    // The helper answers a save; the next stream uses it.
     const saved = await deflateBlocks(8, (i) => raw[i]!, { level: 2, helpers: 1 });
     expect(saved.byHelpers).toBeGreaterThan(0);
     const warm = await run();
@@ -86,5 +95,79 @@ describe('inflateInOrder with helpers already running (Node, fake helper)', () =
     };
     expect(await count(0)).toEqual({ batches: 10, code: 'CORRUPT' });
     expect(await count(1)).toEqual({ batches: 10, code: 'CORRUPT' });
+  });
+});
+
+describe('inflateInOrder shares the work with helpers (Node, fake helper)', () => {
+  const setup = async (count: number) => {
+    const zlib = (await loadZlib())!;
+    // Each frame's raw length differs, so a posted job says which frame it was.
+    const raw = Array.from({ length: count }, (_, i) => new TextEncoder().encode(`piece ${i};`.repeat(2000 + i)));
+    const frames = raw.map((r) => ({ stored: zlib.deflateRaw(r, 2), deflated: true, rawLength: r.length }));
+    const readAll = async (options: Parameters<typeof inflateInOrder>[1]) => {
+      let i = 0;
+      for await (const { payload } of inflateInOrder(frames, options)) {
+        expect(Buffer.from(payload).equals(Buffer.from(raw[i]!))).toBe(true);
+        i++;
+      }
+      expect(i).toBe(count);
+    };
+    return { readAll, frameOf: (m: Job) => frames.findIndex((f) => f.rawLength === m.arg) };
+  };
+  const use = (worker: FakeWorker) => setCompressionHelperFactory(() => worker as unknown as Worker);
+
+  it('a slow helper takes some frames and this thread the others: none is posted twice', async () => {
+    const { readAll, frameOf } = await setup(40);
+    const worker = new FakeWorker({ delayMs: 3 });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5)); // ready
+    await readAll({ helpers: 1 });
+    const posted = worker.posted.filter((m) => m.op === 'inflate').map(frameOf);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(posted.length).toBeLessThan(40); // this thread inflated the rest
+    expect(new Set(posted).size).toBe(posted.length);
+  });
+
+  it('a helper that does not answer costs one wait, not one per frame', async () => {
+    const { readAll } = await setup(60);
+    const worker = new FakeWorker({ answer: () => undefined });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    await readAll({ helpers: 1 });
+    const ms = performance.now() - t0;
+    // It was handed its first jobs, one was taken back after a wait, and nothing more was
+    // posted to it; waiting 20 ms per frame would take over a second.
+    expect(worker.posted.length).toBeGreaterThan(0);
+    expect(worker.posted.length).toBeLessThanOrEqual(3);
+    expect(ms).toBeLessThan(600);
+  });
+
+  it('a frame a helper cannot inflate is inflated here, not handed out again', async () => {
+    const { readAll, frameOf } = await setup(30);
+    const worker = new FakeWorker({ answer: (m) => ({ id: m.id, error: 'no' }) });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    await readAll({ helpers: 1 });
+    const posted = worker.posted.map(frameOf);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(new Set(posted).size).toBe(posted.length);
+  });
+
+  it('waitForHelpers: false starts a helper but posts it nothing until it says it is ready', async () => {
+    const { readAll } = await setup(30);
+    const silent = new FakeWorker({ ready: false });
+    let started = 0;
+    setCompressionHelperFactory(() => {
+      started++;
+      return silent as unknown as Worker;
+    });
+    await readAll({ helpers: 1, waitForHelpers: false });
+    expect(started).toBe(1);
+    expect(silent.posted.length).toBe(0);
+    // Once it says it is ready, the next reader hands it frames.
+    silent.onmessage?.({ data: { ready: true } });
+    await readAll({ helpers: 1, waitForHelpers: false });
+    expect(silent.posted.length).toBeGreaterThan(0);
   });
 });
