@@ -73,6 +73,10 @@ class Helper {
   readonly #jobs = new Map<number, Job>();
   #nextId = 0;
   #answered = false;
+  /** When each job still unanswered was posted, cancelled ones too (a worker answers in order). */
+  readonly #posted: number[] = [];
+  /** Replies to jobs so far, cancelled ones too. */
+  replies = 0;
   broken = false;
 
   constructor(worker: Worker) {
@@ -81,8 +85,11 @@ class Helper {
       this.#answered = true;
       silentFailures = 0; // helpers can start here
       const { id, bytes, error } = event.data;
+      if (typeof id !== 'number') return; // { ready: true }
+      this.#posted.shift();
+      this.replies++;
       const job = this.#jobs.get(id);
-      if (!job) return;
+      if (!job) return; // cancelled
       if (bytes instanceof Uint8Array) {
         this.#jobs.delete(id);
         job.resolve(bytes);
@@ -117,23 +124,30 @@ class Helper {
     return this.#jobs.size;
   }
 
-  /** How long its oldest unanswered job has waited, in ms (0 when it has none). */
+  /**
+   * How long its oldest unanswered job has waited, in ms (0 when it has none), counting jobs
+   * their callers cancelled: a helper that stopped answering is found even when every
+   * caller took its work back.
+   */
   waited(now: number): number {
-    let oldest = now;
-    for (const job of this.#jobs.values()) oldest = Math.min(oldest, job.started);
-    return now - oldest;
+    return this.#posted.length > 0 ? now - this.#posted[0]! : 0;
   }
 
   /** `deflate` at `arg` = level, or `inflate` to `arg` = the exact raw length. */
   run(op: 'deflate' | 'inflate', bytes: Uint8Array, arg: number): Running {
     const id = this.#nextId++;
     const result = new Promise<Uint8Array>((resolve, reject) => {
+      if (this.broken) {
+        reject(new Error('compression helper is gone'));
+        return;
+      }
       this.#jobs.set(id, { op, started: performance.now(), resolve, reject });
       try {
         // Copied, not transferred: the bytes are kept here in case this helper fails. A view
         // of a larger buffer is cut out first (cloning a view clones its whole buffer).
         const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
         this.#worker.postMessage({ id, op, bytes: own, arg });
+        this.#posted.push(performance.now());
       } catch (error) {
         // It would fail the same way again: drop the helper (this job comes back too).
         this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -363,8 +377,15 @@ export async function* inflateInOrder<F extends InflateJob>(
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
   const team = expected >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
-  // Helpers whose frame this thread took back after LATE_MS: none handed out until they answer.
-  const benched = new Set<Helper>();
+  // Helpers whose frame this thread took back after LATE_MS, with their reply count then:
+  // nothing is handed to them until they answer again (any job, cancelled ones too).
+  const benched = new Map<Helper, number>();
+  const onBench = (h: Helper) => {
+    if (!benched.has(h)) return false;
+    if (h.replies === benched.get(h)) return true;
+    benched.delete(h);
+    return false;
+  };
   // With helpers, frames are read ahead so that there is work to share (a stream's memory
   // grows by that many blocks); without, one at a time.
   const ahead = team.length === 0 ? 1 : INFLATE_AHEAD;
@@ -405,17 +426,17 @@ export async function* inflateInOrder<F extends InflateJob>(
   const hand = () => {
     const now = performance.now();
     for (const h of team) if (!h.broken && h.waited(now) >= stallMs) h.fail(new Error(`compression helper: no answer in ${stallMs} ms`));
-    const live = team.filter((h) => !h.broken && !benched.has(h) && (waitForHelpers || h.answered));
-    if (live.length === 0) return;
     for (const slot of slots.values()) {
       if (!open(slot) || slot.here) continue;
+      // Taken again for each frame: posting to a helper can drop it.
+      const live = team.filter((h) => !h.broken && !onBench(h) && (waitForHelpers || h.answered));
+      if (live.length === 0) return;
       const helper = live.reduce((a, b) => (b.jobs < a.jobs ? b : a));
       if (helper.jobs >= INFLATE_IN_FLIGHT) return;
       const job = { helper, running: helper.run('inflate', slot.frame.stored, slot.frame.rawLength) };
       slot.job = job;
       job.running.result.then(
         (bytes) => {
-          benched.delete(helper);
           if (slot.job === job) {
             slot.payload = bytes;
             slot.job = undefined;
@@ -478,7 +499,7 @@ export async function* inflateInOrder<F extends InflateJob>(
         clearTimeout(timer);
         wake = undefined;
         if (late && slot.job === waitedFor) {
-          benched.add(waitedFor.helper);
+          benched.set(waitedFor.helper, waitedFor.helper.replies);
           inflateHere(slot);
         }
         continue;
@@ -490,7 +511,10 @@ export async function* inflateInOrder<F extends InflateJob>(
   } finally {
     for (const slot of slots.values()) slot.job?.running.cancel();
     slots.clear();
-    await (source as AsyncIterator<F>).return?.();
-    if (team.length > 0) release();
+    try {
+      await (source as AsyncIterator<F>).return?.();
+    } finally {
+      if (team.length > 0) release();
+    }
   }
 }

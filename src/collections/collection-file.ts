@@ -128,6 +128,13 @@ class WindowReader {
     return this.#bytes.subarray(offset - this.#start, end - this.#start);
   }
 
+  /** Waits for a read ahead still under way (its result or error is dropped). */
+  async settle(): Promise<void> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    await ahead?.bytes.catch(() => undefined);
+  }
+
   /** Makes the window hold [offset, offset + length), from the prefetched bytes where they fit. */
   async #move(offset: number, length: number): Promise<void> {
     const ahead = this.#ahead;
@@ -238,8 +245,13 @@ export async function* readCollectionBlocks(
       yield { format: header.format, index: i, value, payload, count: n, label };
     }
   } finally {
-    // Also when a block is damaged or the reader stops early: the helpers' jobs are dropped.
-    await inflated.return(undefined);
+    // Also when a block is damaged or the reader stops early: the helpers' jobs are dropped,
+    // and no read of the file is left running once the reader is done with it.
+    try {
+      await inflated.return(undefined);
+    } finally {
+      await reader.settle();
+    }
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
 }

@@ -230,16 +230,25 @@ describe('streamed file reads through a moving window', () => {
     await engine.insertMany('c', Array.from({ length: 200 }, (_, i) => ({ _id: `d${i}`, text: `value ${i} `.repeat(i % 13) })));
     await engine.close();
     const file = (await storage.list()).find((f) => f.endsWith('.csc'))!;
-    const size = (await storage.size(file))!;
-    storage.failFrom = Math.floor(size / 2);
+    const bytes = await storage.read(file);
+    // Where each block's frame ends (24-byte frame header, stored length at +12; the header frame first).
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const ends: number[] = [];
+    for (let at = 24 + view.getUint32(12, true); at < bytes.length; ) ends.push((at += 24 + view.getUint32(at + 12, true)));
+    expect(ends).toHaveLength(20);
+    const failFrom = Math.floor(bytes.length / 2);
+    storage.failFrom = failFrom;
     let docs = 0;
     const error = await (async () => {
       for await (const block of readCollectionBlocks(storage, file, 'c', 1000, 0)) docs += block.count;
     })().catch((e: unknown) => e);
     expect((error as Error).message).toBe('disk gone');
-    expect(docs).toBeGreaterThan(0);
+    // Every block lying wholly before the failing bytes came first; none lying wholly after them did.
+    expect(docs).toBeGreaterThanOrEqual(10 * ends.filter((e) => e <= failFrom).length);
+    expect(docs).toBeLessThan(10 * ends.filter((e) => e <= failFrom + 1000).length + 10);
     expect(docs).toBeLessThan(200);
   });
+
 });
 
 describe('writes and streams racing other work', () => {

@@ -58,13 +58,17 @@ describe('inflateInOrder with helpers already running (Node, fake helper)', () =
       })().catch((e: unknown) => e);
       return { yielded, code: (error as ShelfError).code };
     };
-    // No helper running yet (one starts, but is not waited for): frames 0-4, then the error.
-    setCompressionHelperFactory(() => new FakeWorker() as unknown as Worker);
+    // No helper ready (one starts, but never says it is ready): frames 0-4, then the error.
+    let worker: FakeWorker | undefined;
+    setCompressionHelperFactory(() => (worker = new FakeWorker({ ready: false })) as unknown as Worker);
     const cold = await run();
+    expect(worker!.posted).toHaveLength(0);
     // The helper answers a save; the next stream uses it.
     const saved = await deflateBlocks(8, (i) => raw[i]!, { level: 2, helpers: 1 });
     expect(saved.byHelpers).toBeGreaterThan(0);
+    const before = worker!.posted.length;
     const warm = await run();
+    expect(worker!.posted.length).toBeGreaterThan(before);
     expect(cold).toEqual({ yielded: 5, code: 'CORRUPT' });
     expect(warm).toEqual({ yielded: 5, code: 'CORRUPT' });
   });
@@ -104,11 +108,12 @@ describe('inflateInOrder shares the work with helpers (Node, fake helper)', () =
     // Each frame's raw length differs, so a posted job says which frame it was.
     const raw = Array.from({ length: count }, (_, i) => new TextEncoder().encode(`piece ${i};`.repeat(2000 + i)));
     const frames = raw.map((r) => ({ stored: zlib.deflateRaw(r, 2), deflated: true, rawLength: r.length }));
-    const readAll = async (options: Parameters<typeof inflateInOrder>[1]) => {
+    const readAll = async (options: Parameters<typeof inflateInOrder>[1], pauseEvery = 0) => {
       let i = 0;
       for await (const { payload } of inflateInOrder(frames, options)) {
         expect(Buffer.from(payload).equals(Buffer.from(raw[i]!))).toBe(true);
         i++;
+        if (pauseEvery && i % pauseEvery === 0) await new Promise((r) => setTimeout(r, 1)); // a consumer at work
       }
       expect(i).toBe(count);
     };
@@ -141,6 +146,58 @@ describe('inflateInOrder shares the work with helpers (Node, fake helper)', () =
     expect(worker.posted.length).toBeGreaterThan(0);
     expect(worker.posted.length).toBeLessThanOrEqual(3);
     expect(ms).toBeLessThan(600);
+  });
+
+  it('a helper that was late is handed frames again once it answers', async () => {
+    const { readAll } = await setup(100);
+    let answered = 0;
+    const worker = new FakeWorker({
+      // Its first 3 jobs take 60 ms (taken back after 20), the rest 1 ms.
+      answer: (m) => {
+        answered++;
+        return { id: m.id, bytes: new Uint8Array(inflateRawSync(m.bytes)) };
+      },
+    });
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (m: Job) => {
+      if (worker.posted.length < 3) {
+        worker.posted.push(m);
+        setTimeout(() => worker.onmessage?.({ data: { id: m.id, bytes: new Uint8Array(inflateRawSync(m.bytes)) } }), 60);
+      } else post(m);
+    };
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    await readAll({ helpers: 1 }, 2); // long enough for the late answers to come
+    expect(worker.posted.length).toBeGreaterThan(10);
+    expect(answered).toBeGreaterThan(0);
+  });
+
+  it('a helper that stopped answering is dropped once a job waited stallMs, though every reader took its frames back', async () => {
+    const { readAll } = await setup(30);
+    const worker = new FakeWorker({ answer: () => undefined });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    await readAll({ helpers: 1, stallMs: 40 });
+    expect(worker.terminated).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    await readAll({ helpers: 1, stallMs: 40 });
+    expect(worker.terminated).toBe(true);
+  });
+
+  it('a helper that cannot be posted to is tried once', async () => {
+    const { readAll } = await setup(40);
+    let tries = 0;
+    const worker = new FakeWorker();
+    worker.postMessage = () => {
+      tries++;
+      throw new DOMException('cannot clone', 'DataCloneError');
+    };
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    await readAll({ helpers: 1 });
+    expect(tries).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(15); // no wait for a job that can never answer
   });
 
   it('a frame a helper cannot inflate is inflated here, not handed out again', async () => {
