@@ -357,10 +357,12 @@ export class InflateError extends Error {
  * helper, inflates the newest frame nobody has taken instead of waiting (as
  * {@link deflateBlocks} does). Only when nothing is left to take does it wait for the
  * helper, for at most {@link LATE_MS}; then it takes the frame back (the helper's job is
- * cancelled) and hands that helper nothing more until it answers again, so a helper busy
- * with other callers' work costs this reader one wait, not one per frame. A helper with a
- * job unanswered for `stallMs` is dropped; a frame a helper could not inflate is inflated
- * here.
+ * cancelled) and hands that helper nothing more until it answers again (any job, a
+ * cancelled one too). A helper busy with other callers' work thus holds at most
+ * {@link INFLATE_IN_FLIGHT} of this reader's frames at a time, and the reader waits only
+ * once it has inflated every other frame read ahead: a wait per late batch, not per
+ * frame. A helper whose oldest posted job has had no reply for `stallMs` is dropped; a
+ * frame a helper could not inflate is inflated here.
  *
  * With `waitForHelpers` false, helpers that are not running yet are started but take part
  * only once they have said they are ready: a stream's first blocks never wait the 40–66 ms
