@@ -6,8 +6,8 @@ import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
  * helper workers as they come, the blocks are compressed on other cores while the next
  * ones are encoded, and this thread compresses whatever the helpers have not taken once it
  * has encoded everything (so a slow or missing helper costs nothing but its share).
- * Loading works the other way round ({@link inflateInOrder}): helpers inflate the blocks
- * ahead of the one this thread is turning back into documents.
+ * Loading and streaming work the other way round ({@link inflateInOrder}): helpers and
+ * this thread share the inflating of the blocks ahead of the one being consumed.
  *
  * Helpers are plain dedicated workers started from this module (Vite and other bundlers
  * emit `compression.worker.ts` as a chunk of its own), shared by every caller in the thread,
@@ -25,7 +25,6 @@ const INFLATE_AHEAD = 16;
 const INFLATE_IN_FLIGHT = 3;
 /** How long this thread waits for a helper's frame when it has nothing else to inflate. */
 const LATE_MS = 20;
-
 /** Helpers are closed after this long without work. */
 const IDLE_CLOSE_MS = 30_000;
 /** Fewer blocks than this are compressed here: not worth a round trip. */
@@ -52,7 +51,6 @@ export interface DeflatedBlocks {
 
 interface Job {
   readonly op: 'deflate' | 'inflate';
-  readonly started: number;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
 }
@@ -141,7 +139,7 @@ class Helper {
         reject(new Error('compression helper is gone'));
         return;
       }
-      this.#jobs.set(id, { op, started: performance.now(), resolve, reject });
+      this.#jobs.set(id, { op, resolve, reject });
       try {
         // Copied, not transferred: the bytes are kept here in case this helper fails. A view
         // of a larger buffer is cut out first (cloning a view clones its whole buffer).
