@@ -1,4 +1,5 @@
 import { deflateSync, inflateSync } from 'fflate';
+import { instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDeflate } from './libdeflate.ts';
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
 /**
@@ -49,13 +50,22 @@ class WasmZlib implements Zlib {
   readonly #input: number;
   readonly #output: number;
 
-  constructor(private readonly x: Exports) {
+  constructor(
+    private readonly x: Exports,
+    /** libdeflate's compressor, for inputs up to LIBDEFLATE_MAX_INPUT (see libdeflate.ts). */
+    private readonly deflater?: LibDeflate,
+  ) {
     this.#input = x.malloc(IN_CHUNK);
     this.#output = x.malloc(OUT_CHUNK);
     if (!this.#input || !this.#output) throw new Error('zlib: out of memory');
   }
 
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array {
+    if (this.deflater && bytes.length <= LIBDEFLATE_MAX_INPUT) return this.deflater.deflateRaw(bytes, level);
+    return this.#zlibDeflateRaw(bytes, level);
+  }
+
+  #zlibDeflateRaw(bytes: Uint8Array, level: number): Uint8Array {
     const x = this.x;
     const handle = x.deflate_new();
     if (!handle) throw new Error('zlib: out of memory');
@@ -151,10 +161,15 @@ export function loadZlib(): Promise<Zlib | undefined> {
   loading ??= (async () => {
     try {
       if (typeof WebAssembly === 'undefined') return undefined;
-      const { instance } = await WebAssembly.instantiate(decodeBase64(ZLIB_WASM_BASE64) as Uint8Array<ArrayBuffer>, {});
+      // libdeflate compresses faster; zlib inflates, and deflates what libdeflate cannot
+      // take (large inputs, or everything if libdeflate fails to load).
+      const [{ instance }, deflater] = await Promise.all([
+        WebAssembly.instantiate(decodeBase64(ZLIB_WASM_BASE64) as Uint8Array<ArrayBuffer>, {}),
+        instantiateLibDeflate().catch(() => undefined),
+      ]);
       const exports = instance.exports as unknown as Exports;
       exports._initialize?.();
-      loaded = new WasmZlib(exports);
+      loaded = new WasmZlib(exports, deflater);
       return loaded;
     } catch {
       return undefined;

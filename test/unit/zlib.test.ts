@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync, inflateSync } from 'fflate';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deflateBlocks, inflateInOrder } from '../../src/codec/compression-helpers.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
+import { instantiateLibDeflate, LIBDEFLATE_MAX_INPUT } from '../../src/codec/libdeflate.ts';
+import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_VERSION } from '../../src/codec/libdeflate-wasm.ts';
 import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
 import { frameDeflated } from '../../src/codec/index.ts';
 import { crc32, decodeCollectionBytes, decodeFrame, encodeCollectionFile, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
@@ -78,6 +81,51 @@ describe('zlib in WebAssembly', () => {
     forged[30]! ^= 0xff;
     new DataView(forged.buffer).setUint32(20, crc32(forged, 24, forged.length, crc32(forged, 4, 20)), true);
     expect(() => decodeFrame(forged, { kind: 'TEST', name: 'forged' })).toThrowError(/forged/);
+  });
+});
+
+describe('libdeflate in WebAssembly (the compressor)', () => {
+  it('embeds exactly the module of the installed libdeflate package (run scripts/embed-libdeflate-wasm.mjs after an upgrade)', () => {
+    const root = require.resolve('libdeflate').replace(/index\.js$/, '');
+    const glue = readFileSync(`${root}dist/libdeflate.wasm.mjs`, 'utf8');
+    const embedded = /data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)/.exec(glue)![1]!;
+    expect(LIBDEFLATE_WASM_VERSION).toBe((JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version);
+    expect(LIBDEFLATE_WASM_BASE64).toBe(embedded);
+  });
+
+  it('property: what it writes at any level, zlib and fflate inflate to the same bytes', async () => {
+    const ld = await instantiateLibDeflate();
+    const zlib = (await loadZlib())!;
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 5000 }),
+      // repetitive, like code: words from a small vocabulary
+      fc.array(fc.constantFrom('const ', 'x', ' = ', 'parse', '(', ');\n', 'index'), { maxLength: 3000 }).map((w) => new TextEncoder().encode(w.join(''))),
+    );
+    fc.assert(fc.property(bytes, fc.integer({ min: 0, max: 12 }), (input, level) => {
+      const packed = ld.deflateRaw(input, level);
+      expect(same(zlib.inflateRaw(packed, input.length), input)).toBe(true);
+      expect(same(inflateSync(packed), input)).toBe(true);
+    }), { numRuns: 300 });
+  });
+
+  it('grows its memory for the largest input the codec gives it, and keeps working after', async () => {
+    const ld = await instantiateLibDeflate();
+    const zlib = (await loadZlib())!;
+    const big = new Uint8Array(LIBDEFLATE_MAX_INPUT);
+    for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i, 2654435761) >>> 27) ^ (i & 3);
+    expect(same(zlib.inflateRaw(ld.deflateRaw(big, 1), big.length), big)).toBe(true);
+    const small = new TextEncoder().encode('after the big one '.repeat(100));
+    expect(same(zlib.inflateRaw(ld.deflateRaw(small, 6), small.length), small)).toBe(true);
+  });
+
+  it('compresses for the codec up to its input limit; larger inputs stream through zlib', async () => {
+    const ld = await instantiateLibDeflate();
+    const zlib = (await loadZlib())!;
+    const text = new TextEncoder().encode(Array.from({ length: 5000 }, (_, i) => `symbol ${i % 313} in file ${i % 17}\n`).join(''));
+    for (const level of [1, 2, 6]) expect(same(zlib.deflateRaw(text, level), ld.deflateRaw(text, level))).toBe(true);
+    const over = new Uint8Array(LIBDEFLATE_MAX_INPUT + 1).fill(7);
+    expect(same(zlib.deflateRaw(over, 1), ld.deflateRaw(over, 1))).toBe(false);
+    expect(same(zlib.inflateRaw(zlib.deflateRaw(over, 1), over.length), over)).toBe(true);
   });
 });
 
