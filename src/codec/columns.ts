@@ -643,6 +643,48 @@ export function columnsFormat(column: Column): 2 | 3 | 4 {
   }
 }
 
+/**
+ * The buffers behind the typed arrays of `column` (from {@link toColumns}), so the column
+ * can be transferred to another thread rather than copied; undefined when it cannot be
+ * sent as it is: an `m` column holding something other than a primitive (it may be a
+ * document's own object, which must not be detached or changed by cloning).
+ */
+export function columnBuffers(column: Column, into: Set<ArrayBufferLike> = new Set()): Set<ArrayBufferLike> | undefined {
+  const add = (v: { buffer: ArrayBufferLike }) => void into.add(v.buffer);
+  switch (column.t) {
+    case 's':
+      add(column.len);
+      add(column.text);
+      return into;
+    case 'w':
+      add(column.len);
+      add(column.units);
+      return into;
+    case 'd':
+      add(column.codes);
+      return columnBuffers(column.dict, into);
+    case 'i':
+    case 'f':
+    case 'b':
+      add(column.v);
+      return into;
+    case 'a':
+      add(column.counts);
+      return columnBuffers(column.items, into);
+    case 'o':
+      if (column.rows) add(column.rows);
+      for (const group of column.cols) for (const c of group) if (!columnBuffers(c, into)) return undefined;
+      return into;
+    case 'u':
+      add(column.kinds);
+      for (const c of column.parts) if (!columnBuffers(c, into)) return undefined;
+      return into;
+    case 'm':
+      for (const v of column.v) if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) return undefined;
+      return into;
+  }
+}
+
 /** Encodes plain objects column-wise; objects that cannot be (see {@link encodeObjects}) are kept as they are. */
 export function toColumns(objects: readonly Record<string, unknown>[]): Column {
   if (objects.length === 0) return { t: 'm', v: [] };

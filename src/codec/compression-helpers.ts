@@ -1,3 +1,4 @@
+import { encodeFrame, type FrameOptions } from './frame.ts';
 import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
 
 /**
@@ -49,8 +50,10 @@ export interface DeflatedBlocks {
   readonly byHelpers: number;
 }
 
+type Op = 'deflate' | 'inflate' | 'frame';
+
 interface Job {
-  readonly op: 'deflate' | 'inflate';
+  readonly op: Op;
   resolve(bytes: Uint8Array): void;
   reject(error: Error): void;
 }
@@ -133,6 +136,20 @@ class Helper {
 
   /** `deflate` at `arg` = level, or `inflate` to `arg` = the exact raw length. */
   run(op: 'deflate' | 'inflate', bytes: Uint8Array, arg: number): Running {
+    // Copied, not transferred: the bytes are kept here in case this helper fails. A view
+    // of a larger buffer is cut out first (cloning a view clones its whole buffer).
+    return this.#post(op, () => ({ bytes: bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(), arg }), []);
+  }
+
+  /**
+   * {@link encodeFrame} of `value` with `options`, in the helper: the MessagePack packing,
+   * the deflate and the frame's checksum. The buffers in `transfer` move to the helper.
+   */
+  runFrame(value: unknown, options: FrameOptions, transfer: readonly ArrayBufferLike[]): Running {
+    return this.#post('frame', () => ({ value, options }), transfer);
+  }
+
+  #post(op: Op, message: () => object, transfer: readonly ArrayBufferLike[]): Running {
     const id = this.#nextId++;
     const result = new Promise<Uint8Array>((resolve, reject) => {
       if (this.broken) {
@@ -141,10 +158,7 @@ class Helper {
       }
       this.#jobs.set(id, { op, resolve, reject });
       try {
-        // Copied, not transferred: the bytes are kept here in case this helper fails. A view
-        // of a larger buffer is cut out first (cloning a view clones its whole buffer).
-        const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-        this.#worker.postMessage({ id, op, bytes: own, arg });
+        this.#worker.postMessage({ id, op, ...message() }, transfer as Transferable[]);
         this.#posted.push(performance.now());
       } catch (error) {
         // It would fail the same way again: drop the helper (this job comes back too).
@@ -252,18 +266,36 @@ function yieldToEvents(): Promise<void> {
   });
 }
 
+/** How {@link shareOut} hands out and does the work of one kind of piece. */
+interface Sharing<T> {
+  /** Whether `piece` may go to a helper at all. */
+  sendable(piece: T): boolean;
+  /** Hands `piece` to `helper`. */
+  send(helper: Helper, piece: T): Running;
+  /** Does the work on this thread. */
+  here(piece: T): Uint8Array;
+  /**
+   * Sending uses the piece up (its buffers are transferred): one a helper failed is
+   * produced again and done here.
+   */
+  readonly consumes: boolean;
+}
+
 /**
- * Raw-deflates `count` pieces that `produce(i)` makes on this thread, in order (see the
- * module comment). `produce` must return a buffer that is not changed afterwards. Throws
- * what `produce` throws.
+ * Works through `count` pieces that `produce(i)` makes on this thread, in order: each is
+ * handed to a helper with room for it as soon as it is made, and this thread, once it has
+ * made them all, does whatever no helper has taken, newest first (helpers take the oldest).
+ * Throws what `produce` throws.
  */
-export async function deflateBlocks(count: number, produce: (index: number) => Uint8Array, options: DeflateBlocksOptions): Promise<DeflatedBlocks> {
+async function shareOut<T>(count: number, produce: (index: number) => T, sharing: Sharing<T>, options: { helpers?: number; stallMs?: number }): Promise<{ results: Uint8Array[]; byHelpers: number }> {
   await loadZlib();
-  const { level, stallMs = 10_000 } = options;
+  const { stallMs = 10_000 } = options;
   const team = count >= MIN_BLOCKS ? helpers(options.helpers ?? defaultHelperCount()) : [];
-  const payloads: Uint8Array[] = new Array(count);
-  const raw: (Uint8Array | undefined)[] = new Array(count);
+  const results: Uint8Array[] = new Array(count);
+  const pieces: (T | undefined)[] = new Array(count);
   const queue: number[] = [];
+  // Pieces a helper failed after they were used up in sending: made again and done here.
+  const again: number[] = [];
   let outstanding = 0;
   let byHelpers = 0;
   let stopped = false;
@@ -275,13 +307,15 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
       while (!helper.busy && queue.length > 0) {
         const i = queue.shift()!;
         outstanding++;
-        helper.run('deflate', raw[i]!, level).result.then(
+        const piece = pieces[i]!;
+        if (sharing.consumes) pieces[i] = undefined;
+        sharing.send(helper, piece).result.then(
           (bytes) => {
-            payloads[i] = bytes;
-            raw[i] = undefined;
+            results[i] = bytes;
+            pieces[i] = undefined;
             byHelpers++;
           },
-          () => queue.push(i), // this thread compresses it
+          () => (sharing.consumes ? again.push(i) : queue.push(i)), // this thread does it
         ).finally(() => {
           outstanding--;
           hand();
@@ -290,25 +324,34 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
       }
     }
   };
+  const redo = () => {
+    for (let i = again.shift(); i !== undefined; i = again.shift()) results[i] = sharing.here(produce(i));
+  };
 
   try {
     for (let i = 0; i < count; i++) {
-      raw[i] = produce(i);
-      queue.push(i);
-      if (team.length > 0) {
-        hand();
-        await yieldToEvents();
+      const piece = produce(i);
+      if (team.length === 0 || !sharing.sendable(piece)) {
+        results[i] = sharing.here(piece);
+        continue;
       }
+      pieces[i] = piece;
+      queue.push(i);
+      hand();
+      await yieldToEvents();
+      redo();
     }
-    // Everything is produced: compress what no helper took, newest first (helpers take the oldest).
-    while (queue.length > 0 || outstanding > 0) {
+    // Everything is produced: do what no helper took, newest first (helpers take the oldest).
+    while (queue.length > 0 || outstanding > 0 || again.length > 0) {
+      redo();
       if (queue.length > 0) {
         const i = queue.pop()!;
-        payloads[i] = rawDeflate(raw[i]!, level);
-        raw[i] = undefined;
+        results[i] = sharing.here(pieces[i]!);
+        pieces[i] = undefined;
         if (outstanding > 0) await yieldToEvents();
         continue;
       }
+      if (outstanding === 0) continue;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const answered = await new Promise<boolean>((resolve) => {
         wake = () => resolve(true);
@@ -326,7 +369,48 @@ export async function deflateBlocks(count: number, produce: (index: number) => U
     stopped = true;
     if (team.length > 0) release();
   }
-  return { payloads, byHelpers };
+  return { results, byHelpers };
+}
+
+/**
+ * Raw-deflates `count` pieces that `produce(i)` makes on this thread, in order (see the
+ * module comment). `produce` must return a buffer that is not changed afterwards. Throws
+ * what `produce` throws.
+ */
+export async function deflateBlocks(count: number, produce: (index: number) => Uint8Array, options: DeflateBlocksOptions): Promise<DeflatedBlocks> {
+  const { level } = options;
+  const { results, byHelpers } = await shareOut(count, produce, {
+    sendable: () => true,
+    send: (helper, bytes) => helper.run('deflate', bytes, level),
+    here: (bytes) => rawDeflate(bytes, level),
+    consumes: false,
+  }, options);
+  return { payloads: results, byHelpers };
+}
+
+/** A value to frame, and the buffers it may give up to a helper (undefined: it stays here). */
+export interface FramePiece {
+  readonly value: unknown;
+  readonly transfer: readonly ArrayBufferLike[] | undefined;
+}
+
+/**
+ * {@link encodeFrame} of `count` values that `produce(i)` makes on this thread, in order,
+ * shared with helpers like {@link deflateBlocks}; a helper takes a whole frame (packing,
+ * deflate and checksum), its value's buffers transferred rather than copied. A value
+ * without `transfer` is framed here. `produce` must make the same value each time it is
+ * called for an index: one a helper failed is made again (its buffers went to the helper).
+ * Throws what `produce` or the encoding throws.
+ */
+export async function frameBlocks(count: number, produce: (index: number) => FramePiece, options: FrameOptions & { helpers?: number; stallMs?: number }): Promise<{ frames: Uint8Array[]; byHelpers: number }> {
+  const frameOptions: FrameOptions = { kind: options.kind, ...(options.level === undefined ? {} : { level: options.level }), ...(options.records === undefined ? {} : { records: options.records }), ...(options.compress === undefined ? {} : { compress: options.compress }) };
+  const { results, byHelpers } = await shareOut(count, produce, {
+    sendable: (piece) => piece.transfer !== undefined,
+    send: (helper, piece) => helper.runFrame(piece.value, frameOptions, piece.transfer!),
+    here: (piece) => encodeFrame(piece.value, frameOptions),
+    consumes: true,
+  }, options);
+  return { frames: results, byHelpers };
 }
 
 /** A stored frame payload to inflate (see {@link CheckedFrame}); one not deflated passes through. */

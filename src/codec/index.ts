@@ -5,5 +5,5 @@ export {
   type FrameOptions, type DecodeContext,
 } from './frame.ts';
 export { encodeRecord, readRecords, RECORD_HEADER_BYTES, type RecordScan } from './record-log.ts';
-export { toColumns, fromColumns, encodeColumn, decodeColumn, columnsFormat, type Column } from './columns.ts';
-export { deflateBlocks, inflateInOrder, InflateError, type DeflateBlocksOptions } from './compression-helpers.ts';
+export { toColumns, fromColumns, encodeColumn, decodeColumn, columnsFormat, columnBuffers, type Column } from './columns.ts';
+export { deflateBlocks, frameBlocks, inflateInOrder, InflateError, type DeflateBlocksOptions, type FramePiece } from './compression-helpers.ts';

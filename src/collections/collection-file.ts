@@ -1,6 +1,6 @@
 import {
-  checkFrame, decodeFramePayloadAsync, deflateBlocks, encodeFrameAsync, FRAME_HEADER_BYTES, frameDeflated, inflateInOrder, InflateError,
-  packFrameValue, readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
+  checkFrame, columnBuffers, decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, frameBlocks, inflateInOrder, InflateError,
+  readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
@@ -34,7 +34,7 @@ export interface CollectionHeader {
 
 export const BLOCK_DOCS = 1000;
 
-const BLOCK_FRAME = { kind: 'COLB', level: 2 } as const;
+const BLOCK_FRAME = { kind: 'COLB', level: 1 } as const;
 
 /** Encodes documents into one collection file. */
 export async function encodeCollectionFile(name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS): Promise<Uint8Array> {
@@ -42,26 +42,25 @@ export async function encodeCollectionFile(name: string, docs: readonly Doc[], g
 }
 
 /**
- * {@link encodeCollectionFile}, with blocks deflated by helper workers while the next ones
- * are encoded (`helpers`: at most this many, 0 compresses on this thread; see
- * src/codec/compression-helpers.ts). Also says how many blocks the helpers compressed.
+ * {@link encodeCollectionFile}, with blocks framed by helper workers while the next ones
+ * are encoded (`helpers`: at most this many, 0 does everything on this thread; see
+ * src/codec/compression-helpers.ts): this thread turns each block of documents into
+ * columns, and a helper packs, deflates and checksums them, the columns' buffers
+ * transferred to it. Also says how many blocks the helpers framed.
  * @internal
  */
 export async function encodeCollection(
   name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS, helpers?: number,
 ): Promise<{ bytes: Uint8Array; byHelpers: number }> {
   const count = Math.ceil(docs.length / blockDocs);
-  const packedLengths: number[] = new Array(count);
   let format: 2 | 3 | 4 = 2;
-  const { payloads, byHelpers } = await deflateBlocks(count, (i) => {
+  const { frames: blocks, byHelpers } = await frameBlocks(count, (i) => {
     const slice = docs.slice(i * blockDocs, (i + 1) * blockDocs);
     const columns = toColumns(slice);
     if (format < 4) format = Math.max(format, columnsFormat(columns)) as 2 | 3 | 4;
-    const packed = packFrameValue({ count: slice.length, columns }, BLOCK_FRAME);
-    packedLengths[i] = packed.length;
-    return packed;
-  }, { level: BLOCK_FRAME.level, ...(helpers === undefined ? {} : { helpers }) });
-  const blocks = payloads.map((payload, i) => frameDeflated(payload, packedLengths[i]!, BLOCK_FRAME));
+    const transfer = columnBuffers(columns);
+    return { value: { count: slice.length, columns }, transfer: transfer && [...transfer] };
+  }, { ...BLOCK_FRAME, ...(helpers === undefined ? {} : { helpers }) });
   const header: CollectionHeader = { format, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));

@@ -1,7 +1,9 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deflateBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { decodeFrame, encodeFrame } from '../../src/codec/frame.ts';
+import { columnBuffers, toColumns } from '../../src/codec/columns.ts';
 import { openShelf } from '../../src/index.ts';
 
 const blocks = Array.from({ length: 24 }, (_, i) =>
@@ -47,6 +49,27 @@ describe('deflate helpers (real workers)', () => {
     expectRoundTrip(silent.payloads);
     expect(silent.byHelpers).toBe(0);
     expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a helper frames whole column blocks: their buffers move to it, and the frames are the ones this thread would write', async () => {
+    const docsOf = (i: number) => Array.from({ length: 300 }, (_, j) => ({ _id: `b${i}d${j}`, path: `src/${j % 7}.ts`, line: j * i, tags: ['x', `t${j % 3}`] }));
+    const values: unknown[] = [];
+    const columns: ReturnType<typeof toColumns>[] = [];
+    const { frames, byHelpers } = await frameBlocks(blocks.length, (i) => {
+      const c = toColumns(docsOf(i));
+      columns[i] = c;
+      const transfer = columnBuffers(c)!;
+      values[i] = structuredClone({ count: 300, columns: c }); // what the frame must hold
+      return { value: { count: 300, columns: c }, transfer: [...transfer] };
+    }, { kind: 'COLB', level: 1, helpers: 1 });
+    expect(byHelpers).toBeGreaterThan(0);
+    frames.forEach((f, i) => {
+      expect(decodeFrame(f, { kind: 'COLB', name: 'b' }), `block ${i}`).toEqual(values[i]);
+      expect(equal(f, encodeFrame(values[i], { kind: 'COLB', level: 1 })), `block ${i}`).toBe(true);
+    });
+    // Blocks a helper framed gave up their buffers (transferred, not copied).
+    const detached = columns.filter((c) => [...columnBuffers(c)!].every((b) => b.byteLength === 0)).length;
+    expect(detached).toBe(byHelpers);
   });
 
   it('helpers inflate blocks ahead; the blocks come back in order, and a broken one fails when due', async () => {

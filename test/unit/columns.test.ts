@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { columnBuffers, encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
@@ -61,6 +61,26 @@ describe('columns', () => {
     expect([...union.kinds]).toEqual([1, 0]);
     expect(roundTrip(docs)).toEqual(viaMsgpack(docs));
     expect(columnsFormat(c)).toBe(4);
+  });
+
+  it('columnBuffers lists every typed array behind the columns, and refuses columns holding objects of the documents', () => {
+    // Every typed array in the column tree, found by walking it generically.
+    const typed = (v: unknown, out: ArrayBufferLike[] = []): ArrayBufferLike[] => {
+      if (ArrayBuffer.isView(v)) out.push(v.buffer);
+      else if (Array.isArray(v)) v.forEach((x) => typed(x, out));
+      else if (v && typeof v === 'object') Object.values(v).forEach((x) => typed(x, out));
+      return out;
+    };
+    const docs = [...makeAnalysisDocs(300), { _id: 'x', mixed: 'one', nested: { a: [1.5, 'b'] } }, { _id: 'y', mixed: 2, gone: null }];
+    const c = toColumns(docs);
+    const buffers = columnBuffers(c)!;
+    expect(buffers).toBeDefined();
+    expect(new Set(typed(c))).toEqual(buffers);
+    expect(buffers.size).toBeGreaterThan(20);
+    // The same documents with a typed array, a Date or a Map of their own: not transferable.
+    for (const own of [new Uint8Array([1]), new Date(1), new Map()]) {
+      expect(columnBuffers(toColumns([...docs, { _id: 'z', own }]))).toBeUndefined();
+    }
   });
 
   it('property: values of mixed kinds come back exactly, lone surrogates, __proto__ keys, -0 and nulls included', () => {

@@ -1,12 +1,13 @@
 // inflateInOrder against a stand-in helper (node:zlib), for what needs no real worker.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deflateBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { decodeFrame, encodeFrame, type FrameOptions } from '../../src/codec/frame.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
 import { ShelfError } from '../../src/errors/index.ts';
 import { CollectionEngine, MemoryBlobStore } from '../../src/index.ts';
 
-type Job = { id: number; op: string; bytes: Uint8Array; arg: number };
+type Job = { id: number; op: string; bytes: Uint8Array; arg: number; value?: unknown; options?: FrameOptions };
 
 // A helper that answers like compression.worker.ts (node:zlib instead of wasm): it says it
 // is ready, then answers each job after `delayMs` (or as `answer` decides).
@@ -21,7 +22,10 @@ class FakeWorker {
   }
   postMessage(m: Job) {
     this.posted.push(m);
-    const answer = this.options.answer ?? ((j: Job) => ({ id: j.id, bytes: new Uint8Array(j.op === 'deflate' ? deflateRawSync(j.bytes, { level: j.arg }) : inflateRawSync(j.bytes)) }));
+    const answer = this.options.answer ?? ((j: Job) => ({
+      id: j.id,
+      bytes: j.op === 'frame' ? encodeFrame(j.value, j.options!) : new Uint8Array(j.op === 'deflate' ? deflateRawSync(j.bytes, { level: j.arg }) : inflateRawSync(j.bytes)),
+    }));
     setTimeout(() => {
       const data = answer(m);
       if (data !== undefined) this.onmessage?.({ data });
@@ -226,5 +230,72 @@ describe('inflateInOrder shares the work with helpers (Node, fake helper)', () =
     silent.onmessage?.({ data: { ready: true } });
     await readAll({ helpers: 1, waitForHelpers: false });
     expect(silent.posted.length).toBeGreaterThan(0);
+  });
+});
+
+describe('frameBlocks shares whole frames with helpers (Node, fake helper)', () => {
+  const FRAME = { kind: 'TEST', level: 1 } as const;
+  // Values of their own per call (a helper may take their buffers), with a typed array each.
+  const valueOf = (i: number) => ({ i, text: new TextEncoder().encode(`block ${i} `.repeat(500 + i)), codes: new Uint16Array([i, i + 1]) });
+  const pieceOf = (i: number) => {
+    const value = valueOf(i);
+    return { value, transfer: [value.text.buffer, value.codes.buffer] };
+  };
+  const use = (worker: FakeWorker) => setCompressionHelperFactory(() => worker as unknown as Worker);
+  const expectFrames = (frames: Uint8Array[], count: number) => {
+    expect(frames).toHaveLength(count);
+    frames.forEach((f, i) => {
+      expect(Buffer.from(f).equals(Buffer.from(encodeFrame(valueOf(i), FRAME))), `frame ${i}`).toBe(true);
+      expect(decodeFrame(f, { kind: 'TEST', name: 't' })).toEqual(valueOf(i));
+    });
+  };
+
+  it('a helper frames some values and this thread the rest: every frame is the value\'s own encodeFrame', async () => {
+    const worker = new FakeWorker({ delayMs: 2 });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const { frames, byHelpers } = await frameBlocks(16, pieceOf, { ...FRAME, helpers: 1 });
+    expectFrames(frames, 16);
+    const posted = worker.posted.filter((m) => m.op === 'frame').map((m) => (m.value as { i: number }).i);
+    expect(byHelpers).toBe(posted.length);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(new Set(posted).size).toBe(posted.length);
+  });
+
+  it('values a failed helper took are made again and framed here', async () => {
+    let answered = 0;
+    const worker = new FakeWorker({ answer: (m) => (answered++ < 1 ? { id: m.id, bytes: encodeFrame(m.value, m.options!) } : { id: m.id, error: 'out of memory' }) });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const produced = new Map<number, number>();
+    const { frames, byHelpers } = await frameBlocks(12, (i) => (produced.set(i, (produced.get(i) ?? 0) + 1), pieceOf(i)), { ...FRAME, helpers: 1 });
+    expectFrames(frames, 12);
+    expect(byHelpers).toBe(1);
+    expect(worker.terminated).toBe(true);
+    // The jobs it held when it failed, and only those, were produced twice.
+    const lost = worker.posted.slice(1).map((m) => (m.value as { i: number }).i);
+    expect(lost.length).toBeGreaterThan(0);
+    for (const [i, n] of produced) expect(n, `block ${i}`).toBe(lost.includes(i) ? 2 : 1);
+  });
+
+  it('a value without buffers to give (transfer undefined) is framed here, never posted', async () => {
+    const worker = new FakeWorker({ delayMs: 1 });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const { frames } = await frameBlocks(12, (i) => (i % 3 === 0 ? { value: valueOf(i), transfer: undefined } : pieceOf(i)), { ...FRAME, helpers: 1 });
+    expectFrames(frames, 12);
+    const posted = worker.posted.map((m) => (m.value as { i: number }).i);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(posted.filter((i) => i % 3 === 0)).toEqual([]);
+  });
+
+  it('passes on what produce throws, and frames everything here without helpers', async () => {
+    await expect(frameBlocks(6, (i) => {
+      if (i === 4) throw new ShelfError('INVALID_ARGUMENT', 'docs[4000] cannot be encoded');
+      return pieceOf(i);
+    }, { ...FRAME, helpers: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const { frames, byHelpers } = await frameBlocks(6, pieceOf, { ...FRAME, helpers: 0 });
+    expectFrames(frames, 6);
+    expect(byHelpers).toBe(0);
   });
 });
