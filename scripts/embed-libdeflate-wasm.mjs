@@ -19,6 +19,11 @@ const want = { ___wasm_call_ctors: 'd', _libdeflate_alloc_compressor: 'e', _libd
 for (const [name, letter] of Object.entries(want)) {
   if (names[name] !== letter) throw new Error(`libdeflate's glue exports ${name} as ${names[name]}, the loader expects ${letter}`);
 }
+// ... and its imports (a.a = resize_heap, a.b = memcpy_big) and memory (c).
+if (!/asmLibraryArg=\{"b":_emscripten_memcpy_big,"a":_emscripten_resize_heap\}/.test(glue)) throw new Error("libdeflate's glue imports changed; update src/codec/libdeflate.ts");
+if (!glue.includes('wasmMemory=Module["asm"]["c"]')) throw new Error("libdeflate's glue exports memory under another name; update src/codec/libdeflate.ts");
+const imports = WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name}:${i.kind}`).join(',');
+if (imports !== 'a.a:function,a.b:function') throw new Error(`libdeflate's module imports ${imports}; update src/codec/libdeflate.ts`);
 const base64 = wasm.toString('base64');
 const lines = base64.match(/.{1,100}/g) ?? [];
 writeFileSync(

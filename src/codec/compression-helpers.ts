@@ -94,8 +94,10 @@ class Helper {
       if (bytes instanceof Uint8Array) {
         this.#jobs.delete(id);
         job.resolve(bytes);
-      } else if (job.op === 'inflate') {
-        // Damaged input is expected now and then: the caller inflates it itself and reports it.
+      } else if (job.op !== 'deflate') {
+        // Damaged input is expected now and then: the caller inflates it itself and reports
+        // it. A frame that did not encode is made again and encoded by the caller (never
+        // handed out again), which meets the same error if it is the value's.
         this.#jobs.delete(id);
         job.reject(new Error(`compression helper: ${error ?? 'no result'}`));
       } else {

@@ -41,8 +41,9 @@ export class LibDeflate {
 
   constructor(private readonly x: Exports) {}
 
-  /** Raw deflate of `bytes` (at most {@link LIBDEFLATE_MAX_INPUT}) at `level`, 0 (stored) to 12. */
+  /** Raw deflate of `bytes` (at most {@link LIBDEFLATE_MAX_INPUT}) at `level`, an integer from 0 (stored) to 12. */
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array {
+    if (!Number.isInteger(level) || level < 0 || level > 12) throw new RangeError(`libdeflate: level must be an integer from 0 to 12, got ${level}`);
     const x = this.x;
     let compressor = this.#compressors.get(level);
     if (compressor === undefined) {
@@ -51,18 +52,32 @@ export class LibDeflate {
       this.#compressors.set(level, compressor);
     }
     const bound = x.h(compressor, bytes.length);
-    if (bytes.length > this.#inputSize) this.#input = this.#grow(this.#input, (this.#inputSize = Math.max(bytes.length, 64 * 1024)));
-    if (bound > this.#outputSize) this.#output = this.#grow(this.#output, (this.#outputSize = Math.max(bound, 64 * 1024)));
+    if (bytes.length > this.#inputSize) {
+      const size = Math.max(bytes.length, 64 * 1024);
+      this.#input = this.#replace(this.#input, size);
+      this.#inputSize = size;
+    }
+    if (bound > this.#outputSize) {
+      const size = Math.max(bound, 64 * 1024);
+      this.#output = this.#replace(this.#output, size);
+      this.#outputSize = size;
+    }
     new Uint8Array(x.c.buffer, this.#input, bytes.length).set(bytes);
     const written = x.f(compressor, this.#input, bytes.length, this.#output, bound);
     if (written <= 0) throw new Error('libdeflate: deflate failed');
     return new Uint8Array(x.c.buffer, this.#output, written).slice();
   }
 
-  #grow(pointer: number, size: number): number {
-    if (pointer) this.x.o(pointer);
+  /** The module's memory now, in bytes (it grows for large inputs and never shrinks). */
+  get memoryBytes(): number {
+    return this.x.c.buffer.byteLength;
+  }
+
+  /** A buffer of `size` bytes in place of `pointer`'s; the old one is kept if allocation fails. */
+  #replace(pointer: number, size: number): number {
     const next = this.x.n(size);
     if (!next) throw new Error(`libdeflate: out of memory for ${size} bytes`);
+    if (pointer) this.x.o(pointer);
     return next;
   }
 }
@@ -79,16 +94,25 @@ export async function instantiateLibDeflate(): Promise<LibDeflate> {
   let memory: WebAssembly.Memory | undefined;
   const imports = {
     a: {
-      // emscripten_resize_heap: grow to at least `requested` bytes (a fifth more, as the glue does).
+      // emscripten_resize_heap, as the package's glue does it: refuse past 2 GiB; else try
+      // a fifth more than now, then a tenth, a twentieth, a fortieth (each capped at the
+      // request plus 96 MiB), rounded up to 64 KiB pages, never less than the request.
       a(requested: number): number {
+        const want = requested >>> 0;
+        const max = 2 ** 31;
+        if (want > max) return 0;
         const have = memory!.buffer.byteLength;
-        const want = Math.min(2 ** 31, Math.max(requested >>> 0, Math.ceil(have * 1.2)));
-        try {
-          memory!.grow(Math.ceil((want - have) / 65536));
-          return 1;
-        } catch {
-          return 0;
+        for (let cut = 1; cut <= 4; cut *= 2) {
+          const over = Math.min(have * (1 + 0.2 / cut), want + 96 * 1024 * 1024);
+          const size = Math.min(max, Math.ceil(Math.max(want, over) / 65536) * 65536);
+          try {
+            memory!.grow((size - memory!.buffer.byteLength + 65535) >>> 16);
+            return 1;
+          } catch {
+            // try a smaller step
+          }
         }
+        return 0;
       },
       // emscripten_memcpy_big
       b(dest: number, src: number, length: number): void {

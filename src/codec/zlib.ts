@@ -61,7 +61,8 @@ class WasmZlib implements Zlib {
   }
 
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array {
-    if (this.deflater && bytes.length <= LIBDEFLATE_MAX_INPUT) return this.deflater.deflateRaw(bytes, level);
+    // zlib's levels are 0-9 (and -1, its default); libdeflate takes those from 0 to 9 alike.
+    if (this.deflater && bytes.length <= LIBDEFLATE_MAX_INPUT && Number.isInteger(level) && level >= 0 && level <= 9) return this.deflater.deflateRaw(bytes, level);
     return this.#zlibDeflateRaw(bytes, level);
   }
 

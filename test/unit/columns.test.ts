@@ -75,7 +75,9 @@ describe('columns', () => {
     const c = toColumns(docs);
     const buffers = columnBuffers(c)!;
     expect(buffers).toBeDefined();
-    expect(new Set(typed(c))).toEqual(buffers);
+    const all = new Set(typed(c));
+    expect(all.size).toBe(buffers.size);
+    for (const b of all) expect(buffers.has(b)).toBe(true);
     expect(buffers.size).toBeGreaterThan(20);
     // The same documents with a typed array, a Date or a Map of their own: not transferable.
     for (const own of [new Uint8Array([1]), new Date(1), new Map()]) {

@@ -262,9 +262,30 @@ describe('frameBlocks shares whole frames with helpers (Node, fake helper)', () 
     expect(new Set(posted).size).toBe(posted.length);
   });
 
-  it('values a failed helper took are made again and framed here', async () => {
+  it('a value a helper could not frame is made again and framed here; the helper stays', async () => {
+    const worker = new FakeWorker({ delayMs: 1, answer: (m) => ((m.value as { i: number }).i === 1 ? { id: m.id, error: 'cannot encode' } : { id: m.id, bytes: encodeFrame(m.value, m.options!) }) });
+    use(worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const produced = new Map<number, number>();
+    const { frames, byHelpers } = await frameBlocks(12, (i) => (produced.set(i, (produced.get(i) ?? 0) + 1), pieceOf(i)), { ...FRAME, helpers: 1 });
+    expectFrames(frames, 12);
+    const posted = worker.posted.map((m) => (m.value as { i: number }).i);
+    expect(posted).toContain(1); // the first two values go to the helper at once
+    expect(worker.terminated).toBe(false);
+    expect(byHelpers).toBe(posted.length - 1);
+    expect(new Set(posted).size).toBe(posted.length); // 1 was not handed out again
+    for (const [i, n] of produced) expect(n, `block ${i}`).toBe(i === 1 ? 2 : 1);
+  });
+
+  it('values a crashed helper held are made again and framed here', async () => {
     let answered = 0;
-    const worker = new FakeWorker({ answer: (m) => (answered++ < 1 ? { id: m.id, bytes: encodeFrame(m.value, m.options!) } : { id: m.id, error: 'out of memory' }) });
+    const worker: FakeWorker = new FakeWorker({
+      answer: (m) => {
+        if (answered++ < 1) return { id: m.id, bytes: encodeFrame(m.value, m.options!) };
+        (worker.onerror as (e: { message: string }) => void)({ message: 'out of memory' });
+        return undefined;
+      },
+    });
     use(worker);
     await new Promise((r) => setTimeout(r, 5));
     const produced = new Map<number, number>();

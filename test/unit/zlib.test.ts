@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deflateBlocks, inflateInOrder } from '../../src/codec/compression-helpers.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
-import { instantiateLibDeflate, LIBDEFLATE_MAX_INPUT } from '../../src/codec/libdeflate.ts';
+import { instantiateLibDeflate, LibDeflate, LIBDEFLATE_MAX_INPUT } from '../../src/codec/libdeflate.ts';
 import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_VERSION } from '../../src/codec/libdeflate-wasm.ts';
 import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
 import { frameDeflated } from '../../src/codec/index.ts';
@@ -108,12 +108,55 @@ describe('libdeflate in WebAssembly (the compressor)', () => {
     }), { numRuns: 300 });
   });
 
+  it('refuses levels it has no compressor for', async () => {
+    const ld = await instantiateLibDeflate();
+    for (const level of [-1, 13, 1.5, Number.NaN]) expect(() => ld.deflateRaw(new Uint8Array(10), level)).toThrow(RangeError);
+  });
+
+  it('keeps its buffers when growing one fails: never writes into freed or too small memory', () => {
+    // A stand-in module: a bump allocator that refuses more than 100,000 bytes, a
+    // "compressor" that copies, and a record of what is live.
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const live = new Map<number, number>();
+    let top = 8;
+    const misuse: string[] = [];
+    const stub = {
+      c: memory,
+      d() {},
+      e: () => 1,
+      h: (_c: number, n: number) => n + 16,
+      n(size: number) {
+        if (size > 100_000) return 0;
+        const p = top;
+        top += size;
+        live.set(p, size);
+        return p;
+      },
+      o: (p: number) => void live.delete(p),
+      f(_c: number, input: number, n: number, output: number, avail: number) {
+        if ((live.get(input) ?? -1) < n) misuse.push(`input ${input} (${live.get(input) ?? 'freed'}) for ${n} bytes`);
+        if ((live.get(output) ?? -1) < avail) misuse.push(`output ${output} for ${avail} bytes`);
+        new Uint8Array(memory.buffer).copyWithin(output, input, input + n);
+        return n;
+      },
+    };
+    const ld = new LibDeflate(stub as never);
+    const bytes = (n: number) => new Uint8Array(n).fill(n & 0xff);
+    expect(ld.deflateRaw(bytes(1000), 1)).toEqual(bytes(1000));
+    expect(() => ld.deflateRaw(bytes(120_000), 1)).toThrow(/out of memory/);
+    expect(ld.deflateRaw(bytes(70_000), 1)).toEqual(bytes(70_000));
+    expect(ld.deflateRaw(bytes(500), 1)).toEqual(bytes(500));
+    expect(misuse).toEqual([]);
+  });
+
   it('grows its memory for the largest input the codec gives it, and keeps working after', async () => {
     const ld = await instantiateLibDeflate();
     const zlib = (await loadZlib())!;
     const big = new Uint8Array(LIBDEFLATE_MAX_INPUT);
     for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i, 2654435761) >>> 27) ^ (i & 3);
+    const before = ld.memoryBytes;
     expect(same(zlib.inflateRaw(ld.deflateRaw(big, 1), big.length), big)).toBe(true);
+    expect(ld.memoryBytes).toBeGreaterThan(before);
     const small = new TextEncoder().encode('after the big one '.repeat(100));
     expect(same(zlib.inflateRaw(ld.deflateRaw(small, 6), small.length), small)).toBe(true);
   });
@@ -123,6 +166,8 @@ describe('libdeflate in WebAssembly (the compressor)', () => {
     const zlib = (await loadZlib())!;
     const text = new TextEncoder().encode(Array.from({ length: 5000 }, (_, i) => `symbol ${i % 313} in file ${i % 17}\n`).join(''));
     for (const level of [1, 2, 6]) expect(same(zlib.deflateRaw(text, level), ld.deflateRaw(text, level))).toBe(true);
+    const limit = new Uint8Array(LIBDEFLATE_MAX_INPUT).fill(7);
+    expect(same(zlib.deflateRaw(limit, 1), ld.deflateRaw(limit, 1))).toBe(true);
     const over = new Uint8Array(LIBDEFLATE_MAX_INPUT + 1).fill(7);
     expect(same(zlib.deflateRaw(over, 1), ld.deflateRaw(over, 1))).toBe(false);
     expect(same(zlib.inflateRaw(zlib.deflateRaw(over, 1), over.length), over)).toBe(true);
