@@ -1,7 +1,7 @@
 // A compression helper (see compression-helpers.ts): raw-deflates the bytes it is sent at
 // the level it is told, inflates them to the length it is told, or encodes a whole frame
-// of a value (MessagePack, deflate, checksum), with zlib in WebAssembly, or fflate where
-// WebAssembly is refused.
+// of a value (MessagePack, deflate, checksum), with libdeflate and zlib in WebAssembly, or
+// fflate where WebAssembly is refused.
 import { encodeFrame, type FrameOptions } from './frame.ts';
 import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
 

@@ -82,7 +82,8 @@ export class LibDeflate {
   }
 }
 
-function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
+/** The bytes of a base64 string (the embedded modules). */
+export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);

@@ -1,10 +1,11 @@
 import { deflateSync, inflateSync } from 'fflate';
-import { instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDeflate } from './libdeflate.ts';
+import { decodeBase64, instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDeflate } from './libdeflate.ts';
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
 /**
  * Raw deflate at a chosen level, synchronously, with zlib compiled to WebAssembly
- * (`zlib-streams`). Browsers' `CompressionStream` has no level and runs zlib's default (6),
+ * (`zlib-streams`), and libdeflate's faster compressor for inputs up to
+ * LIBDEFLATE_MAX_INPUT (see libdeflate.ts). Browsers' `CompressionStream` has no level and runs zlib's default (6),
  * about twice as slow as level 1 on document blocks, and every call pays a stream's round
  * trips; fflate's deflate in JavaScript is slower still. The bytes are plain raw deflate, so
  * every reader (fflate, `DecompressionStream`, zlib) inflates them.
@@ -150,13 +151,6 @@ class Output {
 let loading: Promise<Zlib | undefined> | undefined;
 let loaded: Zlib | undefined;
 
-function decodeBase64(base64: string): Uint8Array {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
 /** Compiles the zlib module once; undefined where WebAssembly is missing or refused. */
 export function loadZlib(): Promise<Zlib | undefined> {
   loading ??= (async () => {
@@ -165,7 +159,7 @@ export function loadZlib(): Promise<Zlib | undefined> {
       // libdeflate compresses faster; zlib inflates, and deflates what libdeflate cannot
       // take (large inputs, or everything if libdeflate fails to load).
       const [{ instance }, deflater] = await Promise.all([
-        WebAssembly.instantiate(decodeBase64(ZLIB_WASM_BASE64) as Uint8Array<ArrayBuffer>, {}),
+        WebAssembly.instantiate(decodeBase64(ZLIB_WASM_BASE64), {}),
         instantiateLibDeflate().catch(() => undefined),
       ]);
       const exports = instance.exports as unknown as Exports;
