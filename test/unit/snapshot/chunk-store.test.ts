@@ -82,6 +82,25 @@ describe('ChunkStore', () => {
       expect((await cs.getChunksByFile('app', 'c1', 'b.ts')).map((c) => c.content)).toEqual(['g2']);
     });
 
+    it('a batch longer than one statement takes (600 rows) is written whole, in order, texts exact', async () => {
+      // Rows travel as bound VALUES lists of at most 256 rows: this batch spans three, and a
+      // duplicate in the last one must still win over its first entry in the first.
+      const texts = (i: number) => `line ${i} é ✓ 🌍 \u0000 "quoted" \\ end`;
+      const batch = Array.from({ length: 599 }, (_, i) => chunk(`f${i % 7}.ts`, `m.c${i}`, texts(i)));
+      batch.push(chunk('f3.ts', 'm.c3', 'the later one'));
+      const ids = await cs.saveChunks('app', 'c1', batch);
+      expect(ids).toHaveLength(600);
+      expect(ids[599]).toBe(ids[3]);
+      expect(new Set(ids).size).toBe(599);
+      const all = await cs.getChunks('app', 'c1');
+      expect(all).toHaveLength(599);
+      const byFqn = new Map(all.map((c) => [c.fqn, c]));
+      expect(byFqn.get('m.c3')!.content).toBe('the later one');
+      expect(byFqn.get('m.c598')).toMatchObject({ filePath: 'f3.ts', content: texts(598) });
+      expect(byFqn.get('m.c598')!.contentHash).toBe(createHash('sha256').update(texts(598), 'utf8').digest('hex'));
+      for (const [i, id] of ids.entries()) expect((await cs.getChunk(id))!.fqn).toBe(`m.c${i === 599 ? 3 : i}`);
+    });
+
     it('a bad chunk anywhere in a batch writes nothing and names the entry', async () => {
       await expectCode(
         cs.saveChunks('app', 'c1', [chunk('a.ts', 'a.f'), chunk('a.ts', 'a.g', 'x', { endLine: 0 })]),

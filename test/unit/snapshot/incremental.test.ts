@@ -96,9 +96,9 @@ describe('CodeSnapshotStore.createIncrementalSnapshot', () => {
     const sql = journal[0]!.map((s) => s.sql.replace(/\s+/g, ' ').trim());
     // The 49 unchanged files: one statement of map rows; no chunk, edge or version is copied.
     expect(sql.filter((s) => /^INSERT INTO snapshot_files .* SELECT .* FROM snapshot_files /.test(s))).toHaveLength(1);
-    // The analyzed file's own writes: one new version, one chunk upsert reading a JSON parameter.
+    // The analyzed file's own writes: one new version, one chunk upsert reading a VALUES list.
     expect(sql.filter((s) => s.startsWith('INSERT INTO file_versions'))).toEqual([expect.stringContaining('FROM json_each')]);
-    expect(sql.filter((s) => s.startsWith('INSERT INTO chunks '))).toEqual([expect.stringContaining('FROM json_each')]);
+    expect(sql.filter((s) => s.startsWith('INSERT INTO chunks '))).toEqual([expect.stringContaining('FROM (VALUES (?,?,?,?,?,?,?,?)')]);
     expect(sql.filter((s) => s.startsWith('INSERT INTO dependencies'))).toEqual([]);
     expect(sql.length).toBeLessThan(15);
     const rowsAfter = await dumpDatabase(store.exportDatabase());
