@@ -124,6 +124,8 @@ export function frameDeflated(payload: Uint8Array, packedLength: number, options
 
 /** A frame whose header and checksum were checked, its payload still as stored. */
 export interface CheckedFrame {
+  /** The whole frame as checked: header and stored payload (what a writer may copy as it is). */
+  readonly bytes: Uint8Array;
   /** The payload as stored (deflated when {@link CheckedFrame.deflated}). */
   readonly stored: Uint8Array;
   readonly flags: number;
@@ -155,7 +157,7 @@ export function checkFrame(bytes: Uint8Array, ctx: DecodeContext): CheckedFrame 
     throw corrupt(ctx, `payload is ${bytes.length - FRAME_HEADER_BYTES} bytes, header says ${stored} (truncated or padded)`);
   }
   if (frameChecksum(bytes) !== view.getUint32(20, true)) throw corrupt(ctx, 'checksum mismatch');
-  return { stored: bytes.subarray(FRAME_HEADER_BYTES), flags, deflated: (flags & FLAG_DEFLATE) !== 0, rawLength };
+  return { bytes, stored: bytes.subarray(FRAME_HEADER_BYTES), flags, deflated: (flags & FLAG_DEFLATE) !== 0, rawLength };
 }
 
 /** Checks the header and checksum; returns the decompressed payload and flags. */

@@ -61,7 +61,19 @@ export async function encodeCollection(
     const transfer = columnBuffers(columns);
     return { value: { count: slice.length, columns }, transfer: transfer && [...transfer] };
   }, { ...BLOCK_FRAME, ...(helpers === undefined ? {} : { helpers }) });
-  const header: CollectionHeader = { format, name, count: docs.length, blocks: blocks.length, generation, savedAt: Date.now() };
+  return { bytes: await assembleCollectionFile(name, generation, format, docs.length, blocks), byHelpers };
+}
+
+/**
+ * A collection file from its block frames (each a whole `COLB` frame, new or copied from an
+ * older file of the same collection), in order: the header, then the frames. `format` must
+ * be one every block allows (see {@link columnsFormat}); `count` is the documents in all.
+ * @internal
+ */
+export async function assembleCollectionFile(
+  name: string, generation: number, format: 2 | 3 | 4, count: number, blocks: readonly Uint8Array[],
+): Promise<Uint8Array> {
+  const header: CollectionHeader = { format, name, count, blocks: blocks.length, generation, savedAt: Date.now() };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
   out.set(head, 0);
@@ -70,7 +82,13 @@ export async function encodeCollection(
     out.set(b, offset);
     offset += b.length;
   }
-  return { bytes: out, byHelpers };
+  return out;
+}
+
+/** One block of documents as a `COLB` frame, on this thread, and the collection format it needs. @internal */
+export async function encodeBlockFrame(docs: readonly Doc[]): Promise<{ frame: Uint8Array; format: 2 | 3 | 4 }> {
+  const columns = toColumns(docs);
+  return { frame: await encodeFrameAsync({ count: docs.length, columns }, BLOCK_FRAME), format: columnsFormat(columns) };
 }
 
 /** One decoded block and the bytes it took before compression (for memory accounting). */
@@ -164,6 +182,8 @@ class WindowReader {
 export interface RawBlock {
   readonly format: 1 | 2 | 3 | 4;
   readonly index: number;
+  /** The block's whole frame as stored in the file (checked), for a save that keeps it as it is. */
+  readonly frame: Uint8Array;
   /** Formats 2 to 4: `{ count, columns }` (columns not yet rebuilt); format 1: the documents. */
   readonly value: unknown;
   readonly payload: Uint8Array;
@@ -241,7 +261,7 @@ export async function* readCollectionBlocks(
       const value = unpackCheckedFrame(frame, payload, ctx);
       const n = header.format !== 1 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
       count += n;
-      yield { format: header.format, index: i, value, payload, count: n, label };
+      yield { format: header.format, index: i, frame: frame.bytes, value, payload, count: n, label };
     }
   } finally {
     // Also when a block is damaged or the reader stops early: the helpers' jobs are dropped,

@@ -3,7 +3,9 @@ import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
 import { hasKeyValue } from '../codec/columns.ts';
-import { BLOCK_DOCS, blockDocs, encodeCollection, readCollectionBlocks, readCollectionFile, type RawBlock } from './collection-file.ts';
+import {
+  assembleCollectionFile, BLOCK_DOCS, blockDocs, encodeBlockFrame, encodeCollection, readCollectionBlocks, readCollectionFile, type RawBlock,
+} from './collection-file.ts';
 import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
 import { collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
@@ -160,6 +162,7 @@ export class CollectionEngine {
   #loads = 0;
   #recovered = 0;
   #byHelpers = 0;
+  #reusedBlocks = 0;
   /** Last error of a background save, if any. */
   lastError: unknown = undefined;
 
@@ -587,6 +590,22 @@ export class CollectionEngine {
   async *#patchedFileBatches(
     name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>,
   ): AsyncGenerator<Uint8Array, void, undefined> {
+    for await (const piece of this.#patchedPieces(name, entry, loaded, record, BLOCK_DOCS)) {
+      yield 'block' in piece ? blockBytes(piece.block) : encodeDocBatch(piece.docs);
+    }
+  }
+
+  /**
+   * The collection as the newest file plus the changes recorded since (`record`), in the
+   * loaded documents' order, as pieces: a file block none of the changes touch (to send or
+   * keep as it is), or documents to encode (a touched block with its changes applied, then
+   * the inserted documents in runs of `tailDocs`). The state is taken when the generator
+   * first runs (call `next()` right away): later changes do not show. Reading the file's
+   * blocks and checking their ids costs inflating them, not rebuilding their documents.
+   */
+  async *#patchedPieces(
+    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, tailDocs: number,
+  ): AsyncGenerator<{ block: RawBlock } | { docs: Doc[] }, void, undefined> {
     // Taken now, so later changes do not show: the changed documents (undefined: deleted,
     // or moved to the end) and those at the end, in order.
     const changed = new Map<string, Doc | undefined>();
@@ -599,7 +618,7 @@ export class CollectionEngine {
     const tail = moved ? [...loaded.docs.values()].filter((d) => record.get(d._id)?.movedAt !== undefined) : [];
     for await (const block of this.#fileBlocks(name, entry)) {
       if (!blockHasId(block, ids)) {
-        yield blockBytes(block);
+        yield { block };
         continue;
       }
       const docs: Doc[] = [];
@@ -610,9 +629,44 @@ export class CollectionEngine {
           if (now) docs.push(now);
         }
       }
-      if (docs.length) yield encodeDocBatch(docs);
+      if (docs.length) yield { docs };
     }
-    for (let i = 0; i < tail.length; i += BLOCK_DOCS) yield encodeDocBatch(tail.slice(i, i + BLOCK_DOCS));
+    for (let i = 0; i < tail.length; i += tailDocs) yield { docs: tail.slice(i, i + tailDocs) };
+  }
+
+  /**
+   * The next file of a collection loaded from (or last saved to) its newest file, with few
+   * changes since: that file's blocks the changes do not touch are copied as they are
+   * (their frames checked, not decoded), touched ones are encoded again with the changes,
+   * inserted documents go into new blocks at the end. Returns `undefined` when that is not
+   * worth it or not possible — the old file is of format 1, or the result would hold
+   * a quarter more blocks than a fresh file would (deleted and inserted documents leave
+   * short blocks; a full save packs them again) — and throws what reading the old file
+   * throws (a damaged file is `CORRUPT`).
+   */
+  async #patchedFile(name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, generation: number) {
+    const frames: Uint8Array[] = [];
+    let format: 2 | 3 | 4 = 2;
+    let count = 0;
+    let reused = 0;
+    for await (const piece of this.#patchedPieces(name, entry, loaded, record, this.#blockDocs)) {
+      if ('block' in piece) {
+        const { block } = piece;
+        if (block.format === 1) return undefined; // the new file's header could not describe both kinds of block
+        format = Math.max(format, block.format) as 2 | 3 | 4;
+        frames.push(block.frame);
+        count += block.count;
+        reused++;
+      } else {
+        const encoded = await encodeBlockFrame(piece.docs);
+        format = Math.max(format, encoded.format) as 2 | 3 | 4;
+        frames.push(encoded.frame);
+        count += piece.docs.length;
+      }
+    }
+    const fresh = Math.ceil(count / this.#blockDocs);
+    if (frames.length > fresh + Math.max(2, fresh / 4)) return undefined;
+    return { bytes: await assembleCollectionFile(name, generation, format, count, frames), reused, count };
   }
 
   /** The same as {@link iterate}, as a `ReadableStream` of batches (transferable to the page). */
@@ -629,14 +683,37 @@ export class CollectionEngine {
       if (!loaded || loaded.version === loaded.savedVersion) return;
       // Dropped while this save waited: writing would bring it back after a crash.
       if (this.#entries.get(name) !== entry) return;
-      const version = loaded.version;
+      let version = loaded.version;
       // Never a number this name had before in this engine (every file it knows, from the
       // listing at open or a save, is counted): a collection dropped while its save still ran,
       // then created again, must not get (and later lose) that save's file, and a file a
       // stream still reads, removed by name when the stream ends, is never written over.
       const generation = (this.#lastGeneration.get(name) ?? 0) + 1;
       this.#lastGeneration.set(name, generation);
-      const { bytes, byHelpers } = await encodeCollection(name, [...loaded.docs.values()], generation, this.#blockDocs, this.#compressionWorkers);
+      // A few changes since the newest file: keep the blocks they do not touch (taken now,
+      // in this step, like the documents of a full save below).
+      const record = loaded.changed;
+      let patched: { bytes: Uint8Array; reused: number; count: number } | undefined;
+      if (record && entry.generations.length > 0 && record.size <= Math.max(16, loaded.docs.size / this.#blockDocs / 4)) {
+        const expected = loaded.docs.size;
+        try {
+          patched = await this.#patchedFile(name, entry, loaded, record, generation);
+        } catch (error) {
+          // The old file no longer reads: memory holds every document, so save them all.
+          if (!(error instanceof ShelfError) || !['CORRUPT', 'NOT_FOUND', 'UNSUPPORTED_VERSION'].includes(error.code)) throw error;
+        }
+        // Cannot differ unless the file and the record of changes disagree: then trust memory.
+        if (patched && patched.count !== expected) patched = undefined;
+      }
+      let bytes: Uint8Array;
+      let byHelpers = 0;
+      if (patched) {
+        bytes = patched.bytes;
+        this.#reusedBlocks += patched.reused;
+      } else {
+        version = loaded.version;
+        ({ bytes, byHelpers } = await encodeCollection(name, [...loaded.docs.values()], generation, this.#blockDocs, this.#compressionWorkers));
+      }
       await this.#storage.write(collectionFileName(name, generation), bytes);
       const old = entry.generations;
       entry.generations = [generation];
@@ -692,6 +769,7 @@ export class CollectionEngine {
       loads: this.#loads,
       recoveredSaves: this.#recovered,
       blocksCompressedByHelpers: this.#byHelpers,
+      blocksReused: this.#reusedBlocks,
     };
   }
 

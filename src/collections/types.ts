@@ -40,4 +40,6 @@ export interface CollectionStats {
   readonly recoveredSaves: number;
   /** Blocks of saves deflated by helper workers (0 where none could start: they are compressed in place). */
   readonly blocksCompressedByHelpers: number;
+  /** Blocks saves copied from the previous file as they were, instead of encoding them again. */
+  readonly blocksReused: number;
 }
