@@ -267,7 +267,8 @@ function utf8Param(text: string): Uint8Array {
 }
 
 /**
- * Inserts or updates (and revives) chunks of one snapshot in a fixed number of statements;
+ * Inserts or updates (and revives) chunks of one snapshot in a few statements (a fixed
+ * number, plus two per 256 chunks: see {@link MAX_VALUES_ROWS});
  * returns their ids in input order. When two entries share file and FQN the later one wins,
  * exactly as if they were saved one after the other (rows are applied in input order).
  * `inFileWrite`: called by {@link writeFile}, which has made the file the snapshot's own and

@@ -29,6 +29,22 @@ describe('DurableSnapshotStore', () => {
     expect(again.stats().recovery.fromCheckpoint).toBeNull();
   });
 
+  it('replays a batch split over several VALUES statements, duplicates and unusual texts included', async () => {
+    const files = new MemoryJournalFiles();
+    const durable = await open(files);
+    await durable.store.chunks.saveRepository('app');
+    await durable.store.chunks.createSnapshot('app', 'c1');
+    // 600 rows: three statements of up to 256 rows each for the texts and for the chunks.
+    const batch = Array.from({ length: 600 }, (_, i) => chunk(`src/f${(i % 590) % 9}.ts`, `m.c${i % 590}`, i % 50 === 0 ? '' : `t${i} é \u0000 🌍`));
+    await durable.store.chunks.saveChunks('app', 'c1', batch);
+    await durable.store.replaceFile('app', 'c1', 'c2', 'src/f1.ts', batch.filter((c) => c.filePath === 'src/f1.ts').slice(0, 40));
+    const expected = await dumpDatabase(durable.exportDatabase());
+    const again = await open(files); // no checkpoint: everything comes from the journal
+    expect(again.stats().recovery.fromCheckpoint).toBeNull();
+    expect(await dumpDatabase(again.exportDatabase())).toEqual(expected);
+    expect((await again.store.chunks.getChunks('app', 'c1')).length).toBe(590);
+  });
+
   it('checkpoints in the background past the threshold and recovers from checkpoint + journal', async () => {
     const files = new MemoryJournalFiles();
     const durable = await seed(files, 40, 4096);
