@@ -2,6 +2,7 @@ import {
   checkFrame, columnBuffers, decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, frameBlocks, inflateInOrder, InflateError,
   readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
+import { keyValues } from '../codec/columns.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
@@ -30,6 +31,12 @@ export interface CollectionHeader {
   readonly blocks: number;
   readonly generation: number;
   readonly savedAt: number;
+  /**
+   * Optional id index: for each block, the {@link idHash} of each of its documents' `_id`,
+   * in order. Lets a save find the blocks a change touches without inflating any
+   * (readers that do not know it ignore it; see {@link readCollectionForSave}).
+   */
+  readonly idHashes?: readonly Uint32Array[];
 }
 
 export const BLOCK_DOCS = 1000;
@@ -67,13 +74,14 @@ export async function encodeCollection(
 /**
  * A collection file from its block frames (each a whole `COLB` frame, new or copied from an
  * older file of the same collection), in order: the header, then the frames. `format` must
- * be one every block allows (see {@link columnsFormat}); `count` is the documents in all.
+ * be one every block allows (see {@link columnsFormat}); `count` is the documents in all;
+ * `idHashes`, when given, the id index (see {@link CollectionHeader.idHashes}).
  * @internal
  */
 export async function assembleCollectionFile(
-  name: string, generation: number, format: 2 | 3 | 4, count: number, blocks: readonly Uint8Array[],
+  name: string, generation: number, format: 2 | 3 | 4, count: number, blocks: readonly Uint8Array[], idHashes?: readonly Uint32Array[],
 ): Promise<Uint8Array> {
-  const header: CollectionHeader = { format, name, count, blocks: blocks.length, generation, savedAt: Date.now() };
+  const header: CollectionHeader = { format, name, count, blocks: blocks.length, generation, savedAt: Date.now(), ...(idHashes ? { idHashes } : {}) };
   const head = await encodeFrameAsync(header, { kind: 'COLH', compress: false });
   const out = new Uint8Array(head.length + blocks.reduce((n, b) => n + b.length, 0));
   out.set(head, 0);
@@ -192,6 +200,31 @@ export interface RawBlock {
   readonly label: string;
 }
 
+/** A collection file opened for reading: its checked header, then its frames one by one. */
+async function openCollectionFile(store: BlobStore, file: string, collection: string, windowBytes: number) {
+  const label = `collection ${JSON.stringify(collection)} (${file})`;
+  const size = await store.size(file);
+  if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
+  const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity);
+  let offset = 0;
+  /** The next frame's bytes (header and payload), not yet checked. */
+  const frameAt = async (_kind: string) => {
+    if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
+    const info = readFrameInfo(await reader.read(offset, FRAME_HEADER_BYTES), { name: label });
+    if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
+    const bytes = await reader.read(offset, info.totalBytes);
+    offset += info.totalBytes;
+    return bytes;
+  };
+  const header = checkHeader((await decodeFramePayloadAsync(await frameAt('COLH'), { kind: 'COLH', name: label })).value, label);
+  if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
+  /** Throws unless every byte was read. */
+  const tail = () => {
+    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
+  };
+  return { label, size, header, frameAt, tail, reader };
+}
+
 /**
  * Reads a collection file block by block without rebuilding documents. With `windowBytes`
  * set (streaming), memory stays bounded whatever the collection's size: two read-ahead
@@ -210,26 +243,9 @@ export async function* readCollectionBlocks(
   windowBytes = Infinity,
   helpers?: number,
 ): AsyncGenerator<RawBlock, void, undefined> {
-  const label = `collection ${JSON.stringify(collection)} (${file})`;
-  const size = await store.size(file);
-  if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
-  const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity);
-  let offset = 0;
-  const frameAt = async (kind: string) => {
-    if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
-    const info = readFrameInfo(await reader.read(offset, FRAME_HEADER_BYTES), { name: label });
-    if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
-    const bytes = await reader.read(offset, info.totalBytes);
-    offset += info.totalBytes;
-    return bytes;
-  };
-  const header = checkHeader((await decodeFramePayloadAsync(await frameAt('COLH'), { kind: 'COLH', name: label })).value, label);
-  if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
+  const { label, size, header, frameAt, tail, reader } = await openCollectionFile(store, file, collection, windowBytes);
   let count = 0;
   const ctx = { kind: 'COLB', name: label };
-  const tail = () => {
-    if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
-  };
   // Loading (whole file): every frame is checked before any is inflated, and helpers inflate
   // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves;
   // helpers take part once running: a stream starts them without waiting the 40–66 ms
@@ -273,6 +289,88 @@ export async function* readCollectionBlocks(
     }
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
+}
+
+/**
+ * The hash of a document id in a file's id index: 32-bit FNV-1a over its UTF-16 code
+ * units. Equal ids hash equal; different ids rarely do (a block that only seems to hold a
+ * changed id is encoded again, which costs time, never a change).
+ */
+export function idHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The id hashes of the documents of a block read by {@link readCollectionBlocks} (only its `_id` column is decoded). */
+export function blockIdHashes(block: RawBlock): Uint32Array {
+  const ids = block.format === 1 ? blockDocs(block).map((d) => d._id) : keyValues((block.value as { columns: unknown }).columns, block.count, '_id');
+  const out = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string') throw new ShelfError('CORRUPT', `${block.label}: block ${block.index} holds a document without a string _id`);
+    out[i] = idHash(id);
+  }
+  return out;
+}
+
+/** The header's id index when it fits the file (one hash array per block, as many hashes as documents), else undefined. */
+function idIndex(header: CollectionHeader): readonly Uint32Array[] | undefined {
+  const index = header.idHashes;
+  if (!Array.isArray(index) || index.length !== header.blocks) return undefined;
+  let total = 0;
+  for (const hashes of index) {
+    if (!(hashes instanceof Uint32Array)) return undefined;
+    total += hashes.length;
+  }
+  return total === header.count ? index : undefined;
+}
+
+/** A block of a collection file as {@link readCollectionForSave} gives it. */
+export type SaveBlock =
+  /** Holds none of the ids asked about, by the file's id index: checked, not inflated. */
+  | { readonly kept: true; readonly format: 2 | 3 | 4; readonly frame: Uint8Array; readonly idHashes: Uint32Array }
+  /** Read in full (inflated): it may hold one of them, or the file has no id index. */
+  | { readonly kept: false; readonly block: RawBlock };
+
+/**
+ * Reads a collection file for a save that keeps the blocks it can. With an id index in the
+ * header, a block whose hashes `touched` rejects is only checked (its checksum) and given
+ * as its frame, and the others are inflated here; without one, every block is read as
+ * {@link readCollectionBlocks} reads it (helpers inflating ahead). Format-1 files have no
+ * index. Damage is `CORRUPT`, as for any read, when the block is due.
+ */
+export async function* readCollectionForSave(
+  store: BlobStore, file: string, collection: string, touched: (idHashes: Uint32Array) => boolean, windowBytes: number, helpers?: number,
+): AsyncGenerator<SaveBlock, void, undefined> {
+  const opened = await openCollectionFile(store, file, collection, windowBytes);
+  const index = opened.header.format === 1 ? undefined : idIndex(opened.header);
+  if (!index) {
+    await opened.reader.settle();
+    for await (const block of readCollectionBlocks(store, file, collection, windowBytes, helpers)) yield { kept: false, block };
+    return;
+  }
+  const { label, header, frameAt, tail, reader } = opened;
+  const format = header.format as 2 | 3 | 4;
+  const ctx = { kind: 'COLB', name: label };
+  try {
+    for (let i = 0; i < header.blocks; i++) {
+      const bytes = await frameAt('COLB');
+      if (!touched(index[i]!)) {
+        checkFrame(bytes, ctx);
+        yield { kept: true, format, frame: bytes, idHashes: index[i]! };
+        continue;
+      }
+      const frame = checkFrame(bytes, ctx);
+      const { value, payload } = await decodeFramePayloadAsync(bytes, ctx);
+      const n = checkDocBatch(value, `${label}: block ${i}`).count;
+      if (n !== index[i]!.length) throw new ShelfError('CORRUPT', `${label}: block ${i} holds ${n} documents, the id index says ${index[i]!.length}`);
+      yield { kept: false, block: { format, index: i, frame: frame.bytes, value, payload, count: n, label } };
+    }
+    tail();
+  } finally {
+    await reader.settle();
+  }
 }
 
 /** The documents of a block read by {@link readCollectionBlocks}. */

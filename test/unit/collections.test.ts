@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { ByteLru, CollectionEngine, createMemoryKv, KvBlobStore, MemoryBlobStore } from '../../src/index.ts';
+import { ByteLru, CollectionEngine, createMemoryKv, KvBlobStore, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import fc from 'fast-check';
-import { decodeCollectionBytes, readCollectionBlocks } from '../../src/collections/collection-file.ts';
+import { blockIdHashes, decodeCollectionBytes, readCollectionBlocks } from '../../src/collections/collection-file.ts';
+import { crc32, decodeFramePayloadAsync, FRAME_HEADER_BYTES, readFrameInfo } from '../../src/codec/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { runCollectionsConformance } from '../conformance/collections-conformance.ts';
 
@@ -184,6 +186,18 @@ describe('saves that keep the blocks no change touched', () => {
     return out;
   };
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  /** The newest file's id index, checked against its blocks' ids (undefined when it has none). */
+  const checkedIndex = async (storage: MemoryBlobStore, name: string) => {
+    const file = await newest(storage, name);
+    const bytes = await storage.read(file);
+    const head = bytes.subarray(0, readFrameInfo(bytes, { name: file }).totalBytes);
+    const header = (await decodeFramePayloadAsync(head, { kind: 'COLH', name: file })).value as { idHashes?: Uint32Array[] };
+    if (header.idHashes === undefined) return undefined;
+    const actual: number[][] = [];
+    for await (const block of readCollectionBlocks(storage, file, name)) actual.push([...blockIdHashes(block)]);
+    expect(header.idHashes.map((h) => [...h])).toEqual(actual);
+    return header.idHashes;
+  };
 
   it('copy untouched blocks byte for byte, encode touched ones again, and read back as memory holds the documents', async () => {
     const storage = new MemoryBlobStore();
@@ -214,10 +228,13 @@ describe('saves that keep the blocks no change touched', () => {
   });
 
   it('write exactly what memory held when they started, whatever the changes, the racing writes and the saves before', async () => {
-    type Op = { kind: 'insert' | 'update' | 'delete' | 'reinsert' | 'save' | 'save-racing' | 'bulk' | 'reopen'; at: number };
-    const op = fc.record({ kind: fc.constantFrom<Op['kind']>('insert', 'update', 'delete', 'reinsert', 'save', 'save-racing', 'bulk', 'reopen'), at: fc.nat(400) });
+    // `save-racing`: writes land while the save writes its file; `save-reading`: while it
+    // reads the old one (before it has made anything).
+    type Op = { kind: 'insert' | 'update' | 'delete' | 'reinsert' | 'save' | 'save-racing' | 'save-reading' | 'bulk' | 'reopen'; at: number };
+    const op = fc.record({ kind: fc.constantFrom<Op['kind']>('insert', 'update', 'delete', 'reinsert', 'save', 'save-racing', 'save-reading', 'bulk', 'reopen'), at: fc.nat(400) });
     class GatedStore extends MemoryBlobStore {
       hold: { writing: () => void; open: Promise<void> } | undefined;
+      holdRead: { reading: () => void; open: Promise<void> } | undefined;
       override async write(name: string, bytes: Uint8Array): Promise<void> {
         const hold = this.hold;
         this.hold = undefined;
@@ -227,8 +244,18 @@ describe('saves that keep the blocks no change touched', () => {
         }
         return super.write(name, bytes);
       }
+      override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
+        const hold = this.holdRead;
+        this.holdRead = undefined;
+        if (hold) {
+          hold.reading();
+          await hold.open;
+        }
+        return super.read(name, offset, length);
+      }
     }
     let reused = 0;
+    let indexed = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
         const storage = new GatedStore();
@@ -240,6 +267,7 @@ describe('saves that keep the blocks no change touched', () => {
         const deleted: string[] = [];
         const fileHolds = async (expected: unknown[]) => {
           expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'c')), 'c')).toEqual(expected);
+          if (await checkedIndex(storage, 'c')) indexed++;
         };
         for (const { kind, at } of ops) {
           const all = (await engine.findAll('c')).map((d) => d._id);
@@ -269,6 +297,23 @@ describe('saves that keep the blocks no change touched', () => {
             open();
             await saving;
             await fileHolds(expected); // the racing writes wait for the next save
+          } else if (kind === 'save-reading' && id) {
+            await engine.update('c', id, { before: at });
+            const expected = structuredClone(await engine.findAll('c'));
+            let open!: () => void;
+            let reading = false;
+            const started = new Promise<void>((resolve) => (storage.holdRead = { reading: () => ((reading = true), resolve()), open: new Promise((o) => (open = o)) }));
+            const saving = engine.save('c');
+            // A full save reads nothing: then the gate never closes and the writes come after it.
+            await Promise.race([started, saving]);
+            const victim = all[(at + 7) % all.length];
+            await engine.update('c', id, { raced: at });
+            if (victim && victim !== id) await engine.delete('c', victim);
+            await engine.insert('c', { _id: `d${next++}`, raced: true });
+            storage.holdRead = undefined;
+            open?.();
+            await saving;
+            if (reading) await fileHolds(expected);
           } else if (kind === 'reopen') {
             const expected = structuredClone(await engine.findAll('c'));
             await engine.close();
@@ -286,7 +331,36 @@ describe('saves that keep the blocks no change touched', () => {
       { numRuns: 150 },
     );
     expect(reused).toBeGreaterThan(100); // the property ran through saves that kept blocks
+    expect(indexed).toBeGreaterThan(50); // ... and through files with an id index
   }, 60_000);
+
+  it('with an id index in the old file, blocks the changes do not touch are copied without being inflated', async () => {
+    const storage = new MemoryBlobStore();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
+    await engine.create('c');
+    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
+    await engine.save('c'); // full save: no index
+    expect(await checkedIndex(storage, 'c')).toBeUndefined();
+    await engine.update('c', 'd5', { n: -5 });
+    await engine.save('c'); // every block inflated to find d5; the new file gets an index
+    expect((await checkedIndex(storage, 'c'))!.map((h) => h.length)).toEqual(Array(10).fill(10));
+    // Block 7's deflate stream replaced by zeros, its checksum made to match: it checks, but
+    // cannot be inflated. A save that inflated it would fail to read the old file and fall
+    // back to a full save (nothing reused).
+    const file = await newest(storage, 'c');
+    const bytes = (await storage.read(file)).slice();
+    let at = readFrameInfo(bytes, { name: file }).totalBytes;
+    for (let i = 0; i < 7; i++) at += readFrameInfo(bytes.subarray(at), { name: file }).totalBytes;
+    const end = at + readFrameInfo(bytes.subarray(at), { name: file }).totalBytes;
+    bytes.fill(0, at + FRAME_HEADER_BYTES, end);
+    new DataView(bytes.buffer).setUint32(at + 20, crc32(bytes, at + FRAME_HEADER_BYTES, end, crc32(bytes, at + 4, at + 20)), true);
+    await storage.write(file, bytes);
+    const was = engine.stats().blocksReused;
+    await engine.update('c', 'd55', { n: -55 });
+    await engine.save('c');
+    expect(engine.stats().blocksReused - was).toBe(9); // all but block 5, block 7 among them, not inflated
+    await engine.close();
+  });
 
   it('a damaged old file: the save writes every document from memory', async () => {
     const storage = new MemoryBlobStore();
@@ -303,6 +377,43 @@ describe('saves that keep the blocks no change touched', () => {
     expect(engine.stats().blocksReused).toBe(0);
     const memory = structuredClone(await engine.findAll('c'));
     expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'c')), 'c')).toEqual(memory);
+    await engine.close();
+  });
+
+  it('an old file that cannot be read for any reason: the save writes every document from memory', async () => {
+    class FlakyStore extends MemoryBlobStore {
+      failReads = false;
+      override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
+        if (this.failReads) throw new ShelfError('INTERNAL', 'the disk said no');
+        return super.read(name, offset, length);
+      }
+    }
+    const storage = new FlakyStore();
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
+    await engine.create('c');
+    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
+    await engine.save('c');
+    await engine.update('c', 'd1', { n: 'changed' });
+    storage.failReads = true;
+    await engine.save('c');
+    expect(engine.state('c')).toBe('loaded'); // saved, not dirty
+    expect(engine.stats().blocksReused).toBe(0);
+    storage.failReads = false;
+    expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'c')), 'c')).toEqual(await engine.findAll('c'));
+    await engine.close();
+  });
+
+  it('a format-1 old file is saved in full, in a column format', async () => {
+    const storage = new MemoryBlobStore();
+    await storage.write('legacy.3.csc', new Uint8Array(readFileSync(new URL('./fixtures/collection-format1.csc', import.meta.url))));
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0 });
+    await engine.update('legacy', 'doc-0', { line: 99 });
+    await engine.save('legacy');
+    expect(engine.stats().blocksReused).toBe(0);
+    const saved = await storage.read(await newest(storage, 'legacy'));
+    const head = saved.subarray(0, readFrameInfo(saved, { name: 'legacy' }).totalBytes);
+    expect(((await decodeFramePayloadAsync(head, { kind: 'COLH', name: 'legacy' })).value as { format: number }).format).toBeGreaterThanOrEqual(2);
+    expect(await decodeCollectionBytes(saved, 'legacy')).toEqual(await engine.findAll('legacy'));
     await engine.close();
   });
 
