@@ -9,7 +9,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'] },
+        // Property tests run hundreds of histories: seconds alone, past the default 5 s when
+        // the other suites load a 2-core machine (it happened in CI and locally).
+        test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         extends: true,

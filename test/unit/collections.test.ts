@@ -13,6 +13,51 @@ runCollectionsConformance('KV blobs (memory KV)', async () => {
   return { storage: new KvBlobStore(kv), dispose: () => kv.close() };
 });
 
+/** Memory blobs whose next write (`hold`) or next read (`holdRead`) waits until let through, saying when it starts. */
+class GatedStore extends MemoryBlobStore {
+  hold: { writing: () => void; open: Promise<void> } | undefined;
+  holdRead: { reading: () => void; open: Promise<void> } | undefined;
+  override async write(name: string, bytes: Uint8Array): Promise<void> {
+    const hold = this.hold;
+    this.hold = undefined;
+    if (hold) {
+      hold.writing();
+      await hold.open;
+    }
+    return super.write(name, bytes);
+  }
+  override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
+    const hold = this.holdRead;
+    this.holdRead = undefined;
+    if (hold) {
+      hold.reading();
+      await hold.open;
+    }
+    return super.read(name, offset, length);
+  }
+}
+
+/** The newest file of a collection. */
+const newest = async (storage: MemoryBlobStore, name: string) => {
+  const files = (await storage.list()).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.csc'));
+  return files.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1)!;
+};
+/** An engine (blocks of 10) with collection `c` of 100 documents, saved in full: 10 blocks, no id index. */
+const hundredSaved = async (storage: MemoryBlobStore) => {
+  const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
+  await engine.create('c');
+  await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
+  await engine.save('c');
+  return engine;
+};
+/** The header of a collection's newest file. */
+const headerOf = async (storage: MemoryBlobStore, name: string) => {
+  const file = await newest(storage, name);
+  const bytes = await storage.read(file);
+  const head = bytes.subarray(0, readFrameInfo(bytes, { name: file }).totalBytes);
+  return (await decodeFramePayloadAsync(head, { kind: 'COLH', name: file })).value as { format: number; idHashes?: Uint32Array[] };
+};
+
 describe('KvBlobStore', () => {
   it('reads ranges across 256 KiB chunks and shrinks cleanly', async () => {
     const kv = createMemoryKv();
@@ -93,18 +138,6 @@ describe('streams of a loaded collection with unsaved changes', () => {
       at: fc.nat(400),
       recent: fc.boolean(),
     });
-    class GatedStore extends MemoryBlobStore {
-      hold: { writing: () => void; open: Promise<void> } | undefined;
-      override async write(name: string, bytes: Uint8Array): Promise<void> {
-        const hold = this.hold;
-        this.hold = undefined;
-        if (hold) {
-          hold.writing();
-          await hold.open;
-        }
-        return super.write(name, bytes);
-      }
-    }
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
         const storage = new GatedStore();
@@ -154,10 +187,7 @@ describe('streams of a loaded collection with unsaved changes', () => {
 
   it('send the unchanged blocks of the file as they are', async () => {
     const storage = new MemoryBlobStore();
-    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
-    await engine.create('c');
-    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
-    await engine.save('c');
+    const engine = await hundredSaved(storage);
     await engine.update('c', 'd55', { n: -1 });
     await engine.delete('c', 'd3');
     await engine.insert('c', { _id: 'new', n: 1000 });
@@ -176,10 +206,6 @@ describe('streams of a loaded collection with unsaved changes', () => {
 });
 
 describe('saves that keep the blocks no change touched', () => {
-  const newest = async (storage: MemoryBlobStore, name: string) => {
-    const files = (await storage.list()).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.csc'));
-    return files.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1)!;
-  };
   const blocksOf = async (storage: MemoryBlobStore, name: string) => {
     const out: { frame: Uint8Array; docs: number }[] = [];
     for await (const block of readCollectionBlocks(storage, await newest(storage, name), name)) out.push({ frame: block.frame.slice(), docs: block.count });
@@ -188,13 +214,10 @@ describe('saves that keep the blocks no change touched', () => {
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
   /** The newest file's id index, checked against its blocks' ids (undefined when it has none). */
   const checkedIndex = async (storage: MemoryBlobStore, name: string) => {
-    const file = await newest(storage, name);
-    const bytes = await storage.read(file);
-    const head = bytes.subarray(0, readFrameInfo(bytes, { name: file }).totalBytes);
-    const header = (await decodeFramePayloadAsync(head, { kind: 'COLH', name: file })).value as { idHashes?: Uint32Array[] };
+    const header = await headerOf(storage, name);
     if (header.idHashes === undefined) return undefined;
     const actual: number[][] = [];
-    for await (const block of readCollectionBlocks(storage, file, name)) actual.push([...blockIdHashes(block)]);
+    for await (const block of readCollectionBlocks(storage, await newest(storage, name), name)) actual.push([...blockIdHashes(block)]);
     expect(header.idHashes.map((h) => [...h])).toEqual(actual);
     return header.idHashes;
   };
@@ -232,28 +255,6 @@ describe('saves that keep the blocks no change touched', () => {
     // reads the old one (before it has made anything).
     type Op = { kind: 'insert' | 'update' | 'delete' | 'reinsert' | 'save' | 'save-racing' | 'save-reading' | 'bulk' | 'reopen'; at: number };
     const op = fc.record({ kind: fc.constantFrom<Op['kind']>('insert', 'update', 'delete', 'reinsert', 'save', 'save-racing', 'save-reading', 'bulk', 'reopen'), at: fc.nat(400) });
-    class GatedStore extends MemoryBlobStore {
-      hold: { writing: () => void; open: Promise<void> } | undefined;
-      holdRead: { reading: () => void; open: Promise<void> } | undefined;
-      override async write(name: string, bytes: Uint8Array): Promise<void> {
-        const hold = this.hold;
-        this.hold = undefined;
-        if (hold) {
-          hold.writing();
-          await hold.open;
-        }
-        return super.write(name, bytes);
-      }
-      override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
-        const hold = this.holdRead;
-        this.holdRead = undefined;
-        if (hold) {
-          hold.reading();
-          await hold.open;
-        }
-        return super.read(name, offset, length);
-      }
-    }
     let reused = 0;
     let indexed = 0;
     await fc.assert(
@@ -364,10 +365,7 @@ describe('saves that keep the blocks no change touched', () => {
 
   it('a damaged old file: the save writes every document from memory', async () => {
     const storage = new MemoryBlobStore();
-    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
-    await engine.create('c');
-    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
-    await engine.save('c');
+    const engine = await hundredSaved(storage);
     const file = await newest(storage, 'c');
     const bytes = (await storage.read(file)).slice();
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff; // inside a middle block: its checksum fails
@@ -389,10 +387,7 @@ describe('saves that keep the blocks no change touched', () => {
       }
     }
     const storage = new FlakyStore();
-    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
-    await engine.create('c');
-    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
-    await engine.save('c');
+    const engine = await hundredSaved(storage);
     await engine.update('c', 'd1', { n: 'changed' });
     storage.failReads = true;
     await engine.save('c');
@@ -410,19 +405,14 @@ describe('saves that keep the blocks no change touched', () => {
     await engine.update('legacy', 'doc-0', { line: 99 });
     await engine.save('legacy');
     expect(engine.stats().blocksReused).toBe(0);
-    const saved = await storage.read(await newest(storage, 'legacy'));
-    const head = saved.subarray(0, readFrameInfo(saved, { name: 'legacy' }).totalBytes);
-    expect(((await decodeFramePayloadAsync(head, { kind: 'COLH', name: 'legacy' })).value as { format: number }).format).toBeGreaterThanOrEqual(2);
-    expect(await decodeCollectionBytes(saved, 'legacy')).toEqual(await engine.findAll('legacy'));
+    expect((await headerOf(storage, 'legacy')).format).toBeGreaterThanOrEqual(2);
+    expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'legacy')), 'legacy')).toEqual(await engine.findAll('legacy'));
     await engine.close();
   });
 
   it('short blocks left by deletes and inserts are packed again by a full save before they pile up', async () => {
     const storage = new MemoryBlobStore();
-    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10 });
-    await engine.create('c');
-    await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
-    await engine.save('c');
+    const engine = await hundredSaved(storage);
     const counts: number[] = [];
     for (let i = 0; i < 30; i++) {
       await engine.insert('c', { _id: `x${i}`, n: i }); // one document a save: a block of its own
@@ -480,7 +470,7 @@ describe('streamed file reads through a moving window', () => {
       { numRuns: 60 },
     );
     expect(readAhead).toBeGreaterThan(10); // the next window was being read while blocks were worked on
-  }, 30_000); // 60 property runs: 2–3 s alone, over the default 5 s when the suite loads both cores
+  });
 
   it('a failed read ahead fails the stream when its bytes are due, after the blocks before', async () => {
     class FailingStore extends MemoryBlobStore {
