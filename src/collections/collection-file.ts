@@ -225,6 +225,8 @@ async function openCollectionFile(store: BlobStore, file: string, collection: st
   return { label, size, header, frameAt, tail, reader };
 }
 
+type OpenedFile = Awaited<ReturnType<typeof openCollectionFile>>;
+
 /**
  * Reads a collection file block by block without rebuilding documents. With `windowBytes`
  * set (streaming), memory stays bounded whatever the collection's size: two read-ahead
@@ -243,14 +245,18 @@ export async function* readCollectionBlocks(
   windowBytes = Infinity,
   helpers?: number,
 ): AsyncGenerator<RawBlock, void, undefined> {
-  const { label, size, header, frameAt, tail, reader } = await openCollectionFile(store, file, collection, windowBytes);
+  yield* openedBlocks(await openCollectionFile(store, file, collection, windowBytes), windowBytes !== Infinity, helpers);
+}
+
+/** The blocks of a collection file opened by {@link openCollectionFile} (see {@link readCollectionBlocks}). */
+async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: number | undefined): AsyncGenerator<RawBlock, void, undefined> {
+  const { label, header, frameAt, tail, reader } = opened;
   let count = 0;
   const ctx = { kind: 'COLB', name: label };
   // Loading (whole file): every frame is checked before any is inflated, and helpers inflate
   // blocks ahead of the one being rebuilt. Streaming: frames are read as the window moves;
   // helpers take part once running: a stream starts them without waiting the 40–66 ms
   // they take (its first blocks are inflated here meanwhile).
-  const streaming = windowBytes !== Infinity;
   let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
   if (!streaming) {
     frames = [];
@@ -346,8 +352,7 @@ export async function* readCollectionForSave(
   const opened = await openCollectionFile(store, file, collection, windowBytes);
   const index = opened.header.format === 1 ? undefined : idIndex(opened.header);
   if (!index) {
-    await opened.reader.settle();
-    for await (const block of readCollectionBlocks(store, file, collection, windowBytes, helpers)) yield { kept: false, block };
+    for await (const block of openedBlocks(opened, windowBytes !== Infinity, helpers)) yield { kept: false, block };
     return;
   }
   const { label, header, frameAt, tail, reader } = opened;
