@@ -114,6 +114,7 @@ async function renderCollections(shelf: Shelf): Promise<void> {
     ['cache hits / misses', `${stats.cacheHits} / ${stats.cacheMisses}`],
     ['evictions', String(stats.evictions)],
     ['saves / bytes written', `${stats.saves} / ${stats.bytesWritten}`],
+    ['blocks kept by saves / compressed by helpers', `${stats.blocksReused} / ${stats.blocksCompressedByHelpers}`],
   ];
   $('collection-stats').replaceChildren(...rows.map(([label, value]) => row(label, value)));
 }
