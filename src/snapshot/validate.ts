@@ -18,11 +18,21 @@ function fail(message: string): never {
   throw new ShelfError('INVALID_ARGUMENT', message);
 }
 
-/** A non-empty string up to 4,096 code units. @internal */
+type MaybeWellFormed = string & { isWellFormed?: () => boolean };
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A non-empty string up to 4,096 code units, without lone surrogates: names, paths and
+ * FQNs are keys stored as SQLite UTF-8 text, where a lone surrogate (half of a UTF-16
+ * pair) becomes U+FFFD, so the stored key would not be the one given (a chunk saved under
+ * such an FQN came back with a null id). @internal
+ */
 export function checkName(value: unknown, argument: string): asserts value is string {
   if (typeof value !== 'string') fail(`${argument} must be a string, got ${describe(value)}`);
   if (value.length === 0) fail(`${argument} must not be empty`);
   if (value.length > MAX_NAME) fail(`${argument} is ${value.length} characters long; the limit is ${MAX_NAME}`);
+  const wellFormed = (value as MaybeWellFormed).isWellFormed ? (value as MaybeWellFormed).isWellFormed!() : !LONE_SURROGATE.test(value);
+  if (!wellFormed) fail(`${argument} holds a lone surrogate (half of a UTF-16 pair), which cannot be stored as text: ${JSON.stringify(value)}`);
 }
 
 /** A string (possibly empty) or `undefined`/`null`. @internal */

@@ -114,6 +114,19 @@ describe('ChunkStore', () => {
       expect(await cs.getChunks('app', 'c1')).toEqual([]);
     });
 
+    it('refuses names, paths and FQNs with a lone surrogate, which SQLite text cannot hold', async () => {
+      // Before: saved as U+FFFD, the chunk's key no longer matched and its id came back null.
+      await expectCode(cs.saveChunks('app', 'c1', [chunk('a.ts', 'a.\uD800f')]), 'INVALID_ARGUMENT', 'chunks[0].fqn');
+      await expectCode(cs.saveChunk('app', 'c1', chunk('src/\uDC00.ts', 'a.f')), 'INVALID_ARGUMENT', 'filePath');
+      await expectCode(cs.createSnapshot('app', 'c\uD83D'), 'INVALID_ARGUMENT', 'commit');
+      await expectCode(cs.saveRepository('\uDE00app'), 'INVALID_ARGUMENT', 'name');
+      expect(await cs.getChunks('app', 'c1')).toEqual([]);
+      // A well-formed pair is fine, and comes back with its id.
+      const [id] = await cs.saveChunks('app', 'c1', [chunk('src/😀.ts', 'a.😀')]);
+      expect(id).toEqual(expect.any(Number));
+      expect(await cs.getChunk(id!)).toMatchObject({ filePath: 'src/😀.ts', fqn: 'a.😀' });
+    });
+
     it('is NOT_FOUND for chunks of an unknown snapshot or repository', async () => {
       await expectCode(cs.saveChunk('app', 'nope', chunk('a.ts', 'a')), 'NOT_FOUND', 'commit');
       await expectCode(cs.saveChunks('ghost', 'c1', [chunk('a.ts', 'a')]), 'NOT_FOUND', 'repo');
