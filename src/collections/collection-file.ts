@@ -366,11 +366,10 @@ export async function* readCollectionForSave(
         yield { kept: true, format, frame: bytes, idHashes: index[i]! };
         continue;
       }
-      const frame = checkFrame(bytes, ctx);
-      const { value, payload } = await decodeFramePayloadAsync(bytes, ctx);
+      const { value, payload } = await decodeFramePayloadAsync(bytes, ctx); // checks the frame too
       const n = checkDocBatch(value, `${label}: block ${i}`).count;
       if (n !== index[i]!.length) throw new ShelfError('CORRUPT', `${label}: block ${i} holds ${n} documents, the id index says ${index[i]!.length}`);
-      yield { kept: false, block: { format, index: i, frame: frame.bytes, value, payload, count: n, label } };
+      yield { kept: false, block: { format, index: i, frame: bytes, value, payload, count: n, label } };
     }
     tail();
   } finally {
