@@ -352,7 +352,9 @@ export async function* readCollectionForSave(
   const opened = await openCollectionFile(store, file, collection, windowBytes);
   const index = opened.header.format === 1 ? undefined : idIndex(opened.header);
   if (!index) {
-    for await (const block of openedBlocks(opened, windowBytes !== Infinity, helpers)) yield { kept: false, block };
+    // Read as a stream reads (frames checked as they come, helpers used if running, not
+    // waited for), even from one whole-file read: a save should not wait for helpers to start.
+    for await (const block of openedBlocks(opened, true, helpers)) yield { kept: false, block };
     return;
   }
   const { label, header, frameAt, tail, reader } = opened;

@@ -198,8 +198,11 @@ export class CollectionEngine {
   #recovered = 0;
   #byHelpers = 0;
   #reusedBlocks = 0;
+  #reuseFailures = 0;
   /** Last error of a background save, if any. */
   lastError: unknown = undefined;
+  /** Last error that made a save write every document instead of keeping blocks (see {@link CollectionStats.reuseFailures}). */
+  lastReuseError: unknown = undefined;
 
   private constructor(options: CollectionEngineOptions) {
     const { memoryLimitBytes = 64 * 1024 * 1024, saveIntervalMs = 5000, blockDocs = BLOCK_DOCS, compressionWorkers } = options;
@@ -671,11 +674,14 @@ export class CollectionEngine {
    * the old file's id index when it has one (untouched blocks are then only checked, not
    * inflated), else from each block's `_id` column; the new file always gets an index.
    * Kept blocks keep the old file's format, so the new one is at least that (the next
-   * full save writes the lowest its blocks allow). Returns `undefined` when that is not
-   * worth it or not possible — the old file is of format 1, or the result would hold more
-   * than fresh + max(2, fresh / 4) blocks, fresh being what a full save would write
-   * (deleted and inserted documents leave short blocks; a full save packs them again) —
-   * and throws what reading the old file throws (a damaged file is `CORRUPT`).
+   * full save writes the lowest its blocks allow). An untouched block is trusted to the
+   * index entirely (its documents are not counted): only saves of this engine write
+   * indexes, each from the documents or the block's own `_id` column. Returns `undefined`
+   * when that is not worth it or not possible — the old file is of format 1, the result
+   * would hold more than fresh + max(2, fresh / 4) blocks, fresh being what a full save
+   * would write (deleted and inserted documents leave short blocks; a full save packs
+   * them again), or a kept block holds more than `blockDocs` documents — and throws what
+   * reading the old file throws (a damaged file is `CORRUPT`).
    */
   async #patchedFile(name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, generation: number) {
     const { ids, changed, tail } = takeChanges(loaded, record);
@@ -690,7 +696,9 @@ export class CollectionEngine {
     let format: 2 | 3 | 4 = 2;
     let count = 0;
     let reused = 0;
+    let largestKept = 0;
     const keep = (frame: Uint8Array, hashes: Uint32Array, blockFormat: 2 | 3 | 4) => {
+      largestKept = Math.max(largestKept, hashes.length);
       frames.push(frame);
       idHashes.push(hashes);
       count += hashes.length;
@@ -726,6 +734,9 @@ export class CollectionEngine {
     for (let i = 0; i < tail.length; i += this.#blockDocs) await encode(tail.slice(i, i + this.#blockDocs));
     const fresh = Math.ceil(count / this.#blockDocs);
     if (frames.length > fresh + Math.max(2, fresh / 4)) return undefined;
+    // Blocks larger than this engine makes (a file written with a larger `blockDocs`): a
+    // full save cuts them to size, where keeping them would keep them that size for good.
+    if (largestKept > this.#blockDocs) return undefined;
     return { bytes: await assembleCollectionFile(name, generation, format, count, frames, idHashes), reused, count };
   }
 
@@ -760,9 +771,12 @@ export class CollectionEngine {
       if (record && entry.generations.length > 0 && record.size <= Math.max(16, loaded.docs.size / this.#blockDocs / 4)) {
         try {
           patched = await this.#patchedFile(name, entry, loaded, record, generation);
-        } catch {
+        } catch (error) {
           // The old file could not be read (damaged, gone, a storage error): memory holds
           // every document, so save them all; only what fails that way too fails the save.
+          // Counted and kept, so a broken path shows as more than slower saves.
+          this.#reuseFailures++;
+          this.lastReuseError = error;
         }
         // Cannot differ unless the file and the record of changes disagree: then trust memory.
         if (patched && patched.count !== docs.length) patched = undefined;
@@ -833,6 +847,7 @@ export class CollectionEngine {
       recoveredSaves: this.#recovered,
       blocksCompressedByHelpers: this.#byHelpers,
       blocksReused: this.#reusedBlocks,
+      reuseFailures: this.#reuseFailures,
     };
   }
 

@@ -42,4 +42,6 @@ export interface CollectionStats {
   readonly blocksCompressedByHelpers: number;
   /** Blocks saves copied from the previous file as they were, instead of encoding them again. */
   readonly blocksReused: number;
+  /** Saves that set out to keep blocks but could not read the previous file, and wrote every document instead (`lastReuseError` says why). */
+  readonly reuseFailures: number;
 }

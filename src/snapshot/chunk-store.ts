@@ -18,7 +18,7 @@ import type {
 } from './types.ts';
 import {
   checkChunk, checkChunks, checkDependencies, checkFileMetadata, checkInteger, checkName, checkObject,
-  checkOptionalString, checkReadOptions, checkSearchOptions,
+  checkOptionalString, checkReadOptions, checkSearchOptions, checkText,
 } from './validate.ts';
 
 /** Limits of one {@link ChunkStore.maintain} step: each is a few ms of work. */
@@ -271,7 +271,7 @@ export class ChunkStore {
    * commit.
    */
   async searchContent(query: string, options?: SearchOptions): Promise<SearchHit[]> {
-    checkName(query, 'query');
+    checkText(query, 'query');
     checkSearchOptions(options);
     if (indexBehind(this.#db)) await this.#db.commit(() => catchUpIndex(this.#db));
     return searchChunks(this.#db, query, options);

@@ -21,18 +21,27 @@ function fail(message: string): never {
 type MaybeWellFormed = string & { isWellFormed?: () => boolean };
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/**
- * A non-empty string up to 4,096 code units, without lone surrogates: names, paths and
- * FQNs are keys stored as SQLite UTF-8 text, where a lone surrogate (half of a UTF-16
- * pair) becomes U+FFFD, so the stored key would not be the one given (a chunk saved under
- * such an FQN came back with a null id). @internal
- */
-export function checkName(value: unknown, argument: string): asserts value is string {
+/** A non-empty string up to 4,096 code units (a query or pattern: never stored). @internal */
+export function checkText(value: unknown, argument: string): asserts value is string {
   if (typeof value !== 'string') fail(`${argument} must be a string, got ${describe(value)}`);
   if (value.length === 0) fail(`${argument} must not be empty`);
   if (value.length > MAX_NAME) fail(`${argument} is ${value.length} characters long; the limit is ${MAX_NAME}`);
+}
+
+/**
+ * {@link checkText}, without lone surrogates: names, paths and FQNs are keys stored as
+ * SQLite UTF-8 text, where a lone surrogate (half of a UTF-16 pair) becomes U+FFFD, so the
+ * stored key would not be the one given (a chunk saved under such an FQN came back with a
+ * null id). Lookups by such a key are refused the same way: nothing can be stored under it.
+ * @internal
+ */
+export function checkName(value: unknown, argument: string): asserts value is string {
+  checkText(value, argument);
   const wellFormed = (value as MaybeWellFormed).isWellFormed ? (value as MaybeWellFormed).isWellFormed!() : !LONE_SURROGATE.test(value);
-  if (!wellFormed) fail(`${argument} holds a lone surrogate (half of a UTF-16 pair), which cannot be stored as text: ${JSON.stringify(value)}`);
+  if (!wellFormed) {
+    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    fail(`${argument} holds a lone surrogate (half of a UTF-16 pair), which cannot be stored as text: ${JSON.stringify(shown)}`);
+  }
 }
 
 /** A string (possibly empty) or `undefined`/`null`. @internal */
@@ -177,7 +186,7 @@ export function checkSearchOptions(value: unknown): asserts value is SearchOptio
   const o = value as SearchOptions;
   if (o.limit !== undefined) checkInteger(o.limit, 'options.limit', 1, 1000);
   if (o.snapshot !== undefined) checkSnapshotRef(o.snapshot, 'options.snapshot');
-  if (o.pathGlob !== undefined) checkName(o.pathGlob, 'options.pathGlob');
+  if (o.pathGlob !== undefined) checkText(o.pathGlob, 'options.pathGlob');
   if (o.snippetTokens !== undefined) checkInteger(o.snippetTokens, 'options.snippetTokens', 1, 64);
   if (o.highlight !== undefined) {
     const h = o.highlight as unknown;

@@ -393,7 +393,26 @@ describe('saves that keep the blocks no change touched', () => {
     await engine.save('c');
     expect(engine.state('c')).toBe('loaded'); // saved, not dirty
     expect(engine.stats().blocksReused).toBe(0);
+    expect(engine.stats().reuseFailures).toBe(1); // and said so
+    expect(engine.lastReuseError).toMatchObject({ code: 'INTERNAL' });
     storage.failReads = false;
+    expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'c')), 'c')).toEqual(await engine.findAll('c'));
+    await engine.close();
+  });
+
+  it('blocks larger than the engine makes are cut to size by a full save, then kept', async () => {
+    const storage = new MemoryBlobStore();
+    let engine = await hundredSaved(storage); // blocks of 10
+    await engine.close();
+    engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 3 });
+    await engine.update('c', 'd5', { n: -5 });
+    await engine.save('c');
+    expect(engine.stats().blocksReused).toBe(0);
+    expect(Math.max(...(await blocksOf(storage, 'c')).map((b) => b.docs))).toBe(3);
+    await engine.update('c', 'd50', { n: -50 });
+    await engine.save('c');
+    expect(engine.stats().blocksReused).toBe(33); // 34 blocks, one touched
+    expect(engine.stats().reuseFailures).toBe(0);
     expect(await decodeCollectionBytes(await storage.read(await newest(storage, 'c')), 'c')).toEqual(await engine.findAll('c'));
     await engine.close();
   });

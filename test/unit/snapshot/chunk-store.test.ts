@@ -125,6 +125,11 @@ describe('ChunkStore', () => {
       const [id] = await cs.saveChunks('app', 'c1', [chunk('src/😀.ts', 'a.😀')]);
       expect(id).toEqual(expect.any(Number));
       expect(await cs.getChunk(id!)).toMatchObject({ filePath: 'src/😀.ts', fqn: 'a.😀' });
+      // Texts may hold one (stored with U+FFFD in its place), and a search for it still
+      // works: queries and glob patterns are never stored, so the rule is not theirs.
+      await cs.saveChunks('app', 'c1', [chunk('b.ts', 'b.f', 'hello wor\uD800ld zebra')]);
+      expect((await cs.searchContent('wor\uD800ld', { pathGlob: 'b\uDC00*' })).length).toBe(0);
+      expect((await cs.searchContent('wor\uD800ld')).map((h) => h.chunk.fqn)).toEqual(['b.f']);
     });
 
     it('is NOT_FOUND for chunks of an unknown snapshot or repository', async () => {
