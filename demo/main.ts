@@ -115,6 +115,7 @@ async function renderCollections(shelf: Shelf): Promise<void> {
     ['evictions', String(stats.evictions)],
     ['saves / bytes written', `${stats.saves} / ${stats.bytesWritten}`],
     ['blocks kept by saves / compressed by helpers', `${stats.blocksReused} / ${stats.blocksCompressedByHelpers}`],
+    ['saves that could not keep blocks', String(stats.reuseFailures)],
   ];
   $('collection-stats').replaceChildren(...rows.map(([label, value]) => row(label, value)));
 }

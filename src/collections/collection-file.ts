@@ -208,7 +208,7 @@ async function openCollectionFile(store: BlobStore, file: string, collection: st
   const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity);
   let offset = 0;
   /** The next frame's bytes (header and payload), not yet checked. */
-  const frameAt = async (_kind: string) => {
+  const frameAt = async () => {
     if (offset + FRAME_HEADER_BYTES > size) throw new ShelfError('CORRUPT', `${label}: truncated at byte ${offset} of ${size}`);
     const info = readFrameInfo(await reader.read(offset, FRAME_HEADER_BYTES), { name: label });
     if (offset + info.totalBytes > size) throw new ShelfError('CORRUPT', `${label}: truncated frame at byte ${offset}`);
@@ -216,13 +216,13 @@ async function openCollectionFile(store: BlobStore, file: string, collection: st
     offset += info.totalBytes;
     return bytes;
   };
-  const header = checkHeader((await decodeFramePayloadAsync(await frameAt('COLH'), { kind: 'COLH', name: label })).value, label);
+  const header = checkHeader((await decodeFramePayloadAsync(await frameAt(), { kind: 'COLH', name: label })).value, label);
   if (header.name !== collection) throw new ShelfError('CORRUPT', `${label}: file belongs to collection ${JSON.stringify(header.name)}`);
   /** Throws unless every byte was read. */
   const tail = () => {
     if (offset !== size) throw new ShelfError('CORRUPT', `${label}: ${size - offset} unexpected bytes after the last block`);
   };
-  return { label, size, header, frameAt, tail, reader };
+  return { label, header, frameAt, tail, reader };
 }
 
 type OpenedFile = Awaited<ReturnType<typeof openCollectionFile>>;
@@ -260,11 +260,11 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
   let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
   if (!streaming) {
     frames = [];
-    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt('COLB'), ctx));
+    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt(), ctx));
     tail();
   } else {
     frames = (async function* () {
-      for (let i = 0; i < header.blocks; i++) yield checkFrame(await frameAt('COLB'), ctx);
+      for (let i = 0; i < header.blocks; i++) yield checkFrame(await frameAt(), ctx);
       tail();
     })();
   }
@@ -362,7 +362,7 @@ export async function* readCollectionForSave(
   const ctx = { kind: 'COLB', name: label };
   try {
     for (let i = 0; i < header.blocks; i++) {
-      const bytes = await frameAt('COLB');
+      const bytes = await frameAt();
       if (!touched(index[i]!)) {
         checkFrame(bytes, ctx);
         yield { kept: true, format, frame: bytes, idHashes: index[i]! };
