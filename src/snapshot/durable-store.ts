@@ -104,14 +104,30 @@ export class DurableSnapshotStore {
           for (const s of statements) raw!.run(s.sql, s.params as (string | number | null | Uint8Array)[]);
           raw!.run('COMMIT');
         } catch (error) {
-          raw!.run('ROLLBACK');
+          try {
+            raw!.run('ROLLBACK');
+          } catch {
+            // SQLite may have rolled back by itself; the replay error is what matters.
+          }
           throw new ShelfError('CORRUPT', `journal replay failed: ${(error as Error).message}`, { cause: error });
         }
       },
-      exportImage: () => self!.#store.exportDatabase(),
+      // Never an image of a store whose memory is ahead of its journal (a commit whose
+      // append failed was reported as failed: no checkpoint may make it durable after all).
+      exportImage: () => {
+        if (self!.#failed) throw self!.#failed;
+        return self!.#store.exportDatabase();
+      },
     });
-    const recovered = raw!.export();
-    raw!.close();
+    let recovered: Uint8Array;
+    try {
+      recovered = raw!.export();
+    } catch (error) {
+      await journal.close({ checkpoint: false });
+      throw error;
+    } finally {
+      raw!.close();
+    }
     const open = (data: Uint8Array | undefined) =>
       openSnapshotStore({
         ...storeOptions,
@@ -123,13 +139,20 @@ export class DurableSnapshotStore {
       });
     // Commits made while opening (migrations) are journaled once `self` exists: collect them.
     const early: JournalStatement[][] = [];
-    const store = await openSnapshotStore({
-      ...storeOptions,
-      sqlJs: SQL,
-      ...(recovered.byteLength ? { data: recovered } : {}),
-      checkIntegrity: false,
-      onCommit: (statements) => (self ? self.#onCommit(statements) : void early.push(statements)),
-    });
+    let store: CodeSnapshotStore;
+    try {
+      store = await openSnapshotStore({
+        ...storeOptions,
+        sqlJs: SQL,
+        ...(recovered.byteLength ? { data: recovered } : {}),
+        checkIntegrity: false,
+        onCommit: (statements) => (self ? self.#onCommit(statements) : void early.push(statements)),
+      });
+    } catch (error) {
+      // Nothing stays open, so opening again finds the files as they were (an OPFS handle holds a lock).
+      await journal.close({ checkpoint: false });
+      throw error;
+    }
     self = new DurableSnapshotStore(store, journal, open, SQL);
     if (maintenanceDelayMs !== undefined) self.#maintenanceDelay = maintenanceDelayMs;
     if (maintenanceMaxDelayMs !== undefined) self.#maintenanceMaxDelay = maintenanceMaxDelayMs;
@@ -237,19 +260,34 @@ export class DurableSnapshotStore {
    * if older), installed as a new checkpoint generation.
    */
   async importDatabase(bytes: Uint8Array): Promise<void> {
-    // An upkeep step in between would commit to the old store but land in the new
-    // journal generation: none runs until the new store is in place.
+    if (this.#closed) throw new ShelfError('CLOSED', 'snapshot store is closed');
+    if (this.#failed) throw this.#failed;
+    // An upkeep step in between would commit to the old store: none runs until the new
+    // store is in place.
     this.#upkeepSuspended = true;
     this.#scheduleMaintenance(false);
     try {
       const candidate = await openSnapshotStore({ sqlJs: this.#sql, data: bytes });
       const image = candidate.exportDatabase();
       candidate.close();
-      await this.#journal.checkpoint(image);
+      // Opened before the switch, so that the switch is one synchronous step: from the first
+      // commit journaled after the image, every commit goes to the new store, and the old
+      // store is closed (a call still on its way to it fails with CLOSED instead of
+      // committing to a database that is gone).
       const next = await this.#open(image);
-      const old = this.#store;
-      this.#store = next;
-      old.close();
+      try {
+        await this.#journal.checkpoint({
+          image,
+          onSwitch: () => {
+            const old = this.#store;
+            this.#store = next;
+            old.close();
+          },
+        });
+      } catch (error) {
+        if (this.#store !== next) next.close();
+        throw error;
+      }
     } finally {
       this.#upkeepSuspended = false;
       // The imported database may come with indexing to catch up on.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CheckpointJournal, MemoryJournalFiles, ShelfError } from '../../src/index.ts';
+import { CheckpointJournal, encodeFrameBytes, MemoryJournalFiles, ShelfError } from '../../src/index.ts';
 
 /** A toy database: a Map whose image is its JSON. */
 type Op = { k: string; v: number | null };
@@ -112,6 +112,43 @@ describe('CheckpointJournal', () => {
     const again = open(files);
     await again.journal;
     expect([...again.db]).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+  });
+
+  it('an installed image takes effect only once its journal starts: a crash before that leaves the old state and later commits', async () => {
+    const files = new MemoryJournalFiles();
+    let s = open(files);
+    let j = await s.journal;
+    await s.commit(j, { k: 'a', v: 1 });
+    // A crash right after an import wrote its image: the image is there, its journal is not.
+    await files.write('checkpoint-1.img', encodeFrameBytes(new TextEncoder().encode(JSON.stringify([['imported', 9]])), { kind: 'IMPT', compress: false }));
+    s = open(files);
+    j = await s.journal;
+    expect([...s.db]).toEqual([['a', 1]]);
+    expect(j.generation).toBe(0);
+    expect(await files.list()).not.toContain('checkpoint-1.img');
+    await s.commit(j, { k: 'b', v: 2 });
+    await j.checkpoint();
+    await s.commit(j, { k: 'c', v: 3 });
+    s = open(files);
+    await s.journal;
+    expect([...s.db]).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+  });
+
+  it('an installed image replaces the state, and a commit after it survives reopening', async () => {
+    const files = new MemoryJournalFiles();
+    let s = open(files);
+    let j = await s.journal;
+    await s.commit(j, { k: 'a', v: 1 });
+    let switched = false;
+    await j.checkpoint({ image: new TextEncoder().encode(JSON.stringify([['imported', 9]])), onSwitch: () => (switched = true) });
+    expect(switched).toBe(true);
+    s.db.clear();
+    s.db.set('imported', 9);
+    await s.commit(j, { k: 'z', v: 26 });
+    s = open(files);
+    j = await s.journal;
+    expect([...s.db]).toEqual([['imported', 9], ['z', 26]]);
+    expect(j.recovery.fromCheckpoint).toBe(1);
   });
 
   it('property: any sequence of commits and checkpoints recovers to the same state', async () => {

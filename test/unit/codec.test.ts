@@ -149,4 +149,20 @@ describe('record log', () => {
     flipped[records[0]!.length + 9]! ^= 0xff;
     expect(readRecords(flipped).records).toHaveLength(1);
   });
+
+  it('reads back whatever size it wrote: a record past 256 MiB and the ones after it are not taken for a torn tail', () => {
+    const big = new Uint8Array(256 * 1024 * 1024 + 16).fill(7);
+    const records = [encodeRecord('small-1'), encodeRecord(big), encodeRecord('small-2')];
+    const all = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
+    let o = 0;
+    for (const r of records) {
+      all.set(r, o);
+      o += r.length;
+    }
+    const scan = readRecords<unknown>(all);
+    expect(scan.tornTail).toBe(false);
+    expect(scan.records).toHaveLength(3);
+    expect((scan.records[1] as Uint8Array).length).toBe(big.length);
+    expect(scan.records[2]).toBe('small-2');
+  }, 60_000);
 });
