@@ -36,6 +36,8 @@ export class BackedKvStore implements KvStore {
   readonly #name: string;
   readonly limits: KvLimits;
   #closed = false;
+  /** Writes issued and not yet settled. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(backend: KvBackend, name: string, options: KvStoreOptions = {}) {
     this.#backend = backend;
@@ -62,13 +64,28 @@ export class BackedKvStore implements KvStore {
     });
   }
 
-  /** Issues a write and records it for conflict detection in the same synchronous turn. */
+  /**
+   * Issues a write and records it for conflict detection in the same synchronous turn.
+   * Never throws: a backend that fails at once (IndexedDB refuses a transaction on a closed
+   * connection) rejects like one that fails later. Counted once it succeeded; `close()`
+   * waits for it.
+   */
   #write(ops: readonly BatchOp[]): Promise<void> {
     this.#tracker.record(ops.map((op) => op.key));
-    const done = this.#backend.write(ops);
-    for (const op of ops) if (op.type === 'put') this.#stats.bytesWritten += op.value.byteLength;
-    this.#stats.keysWritten += ops.length;
-    return done;
+    let done: Promise<void>;
+    try {
+      done = this.#backend.write(ops);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const counted = done.then(() => {
+      for (const op of ops) if (op.type === 'put') this.#stats.bytesWritten += op.value.byteLength;
+      this.#stats.keysWritten += ops.length;
+    });
+    this.#inFlight.add(counted);
+    const settle = () => this.#inFlight.delete(counted);
+    counted.then(settle, settle);
+    return counted;
   }
 
   async #readMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
@@ -197,9 +214,15 @@ export class BackedKvStore implements KvStore {
     const { id, startSeq } = this.#tracker.begin();
     const tx = new BufferedTransaction({
       limits: this.limits,
-      readMany: (keys) => this.#wrap(this.#readMany(keys), 'transaction read'),
-      scanRange: (range, limit, reverse, keysOnly) =>
-        this.#wrap(this.#scanRange(range, limit, reverse, keysOnly), 'transaction scan'),
+      // Closed mid-transaction: CLOSED, not what an emptied backend would answer.
+      readMany: async (keys) => {
+        this.#assertOpen();
+        return this.#wrap(this.#readMany(keys), 'transaction read');
+      },
+      scanRange: async (range, limit, reverse, keysOnly) => {
+        this.#assertOpen();
+        return this.#wrap(this.#scanRange(range, limit, reverse, keysOnly), 'transaction scan');
+      },
     });
     try {
       const result = await fn(tx);
@@ -232,9 +255,11 @@ export class BackedKvStore implements KvStore {
     };
   }
 
+  /** Refuses new calls at once, waits for writes already issued to settle, then closes the backend. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
     this.#backend.close();
   }
 }

@@ -87,21 +87,43 @@ export class LogBuffer {
 
   /** Queues an entry; returns its key. Flushes in the background when the buffer is full. */
   add(entry: LogEntry): string {
+    return this.addMany([entry])[0]!;
+  }
+
+  /**
+   * Queues entries; returns their keys. All or nothing: every entry is checked (and its key
+   * built) before any is queued, so one bad entry queues none and can never sit in the
+   * buffer failing every later flush.
+   */
+  addMany(entries: readonly LogEntry[]): string[] {
     if (this.#stopped) throw new ShelfError('CLOSED', 'log buffer is stopped');
-    if (entry === null || typeof entry !== 'object') throw new ShelfError('INVALID_ARGUMENT', 'entry must be an object');
-    if (!LOG_LEVELS.includes(entry.level)) {
-      throw new ShelfError('INVALID_ARGUMENT', `entry.level must be one of ${LOG_LEVELS.join(', ')}, got ${String(entry.level)}`);
-    }
-    if (typeof entry.message !== 'string') throw new ShelfError('INVALID_ARGUMENT', 'entry.message must be a string');
-    const full: LogEntry = { ...entry, id: entry.id ?? createLogId(), timestamp: entry.timestamp ?? new Date().toISOString() };
-    this.#store.encode(full, 'entry');
-    this.#pending.push(full);
+    if (!Array.isArray(entries)) throw new ShelfError('INVALID_ARGUMENT', 'entries must be an array');
+    const ready = entries.map((entry, i) => this.#prepare(entry, entries.length === 1 ? 'entry' : `entries[${i}]`));
+    for (const { full } of ready) this.#pending.push(full);
     if (this.#pending.length >= this.#maxEntries) {
       this.flush().catch((error: unknown) => {
         this.lastError = error;
       });
     }
-    return logKeys.key({ level: full.level, id: full.id! });
+    return ready.map((r) => r.key);
+  }
+
+  #prepare(entry: LogEntry, argument: string): { full: LogEntry; key: string } {
+    if (entry === null || typeof entry !== 'object') throw new ShelfError('INVALID_ARGUMENT', `${argument} must be an object`);
+    if (!LOG_LEVELS.includes(entry.level)) {
+      throw new ShelfError('INVALID_ARGUMENT', `${argument}.level must be one of ${LOG_LEVELS.join(', ')}, got ${String(entry.level)}`);
+    }
+    if (typeof entry.message !== 'string') throw new ShelfError('INVALID_ARGUMENT', `${argument}.message must be a string`);
+    if (entry.id !== undefined && (typeof entry.id !== 'string' || entry.id.length === 0)) {
+      throw new ShelfError('INVALID_ARGUMENT', `${argument}.id must be a non-empty string when given`);
+    }
+    if (entry.timestamp !== undefined && typeof entry.timestamp !== 'string') {
+      throw new ShelfError('INVALID_ARGUMENT', `${argument}.timestamp must be a string when given`);
+    }
+    const full: LogEntry = { ...entry, id: entry.id ?? createLogId(), timestamp: entry.timestamp ?? new Date().toISOString() };
+    const key = logKeys.key({ level: full.level, id: full.id! });
+    this.#store.encode(full, argument);
+    return { full, key };
   }
 
   /** Writes everything queued so far in one batch. On failure the entries stay queued. */

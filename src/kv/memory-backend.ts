@@ -1,5 +1,6 @@
 import { BackedKvStore, type KvStoreOptions } from './kv-store.ts';
 import type { BatchOp, KvBackend, KvStore, ResolvedRange } from './types.ts';
+import { copyBytes } from './validate.ts';
 
 /** First index in sorted `keys` whose key is >= `key` (or > when `open`). */
 function lowerIndex(keys: readonly string[], key: string, open: boolean): number {
@@ -48,14 +49,21 @@ export class MemoryBackend implements KvBackend {
   }
 
   write(ops: readonly BatchOp[]): Promise<void> {
-    for (const op of ops) {
+    // Copies first, so a value that cannot be read fails the batch before any op applies.
+    let copies: (Uint8Array | null)[];
+    try {
+      copies = ops.map((op) => (op.type === 'put' ? copyBytes(op.value) : null));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    ops.forEach((op, i) => {
       if (op.type === 'put') {
         if (!this.#map.has(op.key)) this.#pending.push(op.key);
-        this.#map.set(op.key, op.value.slice());
+        this.#map.set(op.key, copies[i]!);
       } else if (this.#map.delete(op.key)) {
         this.#removed++;
       }
-    }
+    });
     return Promise.resolve();
   }
 

@@ -1,7 +1,7 @@
 import { ShelfError } from '../errors/index.ts';
 import { inRange, resolveRange } from './range.ts';
 import type { BatchOp, KvTransaction, ResolvedRange, ScanOptions, ScanPage } from './types.ts';
-import { checkKey, checkKeys, checkScanOptions, checkValue, type KvLimits } from './validate.ts';
+import { checkKey, checkKeys, checkScanOptions, checkValue, copyBytes, type KvLimits } from './validate.ts';
 
 /** What a transaction needs from its store. @internal */
 export interface TransactionHost {
@@ -41,7 +41,8 @@ export class BufferedTransaction implements KvTransaction {
     for (const k of missing) this.readKeys.add(k);
     const fetched = missing.length ? await this.#host.readMany(missing) : [];
     const byKey = new Map(missing.map((k, i) => [k, fetched[i]]));
-    return keys.map((k) => (this.#writes.has(k) ? (this.#writes.get(k) ?? undefined) : byKey.get(k)));
+    // Buffered values are the transaction's own copies: hand out copies of them.
+    return keys.map((k) => (this.#writes.has(k) ? (this.#writes.get(k)?.slice() ?? undefined) : byKey.get(k)));
   }
 
   async has(key: string): Promise<boolean> {
@@ -54,7 +55,6 @@ export class BufferedTransaction implements KvTransaction {
     const range = resolveRange(options);
     const limit = options.limit ?? Infinity;
     const reverse = options.reverse ?? false;
-    this.ranges.push(range);
     // Buffered deletes can hide stored keys, so ask for that many more than the limit.
     let hidden = 0;
     for (const [k, v] of this.#writes) if (v === null && inRange(k, range)) hidden++;
@@ -75,18 +75,37 @@ export class BufferedTransaction implements KvTransaction {
     if (reverse) keys.reverse();
     const page = keys.slice(0, limit === Infinity ? undefined : limit);
     const more = page.length < keys.length || !exhausted;
+    this.#recordRead(range, page, more, reverse);
     return {
       keys: page,
-      values: options.keysOnly ? null : page.map((k) => merged.get(k)!),
+      values: options.keysOnly ? null : page.map((k) => (this.#writes.has(k) ? merged.get(k)!.slice() : merged.get(k)!)),
       cursor: more && page.length ? page[page.length - 1]! : null,
     };
+  }
+
+  /**
+   * Records what a scan's result depended on, for conflict detection at commit: the whole
+   * range, or, when the page stopped at its limit, only the part up to its last key (a write
+   * beyond it cannot change the page; a queue popped from its head while producers append
+   * at its tail does not conflict).
+   */
+  #recordRead(range: ResolvedRange, page: readonly string[], more: boolean, reverse: boolean): void {
+    if (!more) {
+      this.ranges.push(range);
+      return;
+    }
+    const last = page[page.length - 1];
+    if (last === undefined) return; // a limit of 0 read nothing
+    // `last + U+0000` is the smallest key after `last`: the exclusive upper bound that keeps it.
+    this.ranges.push(reverse ? { ...range, lower: last, lowerOpen: false } : { ...range, upper: `${last}\u0000` });
   }
 
   set(key: string, value: Uint8Array): void {
     this.#assertActive();
     checkKey(key, this.#host.limits);
     checkValue(value, this.#host.limits);
-    this.#writes.set(key, value);
+    // Copied now: changing the array after set() does not change what commits.
+    this.#writes.set(key, copyBytes(value));
   }
 
   delete(key: string): void {

@@ -38,12 +38,35 @@ export function checkValue(value: unknown, limits: KvLimits, argument = 'value')
   if (!(value instanceof Uint8Array)) {
     throw new ShelfError('INVALID_ARGUMENT', `${argument} must be a Uint8Array, got ${describe(value)}`);
   }
+  // A view of a transferred buffer reads as empty: stored, it would silently be nothing.
+  if (isDetached(value)) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument} is a view of a detached (transferred) ArrayBuffer`);
+  }
   if (value.byteLength > limits.maxValueBytes) {
     throw new ShelfError(
       'INVALID_ARGUMENT',
       `${argument} is ${value.byteLength} bytes; the limit is ${limits.maxValueBytes}`,
     );
   }
+}
+
+/** Whether `value` views a detached (transferred) buffer; such a view reads as empty. */
+function isDetached(value: Uint8Array): boolean {
+  const flag = (value.buffer as { detached?: unknown }).detached;
+  if (typeof flag === 'boolean') return flag;
+  if (value.byteLength !== 0) return false;
+  try {
+    // Runtimes without ArrayBuffer.prototype.detached (Node 20): a new view of a detached buffer throws.
+    void new Uint8Array(value.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A copy of `value` as a plain Uint8Array (a Node Buffer's own slice() is a view, not a copy). @internal */
+export function copyBytes(value: Uint8Array): Uint8Array {
+  return new Uint8Array(value);
 }
 
 /** @internal */

@@ -78,8 +78,7 @@ export class StorageService {
   /** Buffered logging into `log:{level}:{id}` keys. */
   readonly logs = {
     add: (entries: LogEntry | readonly LogEntry[]): string[] => {
-      const buffer = this.#logBuffer();
-      return (Array.isArray(entries) ? entries : [entries]).map((e) => buffer.add(e));
+      return this.#logBuffer().addMany(Array.isArray(entries) ? entries : [entries as LogEntry]);
     },
     flush: (): Promise<void> => this.#logBuffer().flush(),
     list: async (options: { level?: LogLevel; limit?: number; reverse?: boolean } = {}): Promise<LogEntry[]> => {
