@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShelfError } from '../../src/errors/index.ts';
-import { createMemoryKv, LogBuffer, TypedKvStore, type KvBackend, type LogEntry } from '../../src/kv/index.ts';
+import { createMemoryKv, LogBuffer, TypedKvStore, type LogEntry } from '../../src/kv/index.ts';
+import type { KvBackend } from '../../src/kv/types.ts';
 import { BackedKvStore } from '../../src/kv/kv-store.ts';
 
 /** A backend whose reads find nothing and whose `write` the test supplies. */
