@@ -116,6 +116,7 @@ async function renderCollections(shelf: Shelf): Promise<void> {
     ['saves / bytes written', `${stats.saves} / ${stats.bytesWritten}`],
     ['blocks kept by saves / compressed by helpers', `${stats.blocksReused} / ${stats.blocksCompressedByHelpers}`],
     ['saves that could not keep blocks', String(stats.reuseFailures)],
+    ['background saves that failed', String(stats.backgroundSaveFailures)],
   ];
   $('collection-stats').replaceChildren(...rows.map(([label, value]) => row(label, value)));
 }

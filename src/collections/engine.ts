@@ -9,7 +9,7 @@ import {
 } from './collection-file.ts';
 import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
-import { collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
+import { checkName, collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
 import type { CollectionState, CollectionStats, Doc, Filter } from './types.ts';
 
 /** Options of {@link CollectionEngine.open}. */
@@ -69,9 +69,11 @@ interface Entry {
   name: string;
   /** Generations on storage, ascending. The last one is current. */
   generations: number[];
+  /** A generation known to read in full: written by this engine, or read by a load or a check (see {@link CollectionEngine.iterate}). */
+  checked?: number;
   loaded?: Loaded;
   loading?: Promise<Loaded>;
-  /** Serializes saves, drops and renames of this collection. */
+  /** Serializes saves, loads, drops and renames of this collection (and a stream's check of a file, see {@link CollectionEngine.iterate}). */
   lock: Promise<unknown>;
 }
 
@@ -148,9 +150,20 @@ function patchDocs(docs: readonly Doc[], changed: ReadonlyMap<string, Doc | unde
   return out;
 }
 
-function checkName(name: unknown, argument = 'name'): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new ShelfError('INVALID_ARGUMENT', `${argument} must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`);
+const notFound = (name: string) => new ShelfError('NOT_FOUND', `collection ${JSON.stringify(name)} does not exist`);
+
+/** A failed read of a generation that an older one may stand in for: a save that never finished (torn) or a file gone. */
+const isTorn = (error: unknown) => error instanceof ShelfError && (error.code === 'CORRUPT' || error.code === 'NOT_FOUND');
+
+/** Records that the collection's newest file holds it as it was at `version`: later changes are changes against that file. */
+function markSaved(loaded: Loaded, version: number): void {
+  loaded.savedVersion = version;
+  if (loaded.version === version) loaded.changed = new Map();
+  else if (loaded.changed) {
+    for (const [id, c] of loaded.changed) {
+      if (c.version <= version) loaded.changed.delete(id);
+      else if (c.movedAt !== undefined && c.movedAt <= version) c.movedAt = undefined;
+    }
   }
 }
 
@@ -190,8 +203,15 @@ export class CollectionEngine {
   /** The highest generation each name has had in this engine (see {@link save}). */
   readonly #lastGeneration = new Map<string, number>();
   readonly #readers = new Map<string, number>();
+  /** Names a create or a rename is writing the first file of: taken, not listed yet. */
+  readonly #claimed = new Set<string>();
+  /** Work that reaches storage (saves, drops, loads, creates, renames), for close to wait for. */
+  readonly #running = new Set<Promise<unknown>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Set when close is called: from then on every call is refused. */
   #closed = false;
+  #closing: Promise<void> | undefined;
+  #backgroundSaveFailures = 0;
   #saves = 0;
   #bytesWritten = 0;
   #loads = 0;
@@ -199,7 +219,7 @@ export class CollectionEngine {
   #byHelpers = 0;
   #reusedBlocks = 0;
   #reuseFailures = 0;
-  /** Last error of a background save, if any. */
+  /** Last error of a background save (on the interval or before an eviction), if any. */
   lastError: unknown = undefined;
   /** Last error that made a save write every document instead of keeping blocks (see {@link CollectionStats.reuseFailures}). */
   lastReuseError: unknown = undefined;
@@ -223,11 +243,7 @@ export class CollectionEngine {
     this.#lru = new ByteLru(memoryLimitBytes);
     this.#blockDocs = blockDocs;
     if (saveIntervalMs > 0) {
-      this.#timer = setInterval(() => {
-        this.flush().catch((error: unknown) => {
-          this.lastError = error;
-        });
-      }, saveIntervalMs);
+      this.#timer = setInterval(() => void this.#saveInBackground(), saveIntervalMs);
     }
   }
 
@@ -252,6 +268,26 @@ export class CollectionEngine {
     return entry;
   }
 
+  /** Whether `entry` is still the collection listed under its name (not dropped, nor renamed away). */
+  #isCurrent(entry: Entry): boolean {
+    return this.#entries.get(entry.name) === entry;
+  }
+
+  /** Unlists a collection and lets go of its documents in the LRU. */
+  #forget(entry: Entry): void {
+    if (!this.#isCurrent(entry)) return;
+    this.#entries.delete(entry.name);
+    this.#lru.delete(entry.name);
+  }
+
+  /** Takes `name` for a create or a rename, which list it only once its first file is written. Taken → `INVALID_ARGUMENT`. */
+  #claim(name: string, argument: string): void {
+    if (this.#entries.has(name) || this.#claimed.has(name)) {
+      throw new ShelfError('INVALID_ARGUMENT', `${argument}: collection ${JSON.stringify(name)} already exists`);
+    }
+    this.#claimed.add(name);
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new ShelfError('CLOSED', 'collection engine is closed');
   }
@@ -260,12 +296,20 @@ export class CollectionEngine {
     this.#assertOpen();
     checkName(name);
     const entry = this.#entries.get(name);
-    if (!entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(name)} does not exist`);
+    if (!entry) throw notFound(name);
     return entry;
   }
 
+  /** Counts `work` as under way until it settles: {@link close} waits for it. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(() => undefined, () => undefined);
+    this.#running.add(settled);
+    void settled.then(() => this.#running.delete(settled));
+    return work;
+  }
+
   #locked<T>(entry: Entry, run: () => Promise<T>): Promise<T> {
-    const result = entry.lock.catch(() => undefined).then(run);
+    const result = this.#track(entry.lock.catch(() => undefined).then(run));
     entry.lock = result.catch(() => undefined);
     return result;
   }
@@ -284,40 +328,111 @@ export class CollectionEngine {
     return entry.loaded.version === entry.loaded.savedVersion ? 'loaded' : 'dirty';
   }
 
-  /** Creates an empty collection and saves it at once. `INVALID_ARGUMENT` if it exists. */
+  /**
+   * Creates an empty collection and saves it at once. `INVALID_ARGUMENT` if it exists, or a
+   * create or rename is making it. It is listed once its file is written, so a create that
+   * fails leaves nothing behind (no write can have reached it).
+   */
   async create(name: string): Promise<void> {
     this.#assertOpen();
     checkName(name);
-    if (this.#entries.has(name)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(name)} already exists`);
-    const entry = this.#newEntry(name, []);
-    entry.loaded = { docs: new Map(), bytes: 0, version: 1, savedVersion: 0, changed: new Map() };
-    this.#lru.set(name, entry.loaded, 0);
-    await this.save(name);
+    this.#claim(name, 'name');
+    try {
+      await this.#track((async () => {
+        const generation = await this.#writeFirstFile(name, []);
+        const entry = this.#newEntry(name, [generation]);
+        entry.checked = generation;
+        entry.loaded = { docs: new Map(), bytes: 0, version: 0, savedVersion: 0, changed: new Map() };
+        this.#lru.set(name, entry.loaded, 0);
+      })());
+    } finally {
+      this.#claimed.delete(name);
+    }
   }
 
-  /** Deletes a collection and its files. */
+  /**
+   * Deletes a collection and its files: its generations, and every other file of its name
+   * that storage lists up to the newest generation the name had at the call (a file a
+   * failed save left and could not remove would bring the collection back; later ones
+   * belong to a collection created again under the name since).
+   */
   async drop(name: string): Promise<void> {
     const entry = this.#entry(name);
-    this.#entries.delete(name);
-    this.#lru.delete(name);
-    await this.#locked(entry, async () => {
-      for (const g of entry.generations) await this.#removeFile(collectionFileName(name, g));
-      entry.generations = [];
-    });
+    const upTo = this.#lastGeneration.get(name) ?? 0;
+    this.#forget(entry);
+    await this.#locked(entry, () => this.#removeFiles(entry, upTo));
   }
 
-  /** Renames a collection: the new name is written before the old one is removed. */
+  /**
+   * Removes the files of `entry`: first those of its name up to generation `upTo` that storage
+   * lists and it does not know, then its generations, oldest first, so that one that fails
+   * to go leaves the current file in place.
+   */
+  async #removeFiles(entry: Entry, upTo: number): Promise<void> {
+    const known = entry.generations.map((g) => collectionFileName(entry.name, g));
+    const strays: string[] = [];
+    for (const file of await this.#storage.list()) {
+      const parsed = parseCollectionFileName(file);
+      if (parsed?.name === entry.name && parsed.generation <= upTo && !known.includes(file)) strays.push(file);
+    }
+    for (const file of strays) await this.#removeFile(file);
+    for (const g of [...entry.generations]) {
+      await this.#removeFile(collectionFileName(entry.name, g));
+      entry.generations = entry.generations.filter((x) => x !== g);
+    }
+  }
+
+  /**
+   * Renames a collection: the new name's file is written, the old name's files are
+   * removed, then, in one step, the collection is listed under the new name and no longer
+   * under the old one (`NOT_FOUND` from then on). Writes to the old name meanwhile are
+   * carried over (the new name is dirty until its next save). The new name is taken from
+   * the call on: creating it or renaming to it is `INVALID_ARGUMENT`, as when it exists,
+   * and it is neither listed nor writable before the rename is done. A rename that fails
+   * leaves both names as they were; one whose collection is dropped meanwhile is
+   * `NOT_FOUND` and leaves nothing of it (the drop wins).
+   */
   async rename(from: string, to: string): Promise<void> {
     const entry = this.#entry(from);
     checkName(to, 'to');
-    if (this.#entries.has(to)) throw new ShelfError('INVALID_ARGUMENT', `collection ${JSON.stringify(to)} already exists`);
-    const loaded = await this.#load(entry);
-    const target = this.#newEntry(to, []);
-    // A copy: writes to the old name until it is dropped must not change the new one unseen.
-    target.loaded = { docs: new Map(loaded.docs), bytes: loaded.bytes, version: 1, savedVersion: 0, changed: new Map() };
-    this.#lru.set(to, target.loaded, loaded.bytes);
-    await this.save(to);
-    await this.drop(from);
+    this.#claim(to, 'to');
+    try {
+      await this.#track(this.#moveTo(entry, to));
+    } finally {
+      this.#claimed.delete(to);
+    }
+  }
+
+  /** The work of {@link rename}, holding the old name's lock: no save, load or file removal of it runs meanwhile. */
+  async #moveTo(entry: Entry, to: string): Promise<void> {
+    await this.#load(entry); // shares a load under way (the lock would wait for it anyway)
+    await this.#locked(entry, async () => {
+      if (!this.#isCurrent(entry)) throw notFound(entry.name);
+      // Evicted since (then unchanged since its newest file): read again, not kept loaded.
+      const loaded = entry.loaded ?? (await this.#readNewestGeneration(entry));
+      const version = loaded.version;
+      const generation = await this.#writeFirstFile(to, [...loaded.docs.values()]);
+      try {
+        // Checked before the old name's files are listed, and again after: a collection
+        // created under the old name after a drop has later generations, and its files stay.
+        if (!this.#isCurrent(entry)) throw notFound(entry.name);
+        await this.#removeFiles(entry, this.#lastGeneration.get(entry.name) ?? 0);
+        if (!this.#isCurrent(entry)) throw notFound(entry.name);
+      } catch (error) {
+        await this.#storage.remove(collectionFileName(to, generation)).catch(() => undefined);
+        throw error;
+      }
+      this.#forget(entry);
+      const target = this.#newEntry(to, [generation]);
+      target.checked = generation;
+      // The same documents, with the writes made since the new file was taken: those keep it dirty.
+      if (entry.loaded === loaded) {
+        markSaved(loaded, version);
+        target.loaded = loaded;
+        this.#lru.set(to, loaded, loaded.bytes);
+      }
+      entry.loaded = undefined;
+    });
   }
 
   /** Loads a collection if needed; concurrent first accesses share one load. */
@@ -329,12 +444,18 @@ export class CollectionEngine {
     if (!entry.loading) {
       this.#lru.misses++;
       // Kept in the same step that ends the load: a second load must never start between
-      // (it would replace this result and the writes made to it).
-      entry.loading = this.#locked(entry, () => this.#readNewestGeneration(entry))
+      // (it would replace this result and the writes made to it). Not kept for a collection
+      // dropped meanwhile: nothing would ever let go of it.
+      entry.loading = this.#locked(entry, async () => {
+        if (!this.#isCurrent(entry)) throw notFound(entry.name);
+        return this.#readNewestGeneration(entry);
+      })
         .then((loaded) => {
-          entry.loaded = loaded;
-          this.#lru.set(entry.name, loaded, loaded.bytes);
           this.#loads++;
+          if (this.#isCurrent(entry)) {
+            entry.loaded = loaded;
+            this.#lru.set(entry.name, loaded, loaded.bytes);
+          }
           return loaded;
         })
         .finally(() => {
@@ -352,55 +473,90 @@ export class CollectionEngine {
    * check that they are still the loaded ones: the LRU may have evicted them while the
    * write waited, and a write to documents no longer kept would be acknowledged and lost
    * (they are loaded again). `write` must change them before its first `await`. A
-   * collection dropped meanwhile is `NOT_FOUND`.
+   * collection dropped or renamed meanwhile is `NOT_FOUND`; once close has begun, `CLOSED`
+   * (its saves may already have taken the documents).
    */
   async #writeLoaded<T>(entry: Entry, write: (loaded: Loaded) => Promise<T>): Promise<T> {
     for (;;) {
       const loaded = await this.#load(entry);
-      if (this.#entries.get(entry.name) !== entry) throw new ShelfError('NOT_FOUND', `collection ${JSON.stringify(entry.name)} does not exist`);
+      this.#assertOpen();
+      if (!this.#isCurrent(entry)) throw notFound(entry.name);
       if (entry.loaded === loaded) return write(loaded);
     }
   }
 
-  async #readNewestGeneration(entry: Entry): Promise<Loaded> {
+  /** The documents of the newest generation that reads (see {@link #newestThatReads}). */
+  #readNewestGeneration(entry: Entry): Promise<Loaded> {
+    return this.#newestThatReads(entry, async (file) => {
+      const docs = new Map<string, Doc>();
+      let bytes = 0;
+      for await (const block of readCollectionFile(this.#storage, file, entry.name, Infinity, this.#compressionWorkers)) {
+        for (const doc of block.docs) docs.set(doc._id, doc);
+        bytes += block.rawBytes + DOC_OVERHEAD * block.docs.length;
+      }
+      return { docs, bytes, version: 0, savedVersion: 0, changed: new Map() };
+    });
+  }
+
+  /**
+   * Runs `read` on the newest generation of a collection that reads, newest first (the
+   * caller holds the lock). A newer one that fails with `CORRUPT` or `NOT_FOUND` while an
+   * older one reads is a save that never finished: it is removed. With a single file, or
+   * none that reads, there is nothing to fall back to and the first error is thrown: damage
+   * is reported, never silently dropped.
+   */
+  async #newestThatReads<T>(entry: Entry, read: (file: string) => Promise<T>): Promise<T> {
     const generations = [...entry.generations].reverse();
     let firstError: unknown;
     for (const g of generations) {
+      let result: T;
       try {
-        const docs = new Map<string, Doc>();
-        let bytes = 0;
-        for await (const block of readCollectionFile(this.#storage, collectionFileName(entry.name, g), entry.name, Infinity, this.#compressionWorkers)) {
-          for (const doc of block.docs) docs.set(doc._id, doc);
-          bytes += block.rawBytes + DOC_OVERHEAD * block.docs.length;
-        }
-        if (g !== generations[0]) {
-          // A newer generation exists but does not read: a save that never finished. Drop it.
-          this.#recovered++;
-          for (const bad of entry.generations.filter((x) => x > g)) await this.#removeFile(collectionFileName(entry.name, bad));
-          entry.generations = entry.generations.filter((x) => x <= g);
-        }
-        return { docs, bytes, version: 0, savedVersion: 0, changed: new Map() };
+        result = await read(collectionFileName(entry.name, g));
       } catch (error) {
         firstError ??= error;
-        // Only fall back while an older generation still exists: with a single file there
-        // is nothing older, and the damage must be reported.
-        if (!(error instanceof ShelfError) || (error.code !== 'CORRUPT' && error.code !== 'NOT_FOUND')) throw error;
+        if (!isTorn(error)) throw error;
+        continue;
       }
+      if (g !== generations[0]) {
+        this.#recovered++;
+        for (const bad of entry.generations.filter((x) => x > g)) await this.#removeFile(collectionFileName(entry.name, bad));
+        entry.generations = entry.generations.filter((x) => x <= g);
+      }
+      entry.checked = g;
+      return result;
     }
     if (!generations.length) throw new ShelfError('CORRUPT', `collection ${JSON.stringify(entry.name)} has no file`);
     throw firstError;
   }
 
-  /** Evicts least recently used collections (saving dirty ones first) until under the limit. */
+  /**
+   * Evicts least recently used collections (saving dirty ones first) until under the limit.
+   * A save that fails here does not fail the call that went over the limit (its write is
+   * done and must resolve): it is counted and kept like a failed interval save, and the
+   * collection stays loaded and dirty for a later save.
+   */
   async #enforceLimit(keep?: string): Promise<void> {
     for (const name of this.#lru.victims((k) => k === keep)) {
+      if (this.#closed) return; // close saves what is dirty, and evicts nothing
       const entry = this.#entries.get(name);
       if (!entry?.loaded) continue;
-      if (entry.loaded.version !== entry.loaded.savedVersion) await this.save(name);
+      if (entry.loaded.version !== entry.loaded.savedVersion && !(await this.#saveQuietly(entry))) continue;
       // Re-dirtied while saving: keep it for now; the next write or save round retries.
       if (!entry.loaded || entry.loaded.version !== entry.loaded.savedVersion) continue;
       this.#lru.evict(name);
       entry.loaded = undefined;
+    }
+  }
+
+  /** A save nobody waits for (interval, eviction): a failure is counted (`stats().backgroundSaveFailures`) and kept in `lastError`. Whether it saved. */
+  async #saveQuietly(entry: Entry): Promise<boolean> {
+    try {
+      await this.#save(entry);
+      return true;
+    } catch (error) {
+      this.#backgroundSaveFailures++;
+      this.lastError = error;
+      return false;
     }
   }
 
@@ -505,17 +661,22 @@ export class CollectionEngine {
     });
   }
 
+  /** Documents matching `filter` (see {@link compileFilter}), in insertion order, `offset` skipped, at most `limit` (0: none). */
   async find(name: string, filter?: Filter, options: FindOptions = {}): Promise<Doc[]> {
     const test = compileFilter(filter);
     const { limit = Infinity, offset = 0 } = options;
+    if (limit !== Infinity && (!Number.isInteger(limit) || limit < 0)) {
+      throw new ShelfError('INVALID_ARGUMENT', `options.limit must be a non-negative integer, got ${String(limit)}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0) throw new ShelfError('INVALID_ARGUMENT', `options.offset must be a non-negative integer, got ${String(offset)}`);
     const loaded = await this.#load(this.#entry(name));
     const out: Doc[] = [];
     let skipped = 0;
     for (const doc of loaded.docs.values()) {
+      if (out.length >= limit) break;
       if (!test(doc)) continue;
       if (skipped++ < offset) continue;
       out.push(doc);
-      if (out.length >= limit) break;
     }
     return out;
   }
@@ -536,7 +697,10 @@ export class CollectionEngine {
   /**
    * Reads a collection in batches with bounded memory. A loaded collection is read from
    * memory; an unloaded one block by block from its file, without loading it (its file is
-   * kept until the stream ends even if a save supersedes it).
+   * kept until the stream ends even if a save supersedes it). Where a crash left a newer
+   * file beside the last complete save, that file is read through once before any of it is
+   * sent, and a torn one is removed and the save before streamed, as a load falls back
+   * (see {@link #checkNewest}).
    */
   async *iterate(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Doc[], void, undefined> {
     const entry = this.#entry(name);
@@ -576,9 +740,31 @@ export class CollectionEngine {
    * collection; the file is kept until the reader ends even if a save supersedes it.
    */
   async *#fileBlocks(name: string, entry: Entry): AsyncGenerator<RawBlock, void, undefined> {
+    await this.#checkNewest(entry);
     const file = this.#currentFile(name, entry);
     if (file === undefined) return;
     yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, this.#compressionWorkers));
+  }
+
+  /**
+   * Before a stream reads the newest of several files of a collection: reads it through
+   * once (every frame checked and inflated, no document rebuilt) and falls back as a load
+   * does (see {@link #newestThatReads}). Several files are left by a crash mid-save (a torn
+   * newer one beside the last complete save) or a superseded file that could not be
+   * removed; streaming a torn one failed partway, after sending some of its blocks, where a
+   * load used the save before. Done once per file: one this engine wrote or read already
+   * reads. A lone file is not checked: there is nothing to fall back to, and damage fails
+   * the stream when the damaged block is due, after the blocks before it.
+   */
+  async #checkNewest(entry: Entry): Promise<void> {
+    const unchecked = () => entry.generations.length > 1 && entry.checked !== entry.generations[entry.generations.length - 1];
+    if (!unchecked()) return;
+    await this.#locked(entry, async () => {
+      if (!unchecked()) return;
+      await this.#newestThatReads(entry, async (file) => {
+        for await (const block of readCollectionBlocks(this.#storage, file, entry.name, STREAM_WINDOW_BYTES, this.#compressionWorkers)) void block;
+      });
+    });
   }
 
   /** The file of the newest generation of a collection, if it has one. */
@@ -746,24 +932,26 @@ export class CollectionEngine {
     return toStream(this.iterate(name, options));
   }
 
-  /** Saves one collection if it is dirty: a new generation file, then the old one removed. */
+  /**
+   * Saves one collection if it is dirty: a new generation file, then the old one removed.
+   * A save that fails leaves the collection as it was, on storage and in memory (dirty).
+   */
   save(name: string): Promise<void> {
-    const entry = this.#entry(name);
+    return this.#save(this.#entry(name));
+  }
+
+  #save(entry: Entry): Promise<void> {
+    const name = entry.name;
     return this.#locked(entry, async () => {
       const loaded = entry.loaded;
       if (!loaded || loaded.version === loaded.savedVersion) return;
-      // Dropped while this save waited: writing would bring it back after a crash.
-      if (this.#entries.get(name) !== entry) return;
+      // Dropped (or renamed away) while this save waited: writing would bring it back after a crash.
+      if (!this.#isCurrent(entry)) return;
       const version = loaded.version;
       // The documents this save writes, whichever way it goes: as they are now (writes
       // made while it runs replace objects in the Map; these stay as they were).
       const docs = [...loaded.docs.values()];
-      // Never a number this name had before in this engine (every file it knows, from the
-      // listing at open or a save, is counted): a collection dropped while its save still ran,
-      // then created again, must not get (and later lose) that save's file, and a file a
-      // stream still reads, removed by name when the stream ends, is never written over.
-      const generation = (this.#lastGeneration.get(name) ?? 0) + 1;
-      this.#lastGeneration.set(name, generation);
+      const generation = this.#nextGeneration(name);
       // A few changes since the newest file: keep the blocks they do not touch (taken now,
       // in this step, like the documents of a full save below).
       const record = loaded.changed;
@@ -790,22 +978,14 @@ export class CollectionEngine {
         ({ bytes, byHelpers } = await encodeCollection(name, docs, generation, this.#blockDocs, this.#compressionWorkers));
       }
       // Dropped while the file was made: writing would bring it back after a crash.
-      if (this.#entries.get(name) !== entry) return;
-      await this.#storage.write(collectionFileName(name, generation), bytes);
+      if (!this.#isCurrent(entry)) return;
+      await this.#writeNew(collectionFileName(name, generation), bytes);
       const old = entry.generations;
       entry.generations = [generation];
-      loaded.savedVersion = version;
+      entry.checked = generation;
       // Changes up to `version` are in the new file; later ones are changes against it.
-      if (loaded.version === version) loaded.changed = new Map();
-      else if (loaded.changed) {
-        for (const [id, c] of loaded.changed) {
-          if (c.version <= version) loaded.changed.delete(id);
-          else if (c.movedAt !== undefined && c.movedAt <= version) c.movedAt = undefined;
-        }
-      }
-      this.#saves++;
-      this.#bytesWritten += bytes.length;
-      this.#byHelpers += byHelpers;
+      markSaved(loaded, version);
+      this.#countSave(bytes.length, byHelpers);
       // The save is done (the new file is durable and current): a superseded file that cannot
       // be removed now is kept on the list and removed by a later save or drop.
       const kept: number[] = [];
@@ -820,16 +1000,74 @@ export class CollectionEngine {
     });
   }
 
+  /** Writes a collection's first file, under a name not listed yet (a create's, a rename's); returns its generation. */
+  async #writeFirstFile(name: string, docs: readonly Doc[]): Promise<number> {
+    const generation = this.#nextGeneration(name);
+    const { bytes, byHelpers } = await encodeCollection(name, docs, generation, this.#blockDocs, this.#compressionWorkers);
+    await this.#writeNew(collectionFileName(name, generation), bytes);
+    this.#countSave(bytes.length, byHelpers);
+    return generation;
+  }
+
+  /**
+   * The next generation of `name`: never a number this name had before in this engine
+   * (every file it knows, from the listing at open or a save, is counted): a collection
+   * dropped while its save still ran, then created again, must not get (and later lose)
+   * that save's file, and a file a stream still reads, removed by name when the stream
+   * ends, is never written over.
+   */
+  #nextGeneration(name: string): number {
+    const generation = (this.#lastGeneration.get(name) ?? 0) + 1;
+    this.#lastGeneration.set(name, generation);
+    return generation;
+  }
+
+  /**
+   * Writes a file nothing refers to yet. One whose write fails is removed (best effort): a
+   * write can fail after bytes reached storage (OPFS writes in place, and a quota or flush
+   * error can leave part of a file), and such a file, unknown to its collection, came back
+   * as a torn generation, or as the collection itself after a drop.
+   */
+  async #writeNew(file: string, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.#storage.write(file, bytes);
+    } catch (error) {
+      await this.#storage.remove(file).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #countSave(bytes: number, byHelpers: number): void {
+    this.#saves++;
+    this.#bytesWritten += bytes;
+    this.#byHelpers += byHelpers;
+  }
+
   async #removeFile(file: string): Promise<void> {
     if (this.#readers.has(file)) return; // the last reader removes it
     await this.#storage.remove(file);
   }
 
-  /** Saves every dirty collection. */
+  /** Saves every dirty collection; once all have ended, rejects with the first failure, if any. */
   async flush(): Promise<void> {
     this.#assertOpen();
-    const dirty = [...this.#entries.values()].filter((e) => e.loaded && e.loaded.version !== e.loaded.savedVersion);
-    await Promise.all(dirty.map((e) => this.save(e.name)));
+    await this.#saveDirty();
+  }
+
+  #dirtyEntries(): Entry[] {
+    return [...this.#entries.values()].filter((e) => e.loaded && e.loaded.version !== e.loaded.savedVersion);
+  }
+
+  async #saveDirty(): Promise<void> {
+    const results = await Promise.allSettled(this.#dirtyEntries().map((e) => this.#save(e)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** The interval's round of saves: failures are counted and kept, as for eviction saves. */
+  async #saveInBackground(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.all(this.#dirtyEntries().map((e) => this.#saveQuietly(e)));
   }
 
   stats(): CollectionStats {
@@ -848,15 +1086,34 @@ export class CollectionEngine {
       blocksCompressedByHelpers: this.#byHelpers,
       blocksReused: this.#reusedBlocks,
       reuseFailures: this.#reuseFailures,
+      backgroundSaveFailures: this.#backgroundSaveFailures,
     };
   }
 
-  /** Stops background saving, saves everything dirty, and refuses further calls. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Closes the engine: from the call on, every call is refused with `CLOSED` (a write that
+   * was waiting for its collection to load too: the saves below may have taken its
+   * documents already) and background saving stops; the work under way (saves, loads,
+   * creates, drops, renames) ends, then every dirty collection is saved. If a save fails,
+   * close rejects with its error once the others have ended: what was saved before (and by
+   * the others) stays on storage, the failed collection's unsaved changes stay in memory
+   * only, and calling close again tries to save them again. Once close has resolved,
+   * calling it again resolves at once.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.flush();
-    this.#closed = true;
+    this.#closing ??= this.#finish().catch((error: unknown) => {
+      this.#closing = undefined;
+      throw error;
+    });
+    return this.#closing;
+  }
+
+  /** Waits for the work under way (a rename carries writes over, leaving its collection dirty), then saves what is dirty. */
+  async #finish(): Promise<void> {
+    while (this.#running.size) await Promise.all(this.#running);
+    await this.#saveDirty();
   }
 }

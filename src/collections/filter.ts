@@ -7,26 +7,65 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-/** Structural equality for msgpack-able values. @internal */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
-    const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    return x.length === y.length && x.every((v, i) => v === y[i]);
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+/** An object with no class: what documents and filters are made of (`Object.create(null)` counts too). */
+function isBareObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Structural equality for msgpack-able values, as filters use it. Numbers: `0` equals `-0`
+ * (as the range operators have it, and SQL and MongoDB), `NaN` equals `NaN`. Objects are
+ * equal only when of the same kind: arrays item by item; dates by time; regular
+ * expressions by source and flags; typed arrays and `ArrayBuffer`s of the same type byte
+ * by byte; `Map`s and `Set`s by their entries, whatever their order; other objects with
+ * the same prototype (plain objects, or instances of one class) by their own enumerable
+ * keys. So `{}` does not match a `Date`, an empty `Map` or `Set`, or empty bytes (before,
+ * only the keys were compared, and these have none).
+ * @internal
+ */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (isBareObject(a) !== isBareObject(b) || (!isBareObject(a) && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b))) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  if (a instanceof Date) return Object.is(a.getTime(), (b as Date).getTime());
+  if (a instanceof RegExp) return String(a) === String(b);
+  if (ArrayBuffer.isView(a) || a instanceof ArrayBuffer) return sameBytes(a, b as ArrayBufferView | ArrayBuffer);
+  if (a instanceof Map) return sameMaps(a, b as Map<unknown, unknown>);
+  if (a instanceof Set) return sameSets(a, b as Set<unknown>);
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function sameBytes(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer): boolean {
+  const x = ArrayBuffer.isView(a) ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(a);
+  const y = ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+function sameSets(a: Set<unknown>, b: Set<unknown>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x) || [...b].some((y) => deepEqual(x, y)));
+}
+
+function sameMaps(a: Map<unknown, unknown>, b: Map<unknown, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    if (b.has(k) ? !deepEqual(v, b.get(k)) : ![...b].some(([k2, v2]) => deepEqual(k, k2) && deepEqual(v, v2))) return false;
+  }
+  return true;
+}
+
+/**
+ * The value at `path`, following own properties only: `constructor`, `__proto__` or a
+ * date's `getTime` are not fields of a document (before, `{ constructor: { $exists: true } }`
+ * matched every document). An own `__proto__` key (as `JSON.parse` makes) is a field like
+ * any other. Array indices and an array's `length` are own properties.
+ */
 function getPath(doc: Doc, path: readonly string[]): unknown {
   let v: unknown = doc;
   for (const p of path) {
-    if (v === null || typeof v !== 'object') return undefined;
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
     v = (v as Record<string, unknown>)[p];
   }
   return v;
@@ -35,9 +74,10 @@ function getPath(doc: Doc, path: readonly string[]): unknown {
 const ordered = (v: unknown): v is number | string => typeof v === 'number' || typeof v === 'string';
 
 /**
- * Compiles a filter into a predicate. Equality on fields (deep for objects and arrays),
- * ranges (`$gt`, `$gte`, `$lt`, `$lte` on numbers or strings of the same type), `$in`,
- * `$nin`, `$ne`, `$exists`. Dotted paths reach into nested objects. Unknown operators are
+ * Compiles a filter into a predicate. Equality on fields (deep for objects and arrays, see
+ * {@link deepEqual}: `0` equals `-0`, kinds must match), ranges (`$gt`, `$gte`, `$lt`,
+ * `$lte` on numbers or strings of the same type), `$in`, `$nin`, `$ne`, `$exists`. Dotted
+ * paths reach into nested objects through own properties only. Unknown operators are
  * `INVALID_ARGUMENT`.
  */
 export function compileFilter(filter: Filter | undefined): (doc: Doc) => boolean {

@@ -2,7 +2,24 @@
  * Collection file names: `{encodeURIComponent(name)}.{generation}.csc`.
  * @internal
  */
+import { ShelfError } from '../errors/index.ts';
+
 const EXT = '.csc';
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `name` can name a collection: a string of 1 to 200
+ * characters that is well-formed UTF-16. A lone surrogate (half of a pair, as text cut
+ * inside an emoji has) cannot be in a file name: `encodeURIComponent` throws on it, so such
+ * a collection could never be saved (and every later `close` failed on it).
+ */
+export function checkName(name: unknown, argument = 'name'): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument} must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`);
+  }
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) {
+    throw new ShelfError('INVALID_ARGUMENT', `${argument} must not hold a lone surrogate (half of a UTF-16 pair), got ${JSON.stringify(name)}`);
+  }
+}
 
 export function collectionFileName(name: string, generation: number): string {
   return `${encodeURIComponent(name)}.${generation}${EXT}`;

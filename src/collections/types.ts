@@ -4,7 +4,11 @@ export interface Doc {
   [field: string]: unknown;
 }
 
-/** A condition on one field: equality, or operators. */
+/**
+ * A condition on one field: equality, or operators. Equality is deep and of the same kind
+ * (`{}` does not equal a `Date` or a `Map`), with `0` equal to `-0` and `NaN` to `NaN`;
+ * paths follow own properties only (see `compileFilter`).
+ */
 export type FieldCondition =
   | unknown
   | {
@@ -44,4 +48,10 @@ export interface CollectionStats {
   readonly blocksReused: number;
   /** Saves that set out to keep blocks but could not read the previous file, and wrote every document instead (`lastReuseError` says why). */
   readonly reuseFailures: number;
+  /**
+   * Saves nobody waited for that failed: on the interval, or of a dirty collection about to
+   * be evicted (the collection then stays loaded and dirty, and the write that went over the
+   * memory limit still succeeds). The engine's `lastError` keeps the last error.
+   */
+  readonly backgroundSaveFailures: number;
 }
