@@ -309,14 +309,22 @@ export class CheckpointJournal<R> {
     onSwitch?.();
   }
 
-  /** Checkpoint(next) is on disk: the previous good one becomes the fallback, anything older goes. */
+  /**
+   * Checkpoint(next) is on disk: the previous good one becomes the fallback, anything older
+   * goes. Best effort: the checkpoint is done (an import has taken effect), so a file that
+   * cannot be removed now stays, harmless, and goes with a later checkpoint.
+   */
   async #written(next: number): Promise<void> {
     this.checkpoints++;
     const fallback = this.#good;
     this.#good = next;
-    for (const name of await this.#options.files.list()) {
-      const m = GEN.exec(name);
-      if (m && Number(m[2]) < fallback) await this.#options.files.remove(name);
+    try {
+      for (const name of await this.#options.files.list()) {
+        const m = GEN.exec(name);
+        if (m && Number(m[2]) < fallback) await this.#options.files.remove(name).catch(() => undefined);
+      }
+    } catch {
+      // Listing failed: the next checkpoint lists again.
     }
   }
 

@@ -11,7 +11,13 @@ class TestFiles extends MemoryJournalFiles {
   onWrite: ((name: string) => Promise<void> | void) | undefined;
   gate: Promise<void> | undefined;
   failName: string | undefined;
+  failRemove = false;
   readonly handles = new Map<string, number>();
+
+  override async remove(name: string): Promise<void> {
+    if (this.failRemove) throw new ShelfError('ABORTED', `simulated failure removing ${name}`);
+    await super.remove(name);
+  }
 
   override async write(name: string, bytes: Uint8Array): Promise<void> {
     if (name === this.failName) {
@@ -141,6 +147,18 @@ describe('DurableSnapshotStore under racing calls and failing files', () => {
     await durable.store.chunks.saveRepository('later');
     expect(await names(durable)).toEqual(['app', 'later']);
     expect(await names(await open(files))).toEqual(['app', 'later']);
+  });
+
+  it('an import whose old files cannot be removed still resolves: it has taken effect', async () => {
+    const files = new TestFiles();
+    const durable = await open(files);
+    await durable.store.chunks.saveRepository('app');
+    await durable.checkpoint();
+    await durable.checkpoint(); // generation 2: generation 1 becomes removable at the next
+    files.failRemove = true;
+    await durable.importDatabase(await importable());
+    expect(await names(durable)).toEqual(['imported']);
+    expect(await names(await open(files))).toEqual(['imported']);
   });
 
   it('a commit reported as failed is not made durable by a checkpoint waiting to start', async () => {
