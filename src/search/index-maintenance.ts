@@ -63,11 +63,20 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  * documents.
  * @internal
  */
-export async function mergeIndex(state: IndexState, force: boolean, maxMerges: number, locked: LockRunner): Promise<number> {
+export async function mergeIndex(
+  state: IndexState, force: boolean, maxMerges: number, locked: LockRunner, signal?: AbortSignal,
+): Promise<number> {
+  // Checked before each storage access and between slices: an owner closing the storage
+  // aborts first, then waits for the merge to settle.
+  const stopIfAborted = () => {
+    if (signal?.aborted === true) throw new ShelfError('ABORTED', 'merge cancelled', { cause: signal.reason });
+  };
+  stopIfAborted();
   if (force) await locked(() => state.seal());
   let merges = 0;
   let attempts = 0;
   while (merges < maxMerges && attempts++ < maxMerges + 8) {
+    stopIfAborted();
     const group = proposedMerges(state, force)[0];
     if (group === undefined) break;
     const bodies = await Promise.all(group.map((e) => state.loadBody(e)));
@@ -97,11 +106,15 @@ export async function mergeIndex(state: IndexState, force: boolean, maxMerges: n
           break;
         }
       } while (performance.now() < until);
-      if (result === undefined) await nextTurn();
+      if (result === undefined) {
+        await nextTurn();
+        stopIfAborted();
+      }
     }
     const { head, body } = result.segment;
     const storage = state.options.storage;
     let saved = false;
+    stopIfAborted();
     if (storage !== undefined && current()) {
       const keys = segmentKeys(id);
       await storage.put(keys.head, encodeHead(head));

@@ -20,7 +20,11 @@ export interface FlushReport {
 export interface SegmentProblem {
   readonly segmentId: number;
   readonly error: ShelfError;
-  /** Ids of the documents it held, when its head was readable (fetch these to rebuild it). */
+  /**
+   * Ids of the live documents it held, when its head was readable (fetch these to rebuild
+   * it). Copies removed or replaced since are left out: rebuilding from them would bring a
+   * removed document back or put an old text over the newer copy in another segment.
+   */
   readonly ids: readonly string[] | null;
 }
 
@@ -152,7 +156,9 @@ export async function checkIndex(state: IndexState): Promise<SegmentProblem[]> {
       await state.loadBody(entry);
     } catch (error) {
       if (!(error instanceof ShelfError) || error.code !== 'CORRUPT') throw error;
-      problems.push({ segmentId: entry.id, error: damagedError(entry), ids: entry.head === null ? null : [...entry.head.ids] });
+      const head = entry.head;
+      const ids = head === null ? null : head.ids.filter((_, i) => entry.deleted[i] === 0);
+      problems.push({ segmentId: entry.id, error: damagedError(entry), ids });
     }
   }
   return problems;

@@ -22,9 +22,21 @@ export interface SearchView {
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
 
-/** `ln(1 + (N - df + 0.5) / (df + 0.5))`, never negative. */
+/**
+ * `ln(1 + (N - df + 0.5) / (df + 0.5))`, positive when `df ≤ N`. df is clamped to N: past
+ * N + 0.5 the logarithm turns negative and a term's occurrences would lower a score.
+ */
 function idf(docs: number, df: number): number {
-  return Math.log(1 + (docs - df + 0.5) / (df + 0.5));
+  const d = Math.min(df, docs);
+  return Math.log(1 + (docs - d + 0.5) / (d + 0.5));
+}
+
+/** How many of the sorted local ids in `list` are not deleted. */
+function liveCount(list: Uint32Array, deleted: Uint8Array | null): number {
+  if (deleted === null) return list.length;
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (deleted[list[i]!] === 0) n++;
+  return n;
 }
 
 class ViewEvaluator {
@@ -219,9 +231,13 @@ export function searchKeyword(
   }
   const truncated = budget.expired;
 
-  // Document frequencies: terms count their postings in every segment (deleted documents
-  // included until a merge purges them, as in Lucene); a prefix counts the union of its
-  // expansions; a phrase scores as its terms.
+  // Document frequencies over live documents, the population N counts: a term counts its
+  // postings in every segment minus the deleted ones; a prefix counts the union of its
+  // expansions; a phrase scores as its terms. Counting deleted copies too (Lucene's choice,
+  // but Lucene's N counts them as well) let df pass N after updates, and idf went negative.
+  // The pass over deletions reads only the query terms' lists in segments that have
+  // deletions, lists that evaluating the query already walks; other segments answer with
+  // the list length. Scores therefore do not change when a merge purges deleted copies.
   const df = new Map<string, number>();
   const termDf = (term: string) => {
     let n = df.get(term);
@@ -229,7 +245,7 @@ export function searchKeyword(
       n = 0;
       for (const v of views) {
         const t = v.body.terms.findTerm(term);
-        if (t >= 0) n += v.body.docFreq(t);
+        if (t >= 0) n += v.deleted === null ? v.body.docFreq(t) : liveCount(v.body.postings(t), v.deleted);
       }
       df.set(term, n);
     }
@@ -239,7 +255,7 @@ export function searchKeyword(
   for (const leaf of leaves) {
     if (leaf.kind !== 'prefix') continue;
     let n = 0;
-    for (const ev of evaluators) n += ev.leaves.get(leaf)?.length ?? 0;
+    for (let v = 0; v < evaluators.length; v++) n += liveCount(evaluators[v]!.leaves.get(leaf) ?? EMPTY, views[v]!.deleted);
     prefixDf.set(leaf, n);
   }
   const N = Math.max(stats.docs, 1);

@@ -30,6 +30,8 @@ class RegexParser {
   readonly #p: string;
   readonly #unicode: boolean;
   readonly #vMode: boolean;
+  /** Capturing groups in the whole pattern: without `u`, `\\12` is a back-reference only if there are 12. */
+  readonly #groups: number;
   #i = 0;
   #depth = 0;
   /** Source spans `[start, end)` of the top-level concatenation's items, in order. */
@@ -39,6 +41,7 @@ class RegexParser {
     this.#p = pattern;
     this.#unicode = unicode;
     this.#vMode = vMode;
+    this.#groups = unicode ? 0 : countGroups(pattern);
   }
 
   parse(): RegexNode {
@@ -152,12 +155,15 @@ class RegexParser {
     return unknown ? ANYSTR : inner;
   }
 
-  /** Reads an escape after `\`; in a class returns code units (or null for "too broad"). */
+  /**
+   * Reads an escape after `\`, consuming exactly what RegExp would. In a class it returns
+   * code points (astral ones only under `u`/`v`), or null for "too broad".
+   */
   #escape(inClass: boolean): RegexNode | number[] | null {
     const p = this.#p;
     const ch = p[this.#i++];
     if (ch === undefined) throw new RegexSyntax('trailing backslash');
-    const one = (c: number): RegexNode | number[] => (inClass ? [c] : { t: 'lit', s: String.fromCharCode(c) });
+    const one = (c: number): RegexNode | number[] => (inClass ? [c] : { t: 'lit', s: String.fromCodePoint(c) });
     switch (ch) {
       case 'd':
         return inClass ? DIGITS : { t: 'set', chars: DIGITS };
@@ -180,14 +186,16 @@ class RegexParser {
       case 'f': return one(12);
       case 'v': return one(11);
       case '0':
-        if (!/[0-9]/.test(p[this.#i] ?? '')) return one(0);
-        return inClass ? null : ANYSTR;
+        // Under u a digit after \0 is a SyntaxError, so RegExp never lets one through.
+        return one(this.#unicode ? 0 : this.#legacyOctal(0));
       case 'c': {
         const letter = p[this.#i];
-        if (letter !== undefined && /[A-Za-z]/.test(letter)) {
+        // Annex B: in a class without u, \c also takes a digit or `_` (`[\c1]` is U+0011).
+        if (letter !== undefined && (/[A-Za-z]/.test(letter) || (inClass && !this.#unicode && /[0-9_]/.test(letter)))) {
           this.#i++;
           return one(letter.charCodeAt(0) % 32);
         }
+        // Otherwise (Annex B) `\c` is a literal backslash and `c`: a node that claims nothing covers both.
         return inClass ? null : ANYSTR;
       }
       case 'x': {
@@ -202,6 +210,13 @@ class RegexParser {
         if (m4 !== null) {
           code = parseInt(m4[0], 16);
           this.#i += 4;
+          // Under u/v, `\uD83D\uDE00` is one escape of one code point (U+1F600), so a class
+          // or quantifier takes it whole; without u they are two code units, as RegExp reads them.
+          const trail = this.#unicode && code >= 0xd800 && code <= 0xdbff ? /^\\u([Dd][C-Fc-f][0-9A-Fa-f]{2})/.exec(p.slice(this.#i, this.#i + 6)) : null;
+          if (trail !== null) {
+            code = 0x10000 + ((code - 0xd800) << 10) + (parseInt(trail[1]!, 16) - 0xdc00);
+            this.#i += 6;
+          }
         } else if (this.#unicode && p[this.#i] === '{') {
           const close = p.indexOf('}', this.#i);
           if (close === -1) throw new RegexSyntax('unterminated \\u{');
@@ -209,7 +224,6 @@ class RegexParser {
           this.#i = close + 1;
         }
         if (code === null || !Number.isFinite(code)) return inClass ? null : ANYSTR;
-        if (code > 0xffff) return inClass ? null : { t: 'lit', s: String.fromCodePoint(code) };
         return one(code);
       }
       case 'k':
@@ -220,11 +234,34 @@ class RegexParser {
         return inClass ? null : ANYSTR;
       default:
         if (ch >= '1' && ch <= '9') {
-          while (/[0-9]/.test(p[this.#i] ?? '')) this.#i++;
-          return inClass ? null : ANYSTR; // back-reference (or legacy octal)
+          // A decimal escape takes every digit that follows. Under u it is a back-reference
+          // (RegExp refused it if the group does not exist, or inside a class); without u
+          // (Annex B) it is one only when the pattern has that many groups, else a legacy
+          // octal escape of at most three digits (`\12` is U+000A) or, for 8 and 9, the digit.
+          let end = this.#i;
+          while (/[0-9]/.test(p[end] ?? '')) end++;
+          if (!inClass && (this.#unicode || Number(p.slice(this.#i - 1, end)) <= this.#groups)) {
+            this.#i = end;
+            return ANYSTR;
+          }
+          if (this.#unicode) throw new RegexSyntax('decimal escape in a class');
+          if (ch >= '8') return one(ch.charCodeAt(0));
+          return one(this.#legacyOctal(ch.charCodeAt(0) - 48));
         }
         return one(ch.charCodeAt(0));
     }
+  }
+
+  /**
+   * Annex B LegacyOctalEscapeSequence after its first digit `first` (0-7, consumed): up to
+   * two more octal digits after 0-3, one more after 4-7, so the value stays ≤ 0o377
+   * (`\0123` is U+000A then `3`, `\477` is U+0027 then `7`).
+   */
+  #legacyOctal(first: number): number {
+    const p = this.#p;
+    let value = first;
+    for (let more = first <= 3 ? 2 : 1; more > 0 && /[0-7]/.test(p[this.#i] ?? ''); more--) value = value * 8 + (p.charCodeAt(this.#i++) - 48);
+    return value;
   }
 
   #klass(): RegexNode {
@@ -246,14 +283,16 @@ class RegexParser {
       if (depth !== 0) throw new RegexSyntax('unterminated class');
       return ANY;
     }
+    // Members as code points: code units without u, where `[😀]` is its two halves, and
+    // under u whole code points, where a surrogate pair (raw or `\uD83D\uDE00`) is one.
     const chars = new Set<number>();
     let broad = negated;
     const atom = (): number[] | null => {
       const c = p[this.#i++];
       if (c === undefined) throw new RegexSyntax('unterminated class');
       if (c === '\\') return this.#escape(true) as number[] | null;
-      const code = c.charCodeAt(0);
-      if (code >= 0xd800 && code <= 0xdfff) return null;
+      const code = this.#unicode ? p.codePointAt(this.#i - 1)! : c.charCodeAt(0);
+      if (code > 0xffff) this.#i++;
       return [code];
     };
     while (this.#i < p.length && p[this.#i] !== ']') {
@@ -276,9 +315,33 @@ class RegexParser {
     if (p[this.#i] !== ']') throw new RegexSyntax('unterminated class');
     this.#i++;
     if (broad) return ANY;
-    if (chars.size === 0) return { t: 'none' };
-    return { t: 'set', chars: [...chars] };
+    const units = [...chars].filter((c) => c <= 0xffff);
+    // An astral member matches its two code units: an alternative of its own, not two set members.
+    const astral: RegexNode[] = [...chars].filter((c) => c > 0xffff).map((c) => ({ t: 'lit', s: String.fromCodePoint(c) }));
+    const set: RegexNode[] = units.length > 0 ? [{ t: 'set', chars: units }] : [];
+    const items = [...set, ...astral];
+    if (items.length === 0) return { t: 'none' };
+    return items.length === 1 ? items[0]! : { t: 'alt', items };
   }
+}
+
+/**
+ * Capturing groups in a pattern read without u: `(` not followed by `?`, and named groups
+ * `(?<name>`, outside classes and escapes. Forward ones count too, as in RegExp.
+ */
+function countGroups(pattern: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') {
+      if (pattern[i + 1] !== '?' || (pattern[i + 2] === '<' && pattern[i + 3] !== '=' && pattern[i + 3] !== '!')) n++;
+    }
+  }
+  return n;
 }
 
 /**

@@ -10,7 +10,7 @@ import { filterDocs } from './metadata-filter.ts';
 import { formatQuery, parseQuery } from './query-parser.ts';
 import { searchRegex } from './regex-search.ts';
 import { existenceTest, type ExistenceTest } from './regex-verify.ts';
-import { checkCount, cleanFlags, escapeRegExp, resolveOptions, type SearchIndexOptions } from './search-options.ts';
+import { checkCount, checkOptions, cleanFlags, escapeRegExp, resolveOptions, type SearchIndexOptions } from './search-options.ts';
 import type { SegmentStorage } from './segment-storage.ts';
 import { TokenCountCache } from './token-count-cache.ts';
 import { formatPlan, planLiteral, planRegex, requiredLiteral, type TrigramPlan } from './trigram-plan.ts';
@@ -74,8 +74,8 @@ export class SearchIndex {
   }
 
   /** Opens the index saved in `storage` (an empty one when nothing is saved yet). */
-  static async open(storage: SegmentStorage, options: Omit<SearchIndexOptions, 'storage'> = {}): Promise<SearchIndex> {
-    const index = new SearchIndex({ ...options, storage });
+  static async open(storage: SegmentStorage, options?: Omit<SearchIndexOptions, 'storage'>): Promise<SearchIndex> {
+    const index = new SearchIndex({ ...checkOptions(options), storage });
     await openIndex(index.#state, storage);
     return index;
   }
@@ -160,7 +160,8 @@ export class SearchIndex {
    * await index.query('"syntax tree" OR ast -test', { filters: { language: 'ts' }, offset: 20, limit: 20 });
    * ```
    */
-  async query(text: string, options: QueryOptions = {}): Promise<SearchResults> {
+  async query(text: string, queryOptions?: QueryOptions): Promise<SearchResults> {
+    const options: QueryOptions = checkOptions(queryOptions);
     const node = parseQuery(text);
     const offset = checkCount(options.offset, 'options.offset', 0);
     const limit = checkCount(options.limit, 'options.limit', 20);
@@ -185,7 +186,8 @@ export class SearchIndex {
    * verifies them and reports exact ranges. Without usable trigrams it scans, within the
    * time budget (default `regexBudgetMs`).
    */
-  async regex(pattern: string, options: MatchOptions = {}): Promise<MatchResults> {
+  async regex(pattern: string, matchOptions?: MatchOptions): Promise<MatchResults> {
+    const options: MatchOptions = checkOptions(matchOptions);
     if (typeof pattern !== 'string' || pattern === '') throw new ShelfError('INVALID_ARGUMENT', 'pattern must be a non-empty string');
     const flags = cleanFlags(options.flags);
     let regex: RegExp;
@@ -199,7 +201,8 @@ export class SearchIndex {
   }
 
   /** Literal substring search (case-insensitive unless `caseSensitive`), with exact ranges. */
-  async substring(text: string, options: SubstringOptions = {}): Promise<MatchResults> {
+  async substring(text: string, substringOptions?: SubstringOptions): Promise<MatchResults> {
+    const options: SubstringOptions = checkOptions(substringOptions);
     if (typeof text !== 'string' || text === '') throw new ShelfError('INVALID_ARGUMENT', 'text must be a non-empty string');
     const caseSensitive = options.caseSensitive ?? false;
     const regex = new RegExp(escapeRegExp(text), caseSensitive ? 'g' : 'gi');
@@ -236,12 +239,17 @@ export class SearchIndex {
    * them (an opened index loads them lazily), one at a time with a turn of the event loop
    * between, so queries and writes are served in between. Stops once the body cache is
    * full or a load fails (a damaged segment is reported by the queries that touch it, as
-   * without preloading). Resolves the number of bodies loaded.
+   * without preloading), or once `options.signal` is aborted (a load under way finishes
+   * first). Resolves the number of bodies loaded.
    */
-  async preload(): Promise<number> {
+  async preload(options?: { readonly signal?: AbortSignal }): Promise<number> {
+    const { signal } = checkOptions(options);
     const state = this.#state;
     let loaded = 0;
     for (const entry of [...state.segments]) {
+      // Stopping is not a failure: what is loaded stays, the rest loads on demand. The owner
+      // aborts before closing the storage, so no read starts after that.
+      if (signal?.aborted === true) break;
       if (state.bodies.bytes >= state.bodies.limitBytes) break;
       if (entry.damage !== null || entry.head === null || state.bodies.has(entry.id)) continue;
       if (!state.segments.includes(entry)) continue; // merged away meanwhile
@@ -268,13 +276,15 @@ export class SearchIndex {
    * Runs proposed merges (at most `maxMerges`, default all), or with `force` merges every
    * segment into one. A merge works in slices of a few milliseconds and takes the lock that
    * {@link flush} takes only to swap its result in, so writes and flushes never wait for it.
+   * Aborting `signal` stops it between slices with `ABORTED` (merges already swapped in
+   * stay, and the index is unchanged by the one stopped) and before it writes to storage.
    */
-  merge(options: { readonly force?: boolean; readonly maxMerges?: number } = {}): Promise<MergeReport> {
-    const maxMerges = options.maxMerges ?? Infinity;
+  merge(options?: { readonly force?: boolean; readonly maxMerges?: number; readonly signal?: AbortSignal }): Promise<MergeReport> {
+    const { force = false, maxMerges = Infinity, signal } = checkOptions(options);
     if (!(maxMerges >= 0)) throw new ShelfError('INVALID_ARGUMENT', `options.maxMerges must be ≥ 0, got ${String(maxMerges)}`);
     // Merges run one at a time, each holding the maintenance lock only for its final swap.
     const run = this.#merging.then(async () => {
-      const merges = await mergeIndex(this.#state, options.force ?? false, maxMerges, (fn) => this.#exclusive(async () => fn()));
+      const merges = await mergeIndex(this.#state, force, maxMerges, (fn) => this.#exclusive(async () => fn()), signal);
       return { merges, segments: this.#state.segments.length };
     });
     this.#merging = run.catch(() => undefined);

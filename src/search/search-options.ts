@@ -67,6 +67,22 @@ export function resolveOptions(options: SearchIndexOptions): ResolvedOptions {
   };
 }
 
+/**
+ * The options argument of a call, `{}` when undefined. `null` and other non-objects are
+ * refused rather than read as "defaults": a caller passing `null` meant something we cannot
+ * guess, and reading a field of it would throw a bare TypeError instead. The search worker
+ * hands options over unchanged, so the same check answers there.
+ * @internal
+ */
+export function checkOptions<T extends object>(options: T | undefined, where = 'options'): T {
+  // Every field of an options type is optional, so `{}` stands for "all defaults".
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object') {
+    throw new ShelfError('INVALID_ARGUMENT', `${where} must be an object or undefined, got ${options === null ? 'null' : typeof options}`);
+  }
+  return options;
+}
+
 /** Validates an optional integer count (offset, limit). @internal */
 export function checkCount(value: unknown, where: string, fallback: number, max = 100_000): number {
   if (value === undefined) return fallback;

@@ -38,6 +38,15 @@ export class SearchService {
   #flushing: Promise<void> | undefined;
   #again = false;
   #merging = false;
+  #mergeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Aborted by close() so that a background preload or merge stops before touching the
+   * store, which close() then closes; `#background` holds their promises so close() can
+   * wait for a read or write already under way.
+   */
+  #stop = new AbortController();
+  readonly #background = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
   /** Last error of a background merge. */
   lastError: unknown;
 
@@ -50,13 +59,15 @@ export class SearchService {
     const { name, memory = false, search = {} } = options;
     const { watchdogGraceMs: _ignored, preload = true, ...indexOptions } = search;
     if (typeof preload !== 'boolean') throw new ShelfError('INVALID_ARGUMENT', 'options.search.preload must be a boolean');
+    this.#stop = new AbortController();
+    this.#closing = undefined;
     if (memory) {
       this.#index = new SearchIndex({ ...indexOptions, storage: new MemorySegmentStorage() });
     } else {
       this.#kv = await openIndexedDbKv({ name: `${name}:search` });
       this.#index = await SearchIndex.open(kvSegmentStorage(this.#kv), indexOptions);
       // In the background: calls are served between loads; a failure is left for queries to report.
-      if (preload) void this.#index.preload();
+      if (preload) this.#track(this.#index.preload({ signal: this.#stop.signal }));
     }
     return this.#index.stats();
   }
@@ -81,19 +92,31 @@ export class SearchService {
     return this.#flushing;
   }
 
+  /** Keeps `work` in {@link #background} until it settles. */
+  #track(work: Promise<unknown>): void {
+    const settled = work.then(() => undefined, () => undefined);
+    this.#background.add(settled);
+    void settled.then(() => this.#background.delete(settled));
+  }
+
   #scheduleMerge(): void {
     const index = this.#index;
-    if (!index || this.#merging || index.pendingMerges() === 0) return;
+    if (!index || this.#merging || this.#stop.signal.aborted || index.pendingMerges() === 0) return;
     this.#merging = true;
-    setTimeout(async () => {
-      try {
-        await index.merge();
-        await this.#durable();
-      } catch (error) {
-        this.lastError = error;
-      } finally {
-        this.#merging = false;
-      }
+    const signal = this.#stop.signal;
+    this.#mergeTimer = setTimeout(() => {
+      this.#mergeTimer = undefined;
+      this.#track((async () => {
+        try {
+          await index.merge({ signal });
+          await this.#durable();
+        } catch (error) {
+          // Stopped by close(): not a failure worth reporting.
+          if (!signal.aborted) this.lastError = error;
+        } finally {
+          this.#merging = false;
+        }
+      })());
     }, 0);
   }
 
@@ -143,7 +166,9 @@ export class SearchService {
 
   /** Saves now and merges segments as the policy asks. */
   async compact(): Promise<void> {
-    await this.#get().merge();
+    const merged = this.#get().merge({ signal: this.#stop.signal });
+    this.#track(merged);
+    await merged;
     await this.#durable();
   }
 
@@ -163,10 +188,30 @@ export class SearchService {
     return rebuilt;
   }
 
-  async close(): Promise<void> {
-    if (!this.#index) return;
-    await this.#durable();
-    this.#index = undefined;
-    await this.#kv?.close();
+  /**
+   * Stops background work (a scheduled or running merge, a preload) and waits for what it
+   * had under way, saves pending changes, then closes the store: nothing touches storage
+   * once this resolves. A running merge stops between slices and its result is dropped (a
+   * compact() waiting on it rejects with `ABORTED`).
+   */
+  close(): Promise<void> {
+    if (!this.#index) return Promise.resolve();
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      if (this.#mergeTimer !== undefined) {
+        clearTimeout(this.#mergeTimer);
+        this.#mergeTimer = undefined;
+        this.#merging = false;
+      }
+      while (this.#background.size > 0) await Promise.all(this.#background);
+      await this.#durable();
+      this.#index = undefined;
+      await this.#kv?.close();
+      this.#kv = undefined;
+    })().catch((error: unknown) => {
+      this.#closing = undefined; // e.g. the final save failed: the index stays open, close() may be retried
+      throw error;
+    });
+    return this.#closing;
   }
 }
