@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CollectionEngine, compileFilter, MemoryBlobStore, ShelfError, type Doc } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
+import { HeldStore } from './held-store.ts';
 
 /** The code of the `ShelfError` a call fails with (anything else fails the test), undefined if it succeeds. */
 async function code(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
@@ -17,65 +18,6 @@ async function code(run: Promise<unknown> | (() => unknown)): Promise<string | u
   return undefined;
 }
 
-/**
- * Memory blobs that can hold the next write or read open until let through, fail writes of
- * files starting with `failWrites` (after storing half of the bytes, as a partial write
- * in place leaves them), and refuse the next `refuseRemoves` removals.
- */
-class TestStore extends MemoryBlobStore {
-  #holdWrite: { started: () => void; release: Promise<void> } | undefined;
-  #holdRead: { started: () => void; release: Promise<void> } | undefined;
-  failWrites: string | undefined;
-  refuseRemoves = 0;
-
-  static #hold(): { hold: { started: () => void; release: Promise<void> }; gate: { started: Promise<void>; release: () => void } } {
-    let release!: () => void;
-    let started!: () => void;
-    const startedP = new Promise<void>((resolve) => (started = resolve));
-    const hold = { started, release: new Promise<void>((resolve) => (release = resolve)) };
-    return { hold, gate: { started: startedP, release } };
-  }
-  holdNextWrite(): { started: Promise<void>; release: () => void } {
-    const { hold, gate } = TestStore.#hold();
-    this.#holdWrite = hold;
-    return gate;
-  }
-  holdNextRead(): { started: Promise<void>; release: () => void } {
-    const { hold, gate } = TestStore.#hold();
-    this.#holdRead = hold;
-    return gate;
-  }
-  override async write(name: string, bytes: Uint8Array): Promise<void> {
-    const hold = this.#holdWrite;
-    this.#holdWrite = undefined;
-    if (hold) {
-      hold.started();
-      await hold.release;
-    }
-    if (this.failWrites !== undefined && name.startsWith(this.failWrites)) {
-      await super.write(name, bytes.subarray(0, bytes.length >> 1));
-      throw new Error('disk full');
-    }
-    return super.write(name, bytes);
-  }
-  override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
-    const hold = this.#holdRead;
-    this.#holdRead = undefined;
-    if (hold) {
-      hold.started();
-      await hold.release;
-    }
-    return super.read(name, offset, length);
-  }
-  override async remove(name: string): Promise<void> {
-    if (this.refuseRemoves > 0) {
-      this.refuseRemoves--;
-      throw new Error('file is busy');
-    }
-    return super.remove(name);
-  }
-}
-
 const open = (storage: MemoryBlobStore, options: { memoryLimitBytes?: number; blockDocs?: number } = {}) =>
   CollectionEngine.open({ storage, saveIntervalMs: 0, compressionWorkers: 0, ...options });
 
@@ -84,7 +26,7 @@ const filesOf = async (storage: MemoryBlobStore, name: string) => (await storage
 
 describe('close', () => {
   it('refuses a write made while it saves (CLOSED), and reopens with what was acknowledged before', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
@@ -100,7 +42,7 @@ describe('close', () => {
   });
 
   it('refuses a write that was waiting for its collection to load when close began', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     let engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
@@ -119,7 +61,7 @@ describe('close', () => {
   });
 
   it('whose final save fails rejects with that error, refuses writes from then on, and saves when called again', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
@@ -136,7 +78,7 @@ describe('close', () => {
 
 describe('names', () => {
   it('with a lone surrogate are INVALID_ARGUMENT up front, and leave nothing behind', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     expect(await code(engine.create('half\uD800'))).toBe('INVALID_ARGUMENT');
     expect(await code(engine.create('\uDC00'))).toBe('INVALID_ARGUMENT');
@@ -148,7 +90,7 @@ describe('names', () => {
   });
 
   it('a create whose save fails leaves no collection behind, and the name can be created after', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     storage.failWrites = 'c.';
     await expect(engine.create('c')).rejects.toThrow('disk full');
@@ -166,7 +108,7 @@ describe('names', () => {
 
 describe('rename', () => {
   it('two renames to one name: one fails with INVALID_ARGUMENT and no collection is lost', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'from-a' });
@@ -185,7 +127,7 @@ describe('rename', () => {
   });
 
   it('a create of the target name while a rename runs fails, and the rename keeps its documents', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'x' });
@@ -201,7 +143,7 @@ describe('rename', () => {
   });
 
   it('a rename in flight never drops a new collection that took the old name', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'old' });
@@ -220,7 +162,7 @@ describe('rename', () => {
   });
 
   it('a collection dropped and created again while the new name is written keeps its file', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'old' });
@@ -243,7 +185,7 @@ describe('rename', () => {
   });
 
   it('writes to the source while the new name is written are carried over to it', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'x' });
@@ -264,7 +206,7 @@ describe('rename', () => {
   });
 
   it('that fails to write leaves both names as they were', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('a');
     await engine.insert('a', { _id: 'x' });
@@ -283,7 +225,7 @@ describe('rename', () => {
 
 describe('failed saves', () => {
   it('remove the file they were writing', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
@@ -299,7 +241,7 @@ describe('failed saves', () => {
   });
 
   it('whose file could not be removed: a drop removes it, so the collection does not come back', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     let engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
@@ -318,7 +260,7 @@ describe('failed saves', () => {
 
   // A guard on the fix above (it passed before it): a drop that removed every listed file of the name failed it.
   it('a drop leaves the files of a collection created again under the name alone', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage);
     await engine.create('c');
     await engine.insert('c', { _id: 'old' });
@@ -345,7 +287,7 @@ describe('failed saves', () => {
 describe('streams of an unloaded collection after a crash', () => {
   /** 'c' of 50 documents in blocks of 10, saved, with a torn newer generation beside it (a save cut short by a crash). */
   const crashed = async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage, { blockDocs: 10 });
     await engine.create('c');
     const docs = Array.from({ length: 50 }, (_, i) => ({ _id: `d${i}`, n: i, text: `document ${i} `.repeat(20) }));
@@ -381,7 +323,7 @@ describe('streams of an unloaded collection after a crash', () => {
 
   // A guard on the fix above (it passed before it): nothing to fall back to, so the damage is reported.
   it('a lone damaged file still fails as CORRUPT', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     let engine = await open(storage, { blockDocs: 10 });
     await engine.create('c');
     await engine.insertMany('c', Array.from({ length: 50 }, (_, i) => ({ _id: `d${i}` })));
@@ -399,7 +341,7 @@ describe('streams of an unloaded collection after a crash', () => {
 
 describe('loads racing a drop', () => {
   it('a collection dropped while it loads leaves nothing in memory', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     let engine = await open(storage);
     await engine.create('c');
     await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}` })));
@@ -416,7 +358,7 @@ describe('loads racing a drop', () => {
 
 describe('eviction saves that fail', () => {
   it('do not fail the write that caused them; the victim stays loaded and dirty, and is saved later', async () => {
-    const storage = new TestStore();
+    const storage = new HeldStore();
     const engine = await open(storage, { memoryLimitBytes: 3000 });
     await engine.create('a');
     await engine.insert('a', { _id: 'x' });

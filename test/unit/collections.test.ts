@@ -6,36 +6,13 @@ import { blockIdHashes, decodeCollectionBytes, readCollectionBlocks } from '../.
 import { crc32, decodeFramePayloadAsync, FRAME_HEADER_BYTES, readFrameInfo } from '../../src/codec/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { runCollectionsConformance } from '../conformance/collections-conformance.ts';
+import { HeldStore } from './held-store.ts';
 
 runCollectionsConformance('memory blobs', async () => ({ storage: new MemoryBlobStore(), dispose: async () => undefined }));
 runCollectionsConformance('KV blobs (memory KV)', async () => {
   const kv = createMemoryKv();
   return { storage: new KvBlobStore(kv), dispose: () => kv.close() };
 });
-
-/** Memory blobs whose next write (`hold`) or next read (`holdRead`) waits until let through, saying when it starts. */
-class GatedStore extends MemoryBlobStore {
-  hold: { writing: () => void; open: Promise<void> } | undefined;
-  holdRead: { reading: () => void; open: Promise<void> } | undefined;
-  override async write(name: string, bytes: Uint8Array): Promise<void> {
-    const hold = this.hold;
-    this.hold = undefined;
-    if (hold) {
-      hold.writing();
-      await hold.open;
-    }
-    return super.write(name, bytes);
-  }
-  override async read(name: string, offset?: number, length?: number): Promise<Uint8Array> {
-    const hold = this.holdRead;
-    this.holdRead = undefined;
-    if (hold) {
-      hold.reading();
-      await hold.open;
-    }
-    return super.read(name, offset, length);
-  }
-}
 
 /** The newest file of a collection. */
 const newest = async (storage: MemoryBlobStore, name: string) => {
@@ -140,7 +117,7 @@ describe('streams of a loaded collection with unsaved changes', () => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
-        const storage = new GatedStore();
+        const storage = new HeldStore();
         const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 7 });
         await engine.create('c');
         await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i, s: `text ${i}` })));
@@ -161,13 +138,12 @@ describe('streams of a loaded collection with unsaved changes', () => {
           else if (kind === 'save') await engine.save('c');
           else if (kind === 'bulk') for (const each of all.slice(0, 70)) await engine.update('c', each, { bulk: at });
           else if (kind === 'save-racing' && id) {
-            let open!: () => void;
-            const writing = new Promise<void>((resolve) => (storage.hold = { writing: resolve, open: new Promise((o) => (open = o)) }));
+            const held = storage.holdNextWrite();
             await engine.update('c', id, { before: at }); // dirty, so the save writes
             const saving = engine.save('c');
-            await writing;
+            await held.started;
             await engine.update('c', id, { raced: at });
-            open();
+            held.release();
             await saving;
           } else if (kind === 'stream') {
             const expected = structuredClone(await engine.findAll('c'));
@@ -259,7 +235,7 @@ describe('saves that keep the blocks no change touched', () => {
     let indexed = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
-        const storage = new GatedStore();
+        const storage = new HeldStore();
         let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 7 });
         await engine.create('c');
         await engine.insertMany('c', Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: i })));
@@ -289,32 +265,29 @@ describe('saves that keep the blocks no change touched', () => {
           } else if (kind === 'save-racing' && id) {
             await engine.update('c', id, { before: at }); // dirty, so the save writes
             const expected = structuredClone(await engine.findAll('c'));
-            let open!: () => void;
-            const writing = new Promise<void>((resolve) => (storage.hold = { writing: resolve, open: new Promise((o) => (open = o)) }));
+            const held = storage.holdNextWrite();
             const saving = engine.save('c');
-            await writing;
+            await held.started;
             await engine.update('c', id, { raced: at });
             await engine.insert('c', { _id: `d${next++}`, raced: true });
-            open();
+            held.release();
             await saving;
             await fileHolds(expected); // the racing writes wait for the next save
           } else if (kind === 'save-reading' && id) {
             await engine.update('c', id, { before: at });
             const expected = structuredClone(await engine.findAll('c'));
-            let open!: () => void;
-            let reading = false;
-            const started = new Promise<void>((resolve) => (storage.holdRead = { reading: () => ((reading = true), resolve()), open: new Promise((o) => (open = o)) }));
+            const held = storage.holdNextRead();
             const saving = engine.save('c');
             // A full save reads nothing: then the gate never closes and the writes come after it.
-            await Promise.race([started, saving]);
+            await Promise.race([held.started, saving]);
             const victim = all[(at + 7) % all.length];
             await engine.update('c', id, { raced: at });
             if (victim && victim !== id) await engine.delete('c', victim);
             await engine.insert('c', { _id: `d${next++}`, raced: true });
-            storage.holdRead = undefined;
-            open?.();
+            held.cancel();
+            held.release();
             await saving;
-            if (reading) await fileHolds(expected);
+            if (held.hit) await fileHolds(expected);
           } else if (kind === 'reopen') {
             const expected = structuredClone(await engine.findAll('c'));
             await engine.close();
@@ -528,25 +501,6 @@ describe('streamed file reads through a moving window', () => {
 
 describe('writes and streams racing other work', () => {
   /** A store whose next write can be held open until the test lets it finish. */
-  class HeldStore extends MemoryBlobStore {
-    #hold: { started: () => void; release: Promise<void> } | undefined;
-    holdNextWrite(): { writing: Promise<void>; release: () => void } {
-      let release!: () => void;
-      let started!: () => void;
-      const writing = new Promise<void>((resolve) => (started = resolve));
-      this.#hold = { started, release: new Promise<void>((resolve) => (release = resolve)) };
-      return { writing, release };
-    }
-    override async write(name: string, bytes: Uint8Array): Promise<void> {
-      const hold = this.#hold;
-      this.#hold = undefined;
-      if (hold) {
-        hold.started();
-        await hold.release;
-      }
-      return super.write(name, bytes);
-    }
-  }
   const all = async (engine: CollectionEngine, name: string) => {
     const out: unknown[] = [];
     for await (const bytes of engine.packedBatches(name)) out.push(...decodeDocBatch(bytes, 't'));
@@ -580,7 +534,7 @@ describe('writes and streams racing other work', () => {
     await engine.insert('c', { _id: 'old' });
     const held = storage.holdNextWrite();
     const saving = engine.save('c');
-    await held.writing;
+    await held.started;
     const dropping = engine.drop('c');
     await engine.create('c');
     await engine.insert('c', { _id: 'new' });
@@ -639,7 +593,7 @@ describe('writes and streams racing other work', () => {
     await engine.insertMany('a', Array.from({ length: 5 }, (_, i) => ({ _id: `d${i}`, n: i })));
     const held = storage.holdNextWrite();
     const renaming = engine.rename('a', 'b');
-    await held.writing;
+    await held.started;
     await engine.update('a', 'd3', { n: 'late' }).catch(() => undefined); // the old name, going away
     held.release();
     await renaming;
