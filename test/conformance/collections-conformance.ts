@@ -10,7 +10,8 @@ export interface CollectionsTarget {
   dispose(): Promise<void>;
 }
 
-async function code(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
+/** The code of the `ShelfError` a call fails with (anything else fails the test), undefined if it succeeds. */
+export async function code(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
   try {
     await (typeof run === 'function' ? run() : run);
   } catch (error) {

@@ -5,18 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { CollectionEngine, compileFilter, MemoryBlobStore, ShelfError, type Doc } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
+import { code } from '../conformance/collections-conformance.ts';
 import { HeldStore } from './held-store.ts';
-
-/** The code of the `ShelfError` a call fails with (anything else fails the test), undefined if it succeeds. */
-async function code(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof run === 'function' ? run() : run);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShelfError);
-    return (error as ShelfError).code;
-  }
-  return undefined;
-}
 
 const open = (storage: MemoryBlobStore, options: { memoryLimitBytes?: number; blockDocs?: number } = {}) =>
   CollectionEngine.open({ storage, saveIntervalMs: 0, compressionWorkers: 0, ...options });
