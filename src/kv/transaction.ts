@@ -75,7 +75,7 @@ export class BufferedTransaction implements KvTransaction {
     if (reverse) keys.reverse();
     const page = keys.slice(0, limit === Infinity ? undefined : limit);
     const more = page.length < keys.length || !exhausted;
-    this.#recordRead(range, page, more, reverse);
+    this.#recordRead(range, page, more ? keys[page.length] : undefined, more, reverse);
     return {
       keys: page,
       values: options.keysOnly ? null : page.map((k) => (this.#writes.has(k) ? merged.get(k)!.slice() : merged.get(k)!)),
@@ -85,19 +85,22 @@ export class BufferedTransaction implements KvTransaction {
 
   /**
    * Records what a scan's result depended on, for conflict detection at commit: the whole
-   * range, or, when the page stopped at its limit, only the part up to its last key (a write
-   * beyond it cannot change the page; a queue popped from its head while producers append
-   * at its tail does not conflict).
+   * range, or, when the page stopped at its limit, the part up to its last key plus the
+   * first key after it (`next`), whose existence made the cursor non-null. A write to
+   * another key beyond the page changes neither the page nor "there is more": a queue
+   * popped from its head while producers append at its tail does not conflict, while
+   * deleting the key that made "there is more" true does.
    */
-  #recordRead(range: ResolvedRange, page: readonly string[], more: boolean, reverse: boolean): void {
-    if (!more) {
+  #recordRead(range: ResolvedRange, page: readonly string[], next: string | undefined, more: boolean, reverse: boolean): void {
+    const last = page[page.length - 1];
+    if (!more || last === undefined || next === undefined) {
+      // Read to its end, or nothing to narrow to (a limit of 0 still learnt whether keys exist).
       this.ranges.push(range);
       return;
     }
-    const last = page[page.length - 1];
-    if (last === undefined) return; // a limit of 0 read nothing
     // `last + U+0000` is the smallest key after `last`: the exclusive upper bound that keeps it.
     this.ranges.push(reverse ? { ...range, lower: last, lowerOpen: false } : { ...range, upper: `${last}\u0000` });
+    this.readKeys.add(next);
   }
 
   set(key: string, value: Uint8Array): void {

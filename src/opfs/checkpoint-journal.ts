@@ -133,11 +133,16 @@ export class CheckpointJournal<R> {
         const bytes = await files.read(name);
         const kind = readFrameInfo(bytes, { name }).kind === IMPORTED ? IMPORTED : IMAGE;
         if (kind === IMPORTED && !(await rebased(files, g, present))) {
-          // An import that never finished (always the newest generation: nothing switched
-          // to it). Its files are leftovers; the generation before it is the newest.
-          stale.add(g);
-          newest = sorted[i - 1] ?? 0;
-          continue;
+          if (g === newest) {
+            // An import that never finished: nothing switched to it, so it is the newest
+            // generation. Its files are leftovers; the generation before it is the newest.
+            stale.add(g);
+            newest = sorted[i - 1] ?? 0;
+            continue;
+          }
+          // An older imported image whose journal is gone (a cleanup cut short): it cannot be
+          // told from an import that never took effect, so it is no base to recover from.
+          throw new ShelfError('CORRUPT', `${name}: an imported image without its journal`);
         }
         image = decodeFrameBytes(bytes, { kind, name });
         base = g;

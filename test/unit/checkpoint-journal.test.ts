@@ -151,6 +151,29 @@ describe('CheckpointJournal', () => {
     expect(j.recovery.fromCheckpoint).toBe(1);
   });
 
+  it('an older imported image left without its journal is never taken for an unfinished import', async () => {
+    const files = new MemoryJournalFiles();
+    const s = open(files);
+    const j = await s.journal;
+    await s.commit(j, { k: 'a', v: 1 });
+    await j.checkpoint({ image: new TextEncoder().encode(JSON.stringify([['imported', 9]])) });
+    s.db.clear();
+    s.db.set('imported', 9);
+    await s.commit(j, { k: 'b', v: 2 });
+    await j.checkpoint();
+    await s.commit(j, { k: 'c', v: 3 });
+    const imported = files.files.get('checkpoint-1.img')!.slice();
+    await j.checkpoint();
+    await s.commit(j, { k: 'd', v: 4 });
+    await j.close({ checkpoint: false });
+    // A cleanup cut short left the imported image after its journal went; the newer checkpoints are damaged.
+    files.files.set('checkpoint-1.img', imported);
+    for (const name of ['checkpoint-2.img', 'checkpoint-3.img']) files.files.get(name)![30]! ^= 1;
+    const error = await open(files).journal.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('CORRUPT');
+  });
+
   it('property: any sequence of commits and checkpoints recovers to the same state', async () => {
     await fc.assert(
       fc.asyncProperty(

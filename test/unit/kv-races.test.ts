@@ -145,6 +145,24 @@ describe('kv store: failures, copies and closing', () => {
       await kv.set('q:99', one);
       tx.set('z', one);
     })).rejects.toMatchObject({ code: 'TXN_CONFLICT' });
+    // Deleting the key that made the page's cursor non-null ("there is more") conflicts.
+    await kv.set('r:1', one);
+    await kv.set('r:2', one);
+    await expect(kv.transaction(async (tx) => {
+      const page = await tx.scan({ prefix: 'r:', limit: 1 });
+      await kv.delete('r:2');
+      if (page.cursor !== null) tx.delete(page.keys[0]!);
+    })).rejects.toMatchObject({ code: 'TXN_CONFLICT' });
+    // Two pops from either end, each only while more than one item is left: never both.
+    await kv.set('r:2', one);
+    const popOne = (reverse: boolean) => kv.transaction(async (tx) => {
+      const page = await tx.scan({ prefix: 'r:', limit: 1, reverse });
+      await new Promise((r) => setTimeout(r, 5));
+      if (page.cursor !== null) tx.delete(page.keys[0]!);
+    }).then(() => 'ok', (e: ShelfError) => e.code);
+    const outcomes = await Promise.all([popOne(false), popOne(true)]);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    expect(await kv.count({ prefix: 'r:' })).toBe(1);
     // A scan that read the whole range still conflicts with any write in it.
     await expect(kv.transaction(async (tx) => {
       await tx.scan({ prefix: 'q:' });
