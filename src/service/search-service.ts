@@ -209,7 +209,11 @@ export class SearchService {
       await this.#kv?.close();
       this.#kv = undefined;
     })().catch((error: unknown) => {
-      this.#closing = undefined; // e.g. the final save failed: the index stays open, close() may be retried
+      // E.g. the final save failed: the index stays open and close() may be retried, so
+      // background work and compact() get a live signal again.
+      this.#closing = undefined;
+      this.#stop = new AbortController();
+      this.#scheduleMerge();
       throw error;
     });
     return this.#closing;

@@ -260,6 +260,32 @@ describe('SearchService.close', () => {
     await expect(service.query('alpha')).rejects.toSatisfy((e) => isShelfError(e, 'CLOSED'));
   });
 
+  it('a close() whose final save fails leaves the service working: compact() and merges run again', async () => {
+    let failing = false;
+    const inner = createMemoryKv();
+    const kv = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (failing && (prop === 'set' || prop === 'batch' || prop === 'delete')) return Promise.reject(new Error('disk full'));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    kvs.next.push(kv);
+    const service = new SearchService();
+    await service.open({ name: 'close-fails', search: { preload: false, merge: { mergeFactor: 2 } } });
+    await service.update([{ id: 'a', text: 'alpha' }]);
+    failing = true;
+    await expect(service.update([{ id: 'b', text: 'beta' }])).rejects.toThrow();
+    await expect(service.close()).rejects.toThrow();
+    failing = false;
+    await expect(service.compact()).resolves.toBeUndefined();
+    expect((await service.query('beta')).hits.map((h) => h.id)).toEqual(['b']);
+    await service.close();
+  });
+
   it('stops a preload in progress: nothing touches storage after close', async () => {
     const inner = createMemoryKv();
     const index = await SearchIndex.open(kvSegmentStorage(inner));
