@@ -330,24 +330,36 @@ export class CollectionEngine {
 
   /**
    * Creates an empty collection and saves it at once. `INVALID_ARGUMENT` if it exists, or a
-   * create or rename is making it. It is listed once its file is written, so a create that
-   * fails leaves nothing behind (no write can have reached it).
+   * create or rename is making it. It is listed from the call on, in state `loading` until
+   * its file is written: calls sent right behind the create (pipelined, not awaited) wait
+   * for it and then run, as they do behind a load. A create that fails unlists it, and
+   * those calls fail with its error: nothing was acknowledged into it.
    */
   async create(name: string): Promise<void> {
     this.#assertOpen();
     checkName(name);
     this.#claim(name, 'name');
-    try {
-      await this.#track((async () => {
-        const generation = await this.#writeFirstFile(name, []);
-        const entry = this.#newEntry(name, [generation]);
-        entry.checked = generation;
-        entry.loaded = { docs: new Map(), bytes: 0, version: 0, savedVersion: 0, changed: new Map() };
-        this.#lru.set(name, entry.loaded, 0);
-      })());
-    } finally {
-      this.#claimed.delete(name);
-    }
+    const entry = this.#newEntry(name, []);
+    this.#claimed.delete(name); // listed now: the entry itself holds the name
+    // Under the entry's lock, so a drop called meanwhile removes the file after it is written.
+    entry.loading = this.#locked(entry, async () => {
+      const generation = await this.#writeFirstFile(name, []);
+      entry.generations = [generation];
+      entry.checked = generation;
+      if (!this.#isCurrent(entry)) throw notFound(name); // dropped meanwhile: the drop removes the file
+      const loaded: Loaded = { docs: new Map(), bytes: 0, version: 0, savedVersion: 0, changed: new Map() };
+      entry.loaded = loaded;
+      this.#lru.set(name, loaded, 0);
+      return loaded;
+    })
+      .catch((error: unknown) => {
+        this.#forget(entry);
+        throw error;
+      })
+      .finally(() => {
+        entry.loading = undefined;
+      });
+    await entry.loading;
   }
 
   /**

@@ -94,6 +94,37 @@ describe('names', () => {
     expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
     await again.close();
   });
+
+  it('calls sent right behind a create wait for it: they run once it is written, or fail with it', async () => {
+    const storage = new HeldStore();
+    const engine = await open(storage);
+    const held = storage.holdNextWrite();
+    const created = engine.create('c');
+    expect(engine.list()).toEqual(['c']);
+    expect(engine.state('c')).toBe('loading');
+    const inserted = engine.insert('c', { _id: 'a' });
+    held.release();
+    await created;
+    expect(await inserted).toBe('a');
+    // A create that fails takes the calls behind it down with it, and leaves nothing.
+    storage.failWrites = 'd.';
+    const failing = engine.create('d');
+    const behind = engine.insert('d', { _id: 'x' });
+    await expect(failing).rejects.toThrow('disk full');
+    await expect(behind).rejects.toThrow('disk full');
+    expect(engine.list()).toEqual(['c']);
+    storage.failWrites = undefined;
+    // A drop sent right behind a create wins, and leaves no file.
+    const raced = code(engine.create('e'));
+    await engine.drop('e');
+    expect(await raced).toBe('NOT_FOUND');
+    expect(await filesOf(storage, 'e')).toEqual([]);
+    await engine.close();
+    const again = await open(storage);
+    expect(again.list()).toEqual(['c']);
+    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
+    await again.close();
+  });
 });
 
 describe('rename', () => {
