@@ -27,6 +27,11 @@ function isBareObject(v: object): boolean {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  // Typed arrays by their element type, not their class: a Node Buffer is a Uint8Array
+  // (and is read back from a file as one), so it equals the same bytes as a Uint8Array.
+  if (ArrayBuffer.isView(a) && !(a instanceof DataView)) {
+    return ArrayBuffer.isView(b) && !(b instanceof DataView) && tag(a) === tag(b) && sameBytes(a, b);
+  }
   if (isBareObject(a) !== isBareObject(b) || (!isBareObject(a) && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b))) return false;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
   if (a instanceof Date) return Object.is(a.getTime(), (b as Date).getTime());
@@ -37,6 +42,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
+
+const tag = (v: object) => Object.prototype.toString.call(v);
 
 function sameBytes(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer): boolean {
   const x = ArrayBuffer.isView(a) ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(a);

@@ -411,6 +411,19 @@ describe('queries', () => {
   ];
   const ids = (found: Doc[]) => found.map((d) => d._id);
 
+  it('bytes match by element type and content, in memory as after a reload: a Node Buffer is a Uint8Array', async () => {
+    const storage = new MemoryBlobStore();
+    const engine = await open(storage);
+    await engine.create('c');
+    await engine.insertMany('c', [{ _id: 'buffer', b: Buffer.from([1, 2]) }, { _id: 'u16', b: new Uint16Array([0x0201]) }]);
+    const find = async (e: CollectionEngine) => ids(await e.find('c', { b: new Uint8Array([1, 2]) }));
+    expect(await find(engine)).toEqual(['buffer']);
+    await engine.close();
+    const again = await open(storage);
+    expect(await find(again)).toEqual(['buffer']);
+    await again.close();
+  });
+
   it('limit 0 finds nothing; a bad limit or offset is INVALID_ARGUMENT', async () => {
     const engine = await open(new MemoryBlobStore());
     await engine.create('c');
