@@ -1,5 +1,8 @@
 import { ShelfError, toShelfError } from '../errors/index.ts';
-import { listFiles, openOpfsDirectory, removeFile, syncHandle, writeFileDurably, type SyncHandle } from './opfs-directory.ts';
+import { listFiles, openOpfsDirectory, removeFile, retryWhileLocked, syncHandle, writeFileDurably, type SyncHandle } from './opfs-directory.ts';
+
+/** How long opening a journal waits for a handle another worker holds (one that just ended lets go within this). */
+const APPEND_LOCK_WAIT_MS = 2_000;
 
 /**
  * An append-only file whose appends are on disk when the call returns. In a dedicated
@@ -128,7 +131,14 @@ export class OpfsJournalFiles implements JournalFiles {
   async openAppend(name: string): Promise<AppendFile> {
     let handle: SyncHandle;
     try {
-      const found = await syncHandle(await this.#dir.getFileHandle(name, { create: true }));
+      // An append handle is exclusive. A worker that just ended (a page reload) lets go of
+      // its handles shortly: waited out. One still held after that belongs to a worker that
+      // is running, another tab's storage worker on the same shelf: said so, not INTERNAL.
+      const found = await retryWhileLocked(
+        async () => syncHandle(await this.#dir.getFileHandle(name, { create: true })),
+        APPEND_LOCK_WAIT_MS,
+        (error) => new ShelfError('ABORTED', `"${name}" is held open by another worker, most likely another tab with the same shelf open: a shelf's journal can be open in one place at a time`, { cause: error }),
+      );
       if (!found) throw new ShelfError('INVALID_ARGUMENT', 'OPFS append files need a dedicated worker (sync access handles)');
       handle = found;
     } catch (error) {

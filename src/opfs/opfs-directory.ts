@@ -131,15 +131,20 @@ const isLocked = (error: unknown) => (error as { name?: string } | null)?.name =
 /** How long a write or removal waits for reads holding the file (a whole-file read of a large collection). */
 const LOCK_WAIT_MS = 5_000;
 
-/** Runs `run` again while it fails because another handle holds the file, up to {@link LOCK_WAIT_MS}. */
-async function retryWhileLocked(run: () => Promise<void>): Promise<void> {
+/**
+ * Runs `run` again while it fails because another handle holds the file, up to `waitMs`;
+ * then `onTimeout` says what to throw (by default the lock error as a ShelfError).
+ */
+export async function retryWhileLocked<T>(
+  run: () => Promise<T>, waitMs = LOCK_WAIT_MS, onTimeout: (error: unknown) => ShelfError = (error) => toShelfError(error, 'file is held by another reader or writer'),
+): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (!isLocked(error)) throw error;
-      if (Date.now() - started >= LOCK_WAIT_MS) throw toShelfError(error, 'file is held by another reader or writer');
+      if (Date.now() - started >= waitMs) throw onTimeout(error);
       await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * (attempt + 1))));
     }
   }

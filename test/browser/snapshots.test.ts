@@ -121,6 +121,22 @@ describe('snapshot crash safety', () => {
     await dropShelf(name);
   });
 
+  it('a second worker on the same shelf is told the journal is held elsewhere (ABORTED), and the first keeps working', async () => {
+    const name = unique('locked');
+    const first = await openShelf({ name });
+    await first.snapshots.chunks.saveRepository('app');
+    const second = await openShelf({ name });
+    const error = await second.snapshots.stats().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('ABORTED');
+    expect((error as ShelfError).message).toMatch(/held open by another worker/);
+    await first.snapshots.chunks.saveRepository('more');
+    expect((await first.snapshots.chunks.listRepositories()).map((r) => r.name)).toEqual(['app', 'more']);
+    await second.close().catch(() => undefined);
+    await first.close();
+    await dropShelf(name);
+  });
+
   it('50 times: kill the worker mid-stream of commits; every acknowledged commit is there, none half there', async () => {
     const name = unique('crash');
     let acked = 0;
