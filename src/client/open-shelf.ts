@@ -1,10 +1,11 @@
-import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer, ShelfError } from '../errors/index.ts';
-import type { Doc, Filter } from '../collections/index.ts';
-import { decodeDocBatch } from '../collections/packed-batch.ts';
+import type { Doc } from '../collections/index.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
-import { BatchReader } from '../service/batch-port.ts';
+import { checkShelfOptions } from '../service/shelf-options.ts';
+import { createCollectionReads, type CollectionReadOptions } from './collection-reads.ts';
+import { mapPageError } from './page-errors.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
 
 installErrorTransfer();
@@ -47,7 +48,13 @@ export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction'> & {
 /** The page-side view of document collections. */
 export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams'> & {
   /** Reads a collection batch by batch: the worker sends packed batches ahead of the reader (no round trip per batch). */
-  iterate(name: string, options?: { batchSize?: number; filter?: Filter }): AsyncIterableIterator<Doc[]>;
+  iterate(name: string, options?: CollectionReadOptions): AsyncIterableIterator<Doc[]>;
+  /**
+   * The same batches as a `ReadableStream`. Bad options and an unknown collection reject
+   * here; later errors (a damaged block) error the stream with a ShelfError; closing the
+   * shelf errors it with `CLOSED`.
+   */
+  stream(name: string, options?: CollectionReadOptions): Promise<ReadableStream<Doc[]>>;
 };
 
 /** The page-side view of the code snapshot store. */
@@ -71,7 +78,12 @@ export interface Shelf {
    * or unloaded (`visibilitychange`, `pagehide`).
    */
   flush(): Promise<void>;
-  /** Flushes, closes the stores and stops the worker. Later calls fail with `CLOSED`. */
+  /**
+   * Flushes, closes the stores and stops the workers; every other call fails with `CLOSED`
+   * from now on, and transactions and streams still open end with `CLOSED`. If the final
+   * save fails, this rejects with its error and the storage worker keeps what it could not
+   * save: calling `close()` again retries.
+   */
   close(): Promise<void>;
 }
 
@@ -92,15 +104,21 @@ async function* pages<V>(remote: Pager, options: ScanOptions & { pageSize?: numb
   }
 }
 
-/** Forwards every call to `remote` unless the shelf is closed; `extras` take precedence. */
-function guard<T extends object>(remote: T, isClosed: () => boolean, name: string, extras: object): T {
+/**
+ * Forwards every call to `remote` unless the shelf is closed; `extras` take precedence.
+ * Every answer goes through `track` (so closing the shelf fails calls the worker will never
+ * answer) and every error reaches the page as a ShelfError (an argument that cannot be
+ * sent to the worker: `INVALID_ARGUMENT` naming it).
+ */
+function guard<T extends object>(remote: T, where: string, shelf: { isClosed: () => boolean; name: string; track: <R>(p: Promise<R>) => Promise<R> }, extras: object): T {
   return new Proxy(extras as T, {
     get(target, prop) {
       if (prop in target) return (target as Record<PropertyKey, unknown>)[prop];
-      if (prop === 'then') return undefined;
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
       return (...args: unknown[]) => {
-        if (isClosed()) return Promise.reject(new ShelfError('CLOSED', `shelf "${name}" is closed`));
-        return (remote as Record<PropertyKey, (...a: unknown[]) => unknown>)[prop as string]!(...args);
+        if (shelf.isClosed()) return Promise.reject(new ShelfError('CLOSED', `shelf "${shelf.name}" is closed`));
+        const call = (remote as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args);
+        return shelf.track(mapPageError(call, `${where}.${prop}`, args));
       };
     },
   });
@@ -112,12 +130,15 @@ function createWorker(name: string): Worker {
 
 /** Rejects when the worker fails to load, so `openShelf` never hangs on a broken worker. */
 function workerFailure(worker: Worker): Promise<never> {
-  return new Promise((_, reject) => {
+  const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       reject(new ShelfError('INTERNAL', `storage worker failed to start: ${event.message || 'unknown error'}`));
     }, { once: true });
   });
+  // An error event after a successful open must not surface as an unhandled rejection.
+  failed.catch(() => undefined);
+  return failed;
 }
 
 /**
@@ -134,15 +155,23 @@ function workerFailure(worker: Worker): Promise<never> {
  */
 export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const { worker: given, searchWorker, ...shelfOptions } = options ?? ({} as OpenShelfOptions);
-  const name = shelfOptions.name;
-  if (typeof name !== 'string' || !name) {
-    throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
+  try {
+    // Before anything starts: a bad option (one the search worker or the snapshot store
+    // would only read later) fails here, not on first use or at close.
+    checkShelfOptions(options === undefined ? (undefined as never) : shelfOptions);
+    if (searchWorker !== undefined && typeof searchWorker !== 'function') {
+      throw new ShelfError('INVALID_ARGUMENT', `options.searchWorker must be a function that creates a Worker, got ${typeof searchWorker}`);
+    }
+  } catch (error) {
+    given?.terminate();
+    throw error;
   }
+  const name = shelfOptions.name;
   const worker = given ?? createWorker(name);
   const remote = wrap<Api>(worker);
   let info;
   try {
-    info = await Promise.race([remote.open(shelfOptions), workerFailure(worker)]);
+    info = await Promise.race([mapPageError(remote.open(shelfOptions), 'openShelf', [shelfOptions], ['options']), workerFailure(worker)]);
   } catch (error) {
     remote[releaseProxy]();
     worker.terminate();
@@ -156,73 +185,72 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const remoteSnapshots = remote.snapshots as unknown as Remote<Api['snapshots']>;
   let closed = false;
   const isClosed = () => closed;
-  const inTransaction = <F extends (tx: never) => Promise<unknown>>(run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
+  const closedError = () => new ShelfError('CLOSED', `shelf "${name}" is closed`);
+
+  // Calls the storage worker has not answered yet: failed with CLOSED once it is
+  // terminated, since no answer will ever come (a transaction whose callback was still
+  // running, a call racing close).
+  const unanswered = new Set<(error: ShelfError) => void>();
+  const track = <T>(call: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+    unanswered.add(reject);
+    call.then(resolve, reject).finally(() => unanswered.delete(reject));
+  });
+  const shelf = { isClosed, name, track };
+
+  /** The transaction seen by the page's callback: refused with CLOSED once the shelf closes. */
+  const guardTx = <X extends object>(tx: X): X => new Proxy(tx, {
+    get(target, prop) {
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      return (...args: unknown[]) => {
+        if (closed) return Promise.reject(closedError());
+        return mapPageError((target as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args), `tx.${prop}`, args);
+      };
+    },
+  });
+  const inTransaction = <F extends (tx: never) => Promise<unknown>>(where: string, run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
     async (fn: F, txOptions?: TransactionOptions) => {
-      if (closed) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
+      if (closed) throw closedError();
       if (typeof fn !== 'function') throw new ShelfError('INVALID_ARGUMENT', `fn must be a function, got ${typeof fn}`);
-      return run(proxy(fn) as F, txOptions);
+      const callback = async (tx: object) => {
+        const result = await (fn as unknown as (tx: object) => Promise<unknown>)(guardTx(tx));
+        // Finished after close() began: the worker may have stopped waiting for it; either
+        // way it must not commit now.
+        if (closed) throw closedError();
+        return result;
+      };
+      // Errors thrown by `fn` itself come back as they were; only a failed send is mapped.
+      return track(mapPageError(run(proxy(callback) as unknown as F, txOptions), `${where}.transaction`, [txOptions], ['options'], true));
     };
 
-  const kv = guard(remoteKv, isClosed, name, {
-    transaction: inTransaction((fn, o) => remoteKv.transaction(fn as never, o)),
+  const kv = guard(remoteKv, 'kv', shelf, {
+    transaction: inTransaction('kv', (fn, o) => remoteKv.transaction(fn as never, o)),
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kv as unknown as Pager, o),
   }) as unknown as ShelfKv;
-  const kvBytes = guard(remoteBytes, isClosed, name, {
-    transaction: inTransaction((fn, o) => remoteBytes.transaction(fn as never, o)),
+  const kvBytes = guard(remoteBytes, 'kvBytes', shelf, {
+    transaction: inTransaction('kvBytes', (fn, o) => remoteBytes.transaction(fn as never, o)),
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kvBytes as unknown as Pager, o),
   }) as unknown as ShelfKvBytes;
-  const logs = guard(remoteLogs, isClosed, name, {});
-  // Readers of collection streams, failed with CLOSED when the shelf closes under them.
-  const readers = new Set<BatchReader>();
-  const collections = guard(remoteCollections, isClosed, name, {
-    // Batches arrive as column-packed bytes over a port with credits (service/batch-port.ts)
-    // and are rebuilt here: a few native string decodes per batch instead of a structured
-    // clone of every object, then re-sliced to the requested batch size.
-    async *iterate(collection: string, o: { batchSize?: number; filter?: Filter } = {}) {
-      const batchSize = o.batchSize ?? 1000;
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
-      if (closed) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
-      const { port1, port2 } = new MessageChannel();
-      const reader = new BatchReader(port1);
-      readers.add(reader);
-      const label = `collection ${JSON.stringify(collection)} stream`;
-      let buffer: Doc[] = [];
-      let at = 0;
-      try {
-        await remoteCollections.pushPacked(transfer(port2, [port2]), collection, o);
-        for (let bytes = await reader.next(); bytes; bytes = await reader.next()) {
-          const docs = decodeDocBatch(bytes, label);
-          buffer = at < buffer.length ? buffer.slice(at).concat(docs) : docs;
-          at = 0;
-          if (buffer.length === batchSize) {
-            yield buffer;
-            buffer = [];
-            continue;
-          }
-          for (; buffer.length - at >= batchSize; at += batchSize) yield buffer.slice(at, at + batchSize);
-        }
-        if (at < buffer.length) yield at ? buffer.slice(at) : buffer;
-      } finally {
-        // A consumer that stops early (or an error) stops the worker's side too.
-        reader.cancel();
-        readers.delete(reader);
-      }
-    },
+  const logs = guard(remoteLogs, 'logs', shelf, {});
+  const reads = createCollectionReads({ remote: remoteCollections, name, isClosed, track });
+  const collections = guard(remoteCollections, 'collections', shelf, {
+    iterate: reads.iterate,
+    stream: reads.stream,
   }) as unknown as ShelfCollections;
 
-  const snapshots = guard(remoteSnapshots, isClosed, name, {
-    chunks: guard(remoteSnapshots.chunks as unknown as object, isClosed, name, {}),
+  const snapshots = guard(remoteSnapshots, 'snapshots', shelf, {
+    chunks: guard(remoteSnapshots.chunks as unknown as object, 'snapshots.chunks', shelf, {}),
     // The analyze callback runs on the page: hand it over as a proxy.
     createIncrementalSnapshot: (...args: Parameters<ShelfSnapshots['createIncrementalSnapshot']>) => {
-      if (closed) return Promise.reject(new ShelfError('CLOSED', `shelf "${name}" is closed`));
+      if (closed) return Promise.reject(closedError());
       const [repo, base, next, paths, analyze, o] = args;
-      return remoteSnapshots.createIncrementalSnapshot(repo, base, next, paths, typeof analyze === 'function' ? proxy(analyze) : analyze, o);
+      const call = remoteSnapshots.createIncrementalSnapshot(repo, base, next, paths, typeof analyze === 'function' ? proxy(analyze) : analyze, o);
+      return track(mapPageError(call, 'snapshots.createIncrementalSnapshot', [repo, base, next, paths, undefined, o], ['repo', 'base', 'next', 'paths', 'analyze', 'options'], true));
     },
   }) as unknown as ShelfSnapshots;
 
   const search = createSearchClient({ name, memory: shelfOptions.memory ?? false, search: shelfOptions.search ?? {}, isClosed, ...(searchWorker ? { createWorker: searchWorker } : {}) });
 
-  const flush = () => (closed ? Promise.resolve() : remote.flush());
+  const flush = () => (closed ? Promise.resolve() : track(mapPageError(remote.flush(), 'flush')));
   // The page may be discarded after these events: save what is pending (best effort).
   const onHide = () => {
     if (typeof document === 'undefined' || document.visibilityState === 'hidden') void flush().catch(() => undefined);
@@ -231,6 +259,33 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     addEventListener('pagehide', onHide);
     addEventListener('visibilitychange', onHide);
   }
+
+  let closing: Promise<void> | undefined;
+  let terminated = false;
+  const finishClose = async () => {
+    if (!closed) {
+      closed = true;
+      reads.end(closedError());
+      if (typeof removeEventListener === 'function') {
+        removeEventListener('pagehide', onHide);
+        removeEventListener('visibilitychange', onHide);
+      }
+    }
+    // Both closes run to their end before either worker is terminated: a failed search
+    // close must not cut the storage worker's final flush short.
+    const [stored, searched] = await Promise.allSettled([mapPageError(remote.close(), 'close'), search.close()]);
+    search.dispose();
+    if (stored.status === 'fulfilled') {
+      terminated = true;
+      remote[releaseProxy]();
+      worker.terminate();
+      for (const fail of [...unanswered]) fail(closedError());
+      unanswered.clear();
+    }
+    // Otherwise the storage worker stays up with what it could not save: close() retries.
+    if (stored.status === 'rejected') throw stored.reason;
+    if (searched.status === 'rejected') throw searched.reason;
+  };
 
   return {
     name: info.name,
@@ -242,20 +297,12 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     snapshots,
     search,
     flush,
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const reader of readers) reader.abort(new ShelfError('CLOSED', `shelf "${name}" is closed`));
-      if (typeof removeEventListener === 'function') {
-        removeEventListener('pagehide', onHide);
-        removeEventListener('visibilitychange', onHide);
-      }
-      try {
-        await Promise.all([remote.close(), search.close()]);
-      } finally {
-        remote[releaseProxy]();
-        worker.terminate();
-      }
+    close() {
+      if (terminated) return Promise.resolve();
+      closing ??= finishClose().finally(() => {
+        closing = undefined;
+      });
+      return closing;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { ShelfError } from '../errors/index.ts';
+import { mapPageError, toPageError } from './page-errors.ts';
 import type { SearchDocument, SearchIndexStats, SearchResults, MatchResults, StoredDocument } from '../search/index.ts';
 import { unpackMatchResults, unpackSearchResults } from '../service/wire-search.ts';
 import type { SearchService, ShelfSearchOptions, WireMatchOptions, WireQueryOptions, WireSubstringOptions } from '../service/search-service.ts';
@@ -35,16 +36,47 @@ export interface ShelfSearch {
 interface Worker_ {
   worker: Worker;
   remote: Remote<SearchService>;
+  /** Settles once the worker opened the index; rejects when it failed to load or to open, or was killed. */
   ready: Promise<unknown>;
+  /** Rejects `ready` and every call still waiting for this worker: called when it is terminated. */
+  stop(error: ShelfError): void;
+  readonly calls: Set<(error: ShelfError) => void>;
+  dead: boolean;
 }
 
 const DEFAULT_BUDGET_MS = 2000;
+/** The longest delay `setTimeout` takes; longer ones (and Infinity) fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Rejects when `worker` reports an error: a search worker that fails to load never answers `open`. */
+function loadFailure(worker: Worker): Promise<never> {
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (event: Event) => {
+      event.preventDefault();
+      const message = (event as ErrorEvent).message;
+      reject(new ShelfError('INTERNAL', `search worker failed to start: ${message || 'unknown error'}`));
+    }, { once: true });
+  });
+  failed.catch(() => undefined);
+  return failed;
+}
+
+/** A budget in ms as given by the caller: undefined, or a non-negative number (Infinity: no budget). */
+function checkBudget(value: unknown, where: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new ShelfError('INVALID_ARGUMENT', `${where} must be a non-negative number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
 
 /**
  * Starts the search worker on first use and guards every query with a watchdog: a query
  * that outlives its time budget by `watchdogGraceMs` (a catastrophic regular expression,
  * which JavaScript cannot interrupt) gets the worker terminated and the call rejected with
- * `ABORTED`; the next call starts a fresh worker, which reopens the saved index.
+ * `ABORTED`; the next call starts a fresh worker, which reopens the saved index. A worker
+ * that fails to load (its `error` event) or to open fails the calls waiting for it with
+ * that error and is terminated; the next call starts a fresh one.
  * @internal
  */
 export function createSearchClient(options: {
@@ -53,10 +85,11 @@ export function createSearchClient(options: {
   search: ShelfSearchOptions;
   isClosed: () => boolean;
   createWorker?: () => Worker;
-}): ShelfSearch & { close(): Promise<void> } {
+}): ShelfSearch & { close(): Promise<void>; dispose(): void } {
   const { name, memory, search, isClosed } = options;
   const createWorker = options.createWorker ?? (() => new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: `codeshelf-search:${name}` }));
-  const grace = search.watchdogGraceMs ?? 2000;
+  // Checked by openShelf already (service/shelf-options.ts); Infinity: no watchdog.
+  const grace = checkBudget(search.watchdogGraceMs, 'options.search.watchdogGraceMs') ?? 2000;
   let current: Worker_ | undefined;
   let restarts = 0;
   let pending: { docs: SearchDocument[]; done: Promise<number> } | undefined;
@@ -64,43 +97,75 @@ export function createSearchClient(options: {
   const start = (): Worker_ => {
     const worker = createWorker();
     const remote = wrap<SearchService>(worker);
-    const ready = remote.open({ name, memory, search });
-    return { worker, remote, ready };
+    let stop!: (error: ShelfError) => void;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    stopped.catch(() => undefined);
+    const ready = Promise.race([remote.open({ name, memory, search }), loadFailure(worker), stopped]);
+    ready.catch(() => undefined);
+    return { worker, remote, ready, stop, calls: new Set(), dead: false };
   };
 
-  const kill = (w: Worker_) => {
+  /** Terminates `w`; what waits for it (its opening, calls in flight) fails with `error` instead of waiting forever. */
+  const kill = (w: Worker_, error: ShelfError) => {
     if (current === w) current = undefined;
+    if (w.dead) return;
+    w.dead = true;
+    w.stop(error);
+    for (const fail of w.calls) fail(error);
+    w.calls.clear();
     w.remote[releaseProxy]();
     w.worker.terminate();
   };
 
-  const use = async <T>(run: (remote: Remote<SearchService>) => Promise<T>, budgetMs?: number, signal?: AbortSignal): Promise<T> => {
-    if (isClosed()) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
-    if (memory && restarts > 0 && !current) throw new ShelfError('ABORTED', 'the in-memory search index was lost when its worker was restarted');
+  /** The worker, once open; one that failed to load or open is terminated and its error thrown. */
+  const opened = async (): Promise<Worker_> => {
     current ??= start();
     const w = current;
-    await w.ready;
+    try {
+      await w.ready;
+    } catch (error) {
+      const e = toPageError(error, 'search worker');
+      kill(w, e);
+      throw e;
+    }
+    return w;
+  };
+
+  const use = async <T>(call: string, args: readonly unknown[], run: (remote: Remote<SearchService>) => Promise<T>, budgetMs?: number, signal?: AbortSignal, callback = false): Promise<T> => {
+    if (isClosed()) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
+    if (memory && restarts > 0 && !current) throw new ShelfError('ABORTED', 'the in-memory search index was lost when its worker was restarted');
+    const w = await opened();
     if (signal?.aborted) throw new ShelfError('ABORTED', 'search cancelled');
-    const call = run(w.remote);
-    if (budgetMs === undefined && !signal) return call;
+    const call_ = new Promise<T>((resolve, reject) => {
+      w.calls.add(reject);
+      mapPageError(run(w.remote), `search.${call}`, args, [], callback).then(resolve, reject).finally(() => w.calls.delete(reject));
+    });
+    // No watchdog for an unbounded budget (or grace): the index itself treats Infinity as none.
+    const limit = budgetMs === undefined ? Infinity : budgetMs + grace;
+    if (limit === Infinity && !signal) return call_;
     return new Promise<T>((resolve, reject) => {
-      const timer = budgetMs === undefined ? undefined : setTimeout(() => {
+      const timer = limit === Infinity ? undefined : setTimeout(() => {
         restarts++;
-        kill(w);
-        reject(new ShelfError('ABORTED', `search ran ${budgetMs + grace} ms, past its ${budgetMs} ms budget; the search worker was restarted`));
-      }, budgetMs + grace);
+        reject(new ShelfError('ABORTED', `search ran ${limit} ms, past its ${budgetMs!} ms budget; the search worker was restarted`));
+        // Other calls in flight on it fail too rather than wait for a worker that is gone.
+        kill(w, new ShelfError('ABORTED', `the search worker was restarted: a search ran past its ${budgetMs!} ms budget`));
+      }, Math.min(limit, MAX_TIMER_MS));
       const onAbort = () => reject(new ShelfError('ABORTED', 'search cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      call.then(resolve, reject).finally(() => {
+      call_.then(resolve, reject).finally(() => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       });
     });
   };
 
-  const split = <O extends CallControl>(o: O | undefined) => {
-    const { signal, ...rest } = (o ?? {}) as O;
-    return { signal, rest };
+  const split = <O extends CallControl>(o: O | undefined, call: string) => {
+    if (o !== undefined && (o === null || typeof o !== 'object')) {
+      throw new ShelfError('INVALID_ARGUMENT', `search.${call}: options must be an object or undefined, got ${o === null ? 'null' : typeof o}`);
+    }
+    const { signal, ...rest } = (o ?? {}) as O & { budgetMs?: unknown };
+    const budgetMs = checkBudget(rest.budgetMs, 'options.budgetMs');
+    return { signal, rest, budgetMs };
   };
   const list = <T>(x: T | readonly T[]): T[] => (Array.isArray(x) ? [...(x as T[])] : [x as T]);
 
@@ -113,41 +178,51 @@ export function createSearchClient(options: {
         const batch: SearchDocument[] = [];
         const done = Promise.resolve().then(() => {
           pending = undefined;
-          return use((r) => r.addMany(batch));
+          return use('add', [batch], (r) => r.addMany(batch));
         });
         pending = { docs: batch, done };
       }
       pending.docs.push(doc);
       return pending.done.then(() => undefined);
     },
-    addMany: (docs) => use((r) => r.addMany(docs)),
-    update: (docs) => use((r) => r.update(list(docs))),
-    remove: (ids) => use((r) => r.remove(list(ids))),
-    get: (id) => use((r) => r.get(id)),
-    query(text, o) {
-      const { signal, rest } = split(o);
-      return use((r) => r.query(text, rest), rest.budgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackSearchResults);
+    addMany: (docs) => use('addMany', [docs], (r) => r.addMany(docs)),
+    update: (docs) => use('update', [docs], (r) => r.update(list(docs))),
+    remove: (ids) => use('remove', [ids], (r) => r.remove(list(ids))),
+    get: (id) => use('get', [id], (r) => r.get(id)),
+    async query(text, o) {
+      const { signal, rest, budgetMs } = split(o, 'query');
+      return unpackSearchResults(await use('query', [text, rest], (r) => r.query(text, rest), budgetMs ?? DEFAULT_BUDGET_MS, signal));
     },
-    regex(pattern, o) {
-      const { signal, rest } = split(o);
-      return use((r) => r.regex(pattern, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackMatchResults);
+    async regex(pattern, o) {
+      const { signal, rest, budgetMs } = split(o, 'regex');
+      return unpackMatchResults(await use('regex', [pattern, rest], (r) => r.regex(pattern, rest), budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal));
     },
-    substring(text, o) {
-      const { signal, rest } = split(o);
-      return use((r) => r.substring(text, rest), rest.budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal).then(unpackMatchResults);
+    async substring(text, o) {
+      const { signal, rest, budgetMs } = split(o, 'substring');
+      return unpackMatchResults(await use('substring', [text, rest], (r) => r.substring(text, rest), budgetMs ?? search.regexBudgetMs ?? DEFAULT_BUDGET_MS, signal));
     },
-    stats: () => use((r) => r.stats()),
-    compact: () => use((r) => r.compact()),
-    repair: (fetch) => use((r) => r.repair(proxy(fetch))),
+    stats: () => use('stats', [], (r) => r.stats()),
+    compact: () => use('compact', [], (r) => r.compact()),
+    // `fetch` runs on the page: an error it throws comes back as it was.
+    repair: (fetch) => use('repair', [], (r) => r.repair(proxy(fetch)), undefined, undefined, true),
+    /**
+     * Saves and closes the index; the worker is left running for {@link dispose}, so that
+     * the shelf terminates its workers only once both have closed. A worker that never
+     * opened (it failed to load) has nothing to save.
+     */
     async close() {
       const w = current;
       if (!w) return;
       try {
         await w.ready;
-        await w.remote.close();
-      } finally {
-        kill(w);
+      } catch {
+        return;
       }
+      await mapPageError(w.remote.close(), 'search.close');
+    },
+    /** Terminates the worker, if one runs; calls still waiting for it fail with `CLOSED`. */
+    dispose() {
+      if (current) kill(current, new ShelfError('CLOSED', `shelf "${name}" is closed`));
     },
   };
 }

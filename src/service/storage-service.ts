@@ -1,4 +1,5 @@
-import { ShelfError, installErrorTransfer } from '../errors/index.ts';
+import type { SqlJsStatic } from 'sql.js';
+import { ShelfError, installErrorTransfer, toShelfError } from '../errors/index.ts';
 import {
   createMemoryKv, LogBuffer, logKeys, openIndexedDbKv, TypedKvStore,
   type KvStore, type LogBufferOptions, type LogEntry, type LogLevel,
@@ -7,6 +8,7 @@ import { CollectionEngine, KvBlobStore, type CollectionEngineOptions } from '../
 import { MemoryBlobStore, MemoryJournalFiles, OpfsBlobStore, OpfsJournalFiles, type BlobStore } from '../opfs/index.ts';
 import { openDurableSnapshotStore, type DurableSnapshotOptions, type DurableSnapshotStore } from '../snapshot/index.ts';
 import type { ShelfSearchOptions } from './search-service.ts';
+import { checkShelfOptions } from './shelf-options.ts';
 import { WireSnapshots } from './wire-snapshots.ts';
 import { WireCollections } from './wire-collections.ts';
 import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
@@ -59,9 +61,14 @@ export class StorageService {
   #snapshots: Promise<DurableSnapshotStore> | undefined;
   #options: ShelfOptions | undefined;
   #name = '';
+  /** Set when close begins: every call is refused from then on, even if that close fails. */
+  #closed = false;
+  /** Aborted when close begins: transactions still running (their callback on the page) reject with `CLOSED`. */
+  #closing = new AbortController();
+  #closeRun: Promise<void> | undefined;
 
   #store(): KvStore {
-    if (!this.#kv) throw new ShelfError('CLOSED', this.#name ? `shelf "${this.#name}" is closed` : 'shelf is not open');
+    if (!this.#kv || this.#closed) throw new ShelfError('CLOSED', this.#name ? `shelf "${this.#name}" is closed` : 'shelf is not open');
     return this.#kv;
   }
 
@@ -71,9 +78,9 @@ export class StorageService {
   }
 
   /** Byte-level KV access. */
-  readonly kvBytes = new WireBytesKv(() => this.#store());
+  readonly kvBytes = new WireBytesKv(() => this.#store(), () => this.#closing.signal);
   /** KV access with values encoded by msgpackr in the worker. */
-  readonly kv = new WireTypedKv(() => this.#typedStore());
+  readonly kv = new WireTypedKv(() => this.#typedStore(), () => this.#closing.signal);
 
   /** Buffered logging into `log:{level}:{id}` keys. */
   readonly logs = {
@@ -107,11 +114,17 @@ export class StorageService {
     this.#snapshots ??= (async () => {
       const { name, memory, snapshots = {} } = this.#options!;
       const files = memory ? new MemoryJournalFiles() : await OpfsJournalFiles.open(`codeshelf/${encodeURIComponent(name)}/snapshots`);
-      const { loadBrowserSqlJs } = await import('./sqljs-loader.ts');
-      return openDurableSnapshotStore({ files, sqlJs: loadBrowserSqlJs(), ...snapshots });
+      let sqlJs: SqlJsStatic;
+      try {
+        sqlJs = await (await import('./sqljs-loader.ts')).loadBrowserSqlJs();
+      } catch (error) {
+        // A bundler that did not ship the WASM, a blocked fetch, a CSP refusing WebAssembly.
+        throw new ShelfError('INTERNAL', `the snapshot store needs sql.js, which failed to load: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+      return openDurableSnapshotStore({ files, sqlJs, ...snapshots });
     })().catch((error: unknown) => {
       this.#snapshots = undefined;
-      throw error;
+      throw toShelfError(error, 'opening the snapshot store');
     });
     return this.#snapshots;
   }
@@ -123,21 +136,35 @@ export class StorageService {
 
   async open(options: ShelfOptions): Promise<ShelfInfo> {
     if (this.#kv) throw new ShelfError('INVALID_ARGUMENT', `this worker already serves shelf "${this.#name}"`);
-    const { name, memory = false, durability, logs, collections = {} } = options ?? ({} as ShelfOptions);
-    if (typeof name !== 'string' || !name) {
-      throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
+    checkShelfOptions(options);
+    const { name, memory = false, durability, logs, collections = {} } = options;
+    const kv = memory ? createMemoryKv({ name }) : await openIndexedDbKv({ name, ...(durability ? { durability } : {}) });
+    try {
+      const typed = new TypedKvStore(kv);
+      const logBuffer = new LogBuffer(typed as TypedKvStore<LogEntry>, logs);
+      const { storage: where, ...engineOptions } = collections;
+      let blobs: BlobStore;
+      try {
+        if (memory) blobs = new MemoryBlobStore();
+        else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) blobs = new KvBlobStore(kv, 'collections:');
+        else blobs = await OpfsBlobStore.open(`codeshelf/${encodeURIComponent(name)}/collections`);
+        this.#collections = await CollectionEngine.open({ storage: blobs, ...engineOptions });
+      } catch (error) {
+        await logBuffer.stop().catch(() => undefined);
+        throw error;
+      }
+      this.#kv = kv;
+      this.#typed = typed;
+      this.#logs = logBuffer;
+    } catch (error) {
+      // Nothing stays open: the worker may be asked to open again.
+      await kv.close();
+      throw toShelfError(error, `opening shelf "${name}"`);
     }
-    this.#kv = memory ? createMemoryKv({ name }) : await openIndexedDbKv({ name, ...(durability ? { durability } : {}) });
-    this.#typed = new TypedKvStore(this.#kv);
-    this.#logs = new LogBuffer(this.#typed as TypedKvStore<LogEntry>, logs);
-    const { storage: where, ...engineOptions } = collections;
-    let blobs: BlobStore;
-    if (memory) blobs = new MemoryBlobStore();
-    else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) blobs = new KvBlobStore(this.#kv, 'collections:');
-    else blobs = await OpfsBlobStore.open(`codeshelf/${encodeURIComponent(name)}/collections`);
-    this.#collections = await CollectionEngine.open({ storage: blobs, ...engineOptions });
     this.#options = options;
     this.#name = name;
+    this.#closed = false;
+    this.#closing = new AbortController();
     return { name, persistent: !memory };
   }
 
@@ -146,22 +173,50 @@ export class StorageService {
     await Promise.all([this.#logBuffer().flush(), this.#collectionEngine().flush()]);
   }
 
-  /** Flushes buffered logs and collections and closes every store. Later calls fail with `CLOSED`. */
-  async close(): Promise<void> {
-    const kv = this.#kv;
-    if (!kv) return;
-    try {
-      await this.#logs?.stop();
-      await this.collections.stopStreams();
-      await this.#collections?.close();
-      if (this.#snapshots) await (await this.#snapshots.catch(() => undefined))?.close();
-    } finally {
-      this.#snapshots = undefined;
-      this.#collections = undefined;
-      this.#kv = undefined;
-      this.#typed = undefined;
-      this.#logs = undefined;
-      await kv.close();
-    }
+  /**
+   * Flushes buffered logs and collections and closes every store. From the call on, every
+   * other call fails with `CLOSED` and transactions still running reject with `CLOSED`
+   * (nothing of theirs is committed). Every part is closed even if another fails (logs,
+   * collections and snapshots side by side; the KV store, which the first two write to,
+   * last), and the first failure is reported once all have ended. A part that failed stays
+   * as it was, holding what it could not save, and calling `close` again retries it; the
+   * snapshot store is not retried: its commits are in its journal once they resolve, and
+   * only the closing checkpoint can have failed. Concurrent calls share one attempt.
+   */
+  close(): Promise<void> {
+    if (!this.#kv) return Promise.resolve();
+    this.#closeRun ??= this.#close().finally(() => {
+      this.#closeRun = undefined;
+    });
+    return this.#closeRun;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#closing.abort();
+    const snapshots = this.#snapshots;
+    this.#snapshots = undefined;
+    const logs = this.#logs;
+    const engine = this.#collections;
+    const results = await Promise.allSettled([
+      logs?.stop(),
+      (async () => {
+        await this.collections.stopStreams();
+        await engine?.close();
+      })(),
+      snapshots ? snapshots.then((store) => store.close(), () => undefined) : undefined,
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw toShelfError(failed.reason, `closing shelf "${this.#name}"`);
+    const kv = this.#kv!;
+    this.#collections = undefined;
+    this.#kv = undefined;
+    this.#typed = undefined;
+    this.#logs = undefined;
+    await kv.close();
+    // Calls that settled while closing have their answers posted by now (they only wait
+    // for microtasks), so they reach the page before this close does: the page terminates
+    // the worker on it and fails whatever is still unanswered with CLOSED.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

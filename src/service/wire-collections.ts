@@ -1,10 +1,12 @@
-import { transfer } from 'comlink';
 import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
 import { pushBatches } from './batch-port.ts';
 
 /**
- * Document collections as the storage worker exposes them. `stream` hands the page a
- * transferable `ReadableStream` of document batches.
+ * Document collections as the storage worker exposes them. Streams to the page go through
+ * {@link pushPacked}: the page builds `iterate` and `stream` on it (src/client), so that
+ * their errors keep their code and closing the shelf ends them. A transferred
+ * `ReadableStream` did neither: its errors crossed as plain structured-clone `Error`s, and
+ * nothing ended it when the shelf closed.
  * @internal
  */
 export class WireCollections {
@@ -61,11 +63,6 @@ export class WireCollections {
   }
   findAll(name: string): Promise<Doc[]> {
     return this.#engine().findAll(name);
-  }
-  /** A transferable stream of batches; the page reads it without further round trips. */
-  stream(name: string, options?: { batchSize?: number; filter?: Filter }): ReadableStream<Doc[]> {
-    const stream = this.#engine().stream(name, options);
-    return transfer(stream, [stream as unknown as Transferable]);
   }
   /**
    * Posts batches as column-packed bytes (collections/packed-batch.ts) to `port` as the

@@ -1,4 +1,5 @@
 import { proxy, transfer } from 'comlink';
+import { ShelfError } from '../errors/index.ts';
 import type {
   BatchOp, KeyRange, KvStats, KvStore, ScanOptions, ScanPage, TransactionOptions,
   TypedBatchOp, TypedKvStore, TypedScanPage, TypedTransaction, KvTransaction,
@@ -14,14 +15,35 @@ function transferValues<T>(result: T, values: readonly (Uint8Array | undefined)[
 }
 
 /**
+ * `work` (a transaction callback running on the page), or `CLOSED` as soon as `closing`
+ * aborts: the shelf closing must not wait for a callback that may never return, nor let it
+ * commit afterwards. The transaction then ends with nothing written; a later call of the
+ * callback on its `tx` fails with `CLOSED` (the transaction has finished).
+ */
+function untilClosing<T>(work: Promise<T>, closing: AbortSignal): Promise<T> {
+  const closed = () => new ShelfError('CLOSED', 'the shelf closed while this transaction was running; nothing was committed');
+  if (closing.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(closed());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onClose = () => reject(closed());
+    closing.addEventListener('abort', onClose, { once: true });
+    work.then(resolve, reject).finally(() => closing.removeEventListener('abort', onClose));
+  });
+}
+
+/**
  * The byte KV store as the storage worker exposes it: results move as transferables and a
  * transaction hands the page a proxy of its transaction.
  * @internal
  */
 export class WireBytesKv {
   readonly #kv: () => KvStore;
-  constructor(kv: () => KvStore) {
+  readonly #closing: () => AbortSignal;
+  constructor(kv: () => KvStore, closing: () => AbortSignal) {
     this.#kv = kv;
+    this.#closing = closing;
   }
   async get(key: string): Promise<Uint8Array | undefined> {
     const v = await this.#kv().get(key);
@@ -54,7 +76,9 @@ export class WireBytesKv {
     return transferValues(page, page.values);
   }
   transaction<T>(fn: (tx: KvTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return this.#kv().transaction((tx) => fn(proxy(tx)), options);
+    const kv = this.#kv();
+    const closing = this.#closing();
+    return kv.transaction((tx) => untilClosing(Promise.resolve(fn(proxy(tx))), closing), options);
   }
   stats(): Promise<KvStats> {
     return this.#kv().stats();
@@ -68,8 +92,10 @@ export class WireBytesKv {
  */
 export class WireTypedKv<T = unknown> {
   readonly #kv: () => TypedKvStore<T>;
-  constructor(kv: () => TypedKvStore<T>) {
+  readonly #closing: () => AbortSignal;
+  constructor(kv: () => TypedKvStore<T>, closing: () => AbortSignal) {
     this.#kv = kv;
+    this.#closing = closing;
   }
   get(key: string): Promise<T | undefined> {
     return this.#kv().get(key);
@@ -99,7 +125,9 @@ export class WireTypedKv<T = unknown> {
     return this.#kv().scan(options);
   }
   transaction<R>(fn: (tx: TypedTransaction<T>) => Promise<R>, options?: TransactionOptions): Promise<R> {
-    return this.#kv().transaction((tx) => fn(proxy(tx)), options);
+    const kv = this.#kv();
+    const closing = this.#closing();
+    return kv.transaction((tx) => untilClosing(Promise.resolve(fn(proxy(tx))), closing), options);
   }
   stats(): Promise<KvStats> {
     return this.#kv().stats();
