@@ -11,6 +11,12 @@ export interface IndexedDbKvOptions extends KvStoreOptions {
   /** Database name; the IndexedDB database is called `codeshelf:{name}:kv`. */
   readonly name: string;
   /**
+   * What the database holds, its name's last part (default `kv`): a shelf keeps stores of
+   * its own, apart from the caller's key-value data, under other parts (`collections`).
+   * @internal
+   */
+  readonly part?: string;
+  /**
    * Write durability. `'relaxed'` (the default in Chromium for `'default'`) survives a tab
    * or browser crash; `'strict'` also waits for the OS to flush, at a large cost per commit.
    */
@@ -199,7 +205,7 @@ export class IndexedDbBackend implements KvBackend {
  * ```
  */
 export async function openIndexedDbKv(options: IndexedDbKvOptions): Promise<KvStore> {
-  const { name, durability = 'default' } = options ?? ({} as IndexedDbKvOptions);
+  const { name, durability = 'default', part = 'kv' } = options ?? ({} as IndexedDbKvOptions);
   if (typeof name !== 'string' || name.length === 0) {
     throw new ShelfError('INVALID_ARGUMENT', `options.name must be a non-empty string, got ${JSON.stringify(name)}`);
   }
@@ -208,7 +214,7 @@ export async function openIndexedDbKv(options: IndexedDbKvOptions): Promise<KvSt
   }
   let db: IDBDatabase;
   try {
-    const wrapped = await openDB(`codeshelf:${name}:kv`, SCHEMA_VERSION, {
+    const wrapped = await openDB(`codeshelf:${name}:${part}`, SCHEMA_VERSION, {
       upgrade(database) {
         if (!database.objectStoreNames.contains(STORE)) database.createObjectStore(STORE);
       },

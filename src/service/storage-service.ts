@@ -37,7 +37,8 @@ export interface ShelfOptions {
 export interface ShelfCollectionOptions extends Omit<CollectionEngineOptions, 'storage'> {
   /**
    * `'opfs'` (default where available): files in `codeshelf/{name}/collections/` of the
-   * origin's private file system. `'kv'`: blobs in the shelf's IndexedDB store.
+   * origin's private file system. `'kv'`: blobs in an IndexedDB database of their own,
+   * `codeshelf:{name}:collections`, apart from the shelf's key-value data.
    */
   readonly storage?: 'opfs' | 'kv';
 }
@@ -57,6 +58,8 @@ export class StorageService {
   #kv: KvStore | undefined;
   #typed: TypedKvStore | undefined;
   #logs: LogBuffer | undefined;
+  /** Where collections live when kept in IndexedDB (`collections.storage: 'kv'`). */
+  #collectionsKv: KvStore | undefined;
   #collections: CollectionEngine | undefined;
   #snapshots: Promise<DurableSnapshotStore> | undefined;
   #options: ShelfOptions | undefined;
@@ -113,7 +116,7 @@ export class StorageService {
     this.#store();
     this.#snapshots ??= (async () => {
       const { name, memory, snapshots = {} } = this.#options!;
-      const files = memory ? new MemoryJournalFiles() : await OpfsJournalFiles.open(`codeshelf/${encodeURIComponent(name)}/snapshots`);
+      const files = memory ? new MemoryJournalFiles() : await OpfsJournalFiles.open(shelfPath(name, 'snapshots'));
       let sqlJs: SqlJsStatic;
       try {
         sqlJs = await (await import('./sqljs-loader.ts')).loadBrowserSqlJs();
@@ -144,15 +147,22 @@ export class StorageService {
       const logBuffer = new LogBuffer(typed as TypedKvStore<LogEntry>, logs);
       const { storage: where, ...engineOptions } = collections;
       let blobs: BlobStore;
+      let collectionsKv: KvStore | undefined;
       try {
         if (memory) blobs = new MemoryBlobStore();
-        else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) blobs = new KvBlobStore(kv, 'collections:');
-        else blobs = await OpfsBlobStore.open(`codeshelf/${encodeURIComponent(name)}/collections`);
+        else if (where === 'kv' || (where === undefined && !navigator.storage?.getDirectory)) {
+          // A database of their own, apart from the caller's keys (kv.clear() must not take them).
+          collectionsKv = await openIndexedDbKv({ name, part: 'collections', ...(durability ? { durability } : {}) });
+          await moveLegacyCollections(kv, collectionsKv);
+          blobs = new KvBlobStore(collectionsKv, COLLECTION_PREFIX);
+        } else blobs = await OpfsBlobStore.open(shelfPath(name, 'collections'));
         this.#collections = await CollectionEngine.open({ storage: blobs, ...engineOptions });
       } catch (error) {
         await logBuffer.stop().catch(() => undefined);
+        await collectionsKv?.close();
         throw error;
       }
+      this.#collectionsKv = collectionsKv;
       this.#kv = kv;
       this.#typed = typed;
       this.#logs = logBuffer;
@@ -209,14 +219,45 @@ export class StorageService {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw toShelfError(failed.reason, `closing shelf "${this.#name}"`);
     const kv = this.#kv!;
+    const collectionsKv = this.#collectionsKv;
     this.#collections = undefined;
+    this.#collectionsKv = undefined;
     this.#kv = undefined;
     this.#typed = undefined;
     this.#logs = undefined;
-    await kv.close();
+    await Promise.all([kv.close(), collectionsKv?.close()]);
     // Calls that settled while closing have their answers posted by now (they only wait
     // for microtasks), so they reach the page before this close does: the page terminates
     // the worker on it and fails whatever is still unanswered with CLOSED.
     await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Key prefix of collection files in their KV database (as in the shelf's own KV store before). */
+const COLLECTION_PREFIX = 'collections:';
+
+/**
+ * A shelf's directory in OPFS: `codeshelf/{name}/{part}`, the name URI-encoded. `.` and `..`
+ * cannot name a directory there and `encodeURIComponent` leaves them as they are: they are
+ * spelled `%2E` and `%2E%2E` (which no encoded name can otherwise be).
+ */
+function shelfPath(name: string, part: string): string {
+  const dir = name === '.' ? '%2E' : name === '..' ? '%2E%2E' : encodeURIComponent(name);
+  return `codeshelf/${dir}/${part}`;
+}
+
+/**
+ * Collections kept in IndexedDB used to share the shelf's own KV store, under
+ * `collections:`: `kv.clear()` deleted them and `kv.scan()` met their raw chunks. Moves
+ * them to their own database, once, before the engine opens: each page is copied before it
+ * is deleted, so a crash in between leaves a copy that the next open moves again (the
+ * engine has written nothing to the new database meanwhile).
+ */
+async function moveLegacyCollections(from: KvStore, to: KvStore): Promise<void> {
+  for (;;) {
+    const page = await from.scan({ prefix: COLLECTION_PREFIX, limit: 64 });
+    if (page.keys.length === 0) return;
+    await to.batch(page.keys.map((key, i) => ({ type: 'put' as const, key, value: page.values![i]! })));
+    await from.batch(page.keys.map((key) => ({ type: 'delete' as const, key })));
   }
 }

@@ -206,6 +206,70 @@ describe('collections through the storage worker', () => {
   });
 });
 
+describe('where a shelf keeps its collections', () => {
+  it('collections kept in IndexedDB are apart from the caller\'s KV data: kv.clear() and kv.scan() do not touch them', async () => {
+    const name = unique('kvcoll');
+    const shelf = await openShelf({ name, collections: { storage: 'kv', saveIntervalMs: 0 } });
+    await shelf.collections.create('notes');
+    await shelf.collections.insert('notes', { _id: 'n1', text: 'hello' });
+    await shelf.flush();
+    await shelf.kv.set('settings:theme', { dark: true });
+    expect(await shelf.kv.count()).toBe(1);
+    expect((await shelf.kv.scan()).keys).toEqual(['settings:theme']);
+    await shelf.kv.clear();
+    await shelf.close();
+    const again = await openShelf({ name, collections: { storage: 'kv' } });
+    expect(await again.collections.get('notes', 'n1')).toEqual({ _id: 'n1', text: 'hello' });
+    await again.close();
+    await deleteDB(`codeshelf:${name}:kv`);
+    await deleteDB(`codeshelf:${name}:collections`);
+  });
+
+  it('collections an older build kept among the KV data are moved to their own database on open', async () => {
+    const name = unique('kvlegacy');
+    // The older layout, made on the page: collection files under `collections:` in the shelf's own KV store.
+    const { CollectionEngine, KvBlobStore, openIndexedDbKv } = await import('../../src/index.ts');
+    const kv = await openIndexedDbKv({ name });
+    const engine = await CollectionEngine.open({ storage: new KvBlobStore(kv, 'collections:'), saveIntervalMs: 0, compressionWorkers: 0 });
+    await engine.create('old');
+    await engine.insertMany('old', Array.from({ length: 3000 }, (_, i) => ({ _id: `d${i}`, text: `document ${i} `.repeat(40) })));
+    for (let c = 0; c < 40; c++) {
+      await engine.create(`small${c}`);
+      await engine.insert(`small${c}`, { _id: 'only', c });
+    }
+    await engine.close();
+    await kv.set('mine', new Uint8Array([7]));
+    const before = await kv.count({ prefix: 'collections:' });
+    expect(before).toBeGreaterThan(64); // more than one page to move
+    await kv.close();
+    const shelf = await openShelf({ name, collections: { storage: 'kv' } });
+    expect(await shelf.collections.count('old')).toBe(3000);
+    expect(await shelf.collections.get('old', 'd2999')).toEqual({ _id: 'd2999', text: 'document 2999 '.repeat(40) });
+    expect(await shelf.collections.get('small39', 'only')).toEqual({ _id: 'only', c: 39 });
+    expect((await shelf.collections.list()).length).toBe(41);
+    expect(await shelf.kvBytes.count()).toBe(1); // only the caller's own key is left
+    await shelf.close();
+    await deleteDB(`codeshelf:${name}:kv`);
+    await deleteDB(`codeshelf:${name}:collections`);
+  });
+
+  it('a shelf may be named . or ..', async () => {
+    for (const name of ['.', '..']) {
+      const shelf = await openShelf({ name });
+      await shelf.collections.create('c');
+      await shelf.collections.insert('c', { _id: 'a' });
+      await shelf.snapshots.chunks.saveRepository('app');
+      await shelf.close();
+      const again = await openShelf({ name });
+      expect(await again.collections.findAll('c')).toEqual([{ _id: 'a' }]);
+      expect((await again.snapshots.chunks.listRepositories()).map((r) => r.name)).toEqual(['app']);
+      await again.close();
+      await deleteDB(`codeshelf:${name}:kv`);
+      await removeOpfsDir(`codeshelf/${name === '.' ? '%2E' : '%2E%2E'}`);
+    }
+  });
+});
+
 describe('crash safety', () => {
   it('a worker killed at random moments during a save loop always reopens at a complete save', async () => {
     const name = unique('crash');
