@@ -37,6 +37,11 @@ export function checkShelfOptions(options: ShelfOptions): void {
   if (options === undefined) invalid('options must be an object with a name');
   const o = group(options, 'options');
   if (typeof o['name'] !== 'string' || !o['name']) invalid(`options.name must be a non-empty string, got ${JSON.stringify(o['name'])}`);
+  // Shelf "x" keeps its search index in the IndexedDB database of a shelf named "x:search"
+  // (`codeshelf:x:search:kv`): such a name would share it, mixing the two.
+  if (o['name'].endsWith(':search')) {
+    invalid(`options.name must not end with ":search" (that database holds the search index of shelf ${JSON.stringify(o['name'].slice(0, -':search'.length))}), got ${JSON.stringify(o['name'])}`);
+  }
   if (o['memory'] !== undefined && typeof o['memory'] !== 'boolean') invalid(`options.memory must be a boolean, got ${typeof o['memory']}`);
   if (o['durability'] !== undefined && !DURABILITIES.includes(o['durability'] as string)) {
     invalid(`options.durability must be one of ${DURABILITIES.join(', ')}, got ${JSON.stringify(o['durability'])}`);

@@ -141,6 +141,16 @@ describe('shelf.close() and its workers', () => {
     }
   });
 
+  it('a shelf name ending in ":search", which would share another shelf\'s search database, is INVALID_ARGUMENT', async () => {
+    const service = new StorageService();
+    const error = await service.open({ name: 'project:search', memory: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShelfError);
+    expect((error as ShelfError).code).toBe('INVALID_ARGUMENT');
+    expect((error as ShelfError).message).toMatch(/search index of shelf "project"/);
+    await expect(service.open({ name: 'project:searches', memory: true })).resolves.toMatchObject({ persistent: false });
+    await service.close();
+  });
+
   it('the storage service refuses null option groups itself with INVALID_ARGUMENT and can be opened after', async () => {
     const service = new StorageService();
     await expect(service.open({ name: unique('svc-null'), memory: true, collections: null as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
