@@ -246,18 +246,27 @@ function shelfPath(name: string, part: string): string {
   return `codeshelf/${dir}/${part}`;
 }
 
+/** A key the collection engine's blob store wrote under {@link COLLECTION_PREFIX}: a collection file's size record or one of its chunks. */
+const LEGACY_COLLECTION_KEY = /^collections:[^\u0000]*\.csc\u0000(?:size|\d{8})$/;
+
 /**
  * Collections kept in IndexedDB used to share the shelf's own KV store, under
  * `collections:`: `kv.clear()` deleted them and `kv.scan()` met their raw chunks. Moves
- * them to their own database, once, before the engine opens: each page is copied before it
- * is deleted, so a crash in between leaves a copy that the next open moves again (the
- * engine has written nothing to the new database meanwhile).
+ * them to their own database before the engine opens: only keys of collection files (a
+ * caller's own `collections:…` keys stay where they are), each page copied before it is
+ * deleted, so a crash in between leaves a copy that the next open moves again (the engine
+ * has written nothing to the new database meanwhile).
  */
 async function moveLegacyCollections(from: KvStore, to: KvStore): Promise<void> {
+  let after: string | undefined;
   for (;;) {
-    const page = await from.scan({ prefix: COLLECTION_PREFIX, limit: 64 });
-    if (page.keys.length === 0) return;
-    await to.batch(page.keys.map((key, i) => ({ type: 'put' as const, key, value: page.values![i]! })));
-    await from.batch(page.keys.map((key) => ({ type: 'delete' as const, key })));
+    const page = await from.scan({ prefix: COLLECTION_PREFIX, limit: 64, ...(after === undefined ? {} : { after }) });
+    const puts = page.keys.flatMap((key, i) => (LEGACY_COLLECTION_KEY.test(key) ? [{ type: 'put' as const, key, value: page.values![i]! }] : []));
+    if (puts.length > 0) {
+      await to.batch(puts);
+      await from.batch(puts.map(({ key }) => ({ type: 'delete' as const, key })));
+    }
+    if (page.cursor === null) return;
+    after = page.cursor;
   }
 }

@@ -239,6 +239,7 @@ describe('where a shelf keeps its collections', () => {
     }
     await engine.close();
     await kv.set('mine', new Uint8Array([7]));
+    await kv.set('collections:favorites', new Uint8Array([8])); // the caller's own key under that prefix stays
     const before = await kv.count({ prefix: 'collections:' });
     expect(before).toBeGreaterThan(64); // more than one page to move
     await kv.close();
@@ -247,8 +248,14 @@ describe('where a shelf keeps its collections', () => {
     expect(await shelf.collections.get('old', 'd2999')).toEqual({ _id: 'd2999', text: 'document 2999 '.repeat(40) });
     expect(await shelf.collections.get('small39', 'only')).toEqual({ _id: 'only', c: 39 });
     expect((await shelf.collections.list()).length).toBe(41);
-    expect(await shelf.kvBytes.count()).toBe(1); // only the caller's own key is left
+    expect(await shelf.kvBytes.count()).toBe(2); // only the caller's own keys are left
+    expect(await shelf.kvBytes.get('collections:favorites')).toEqual(new Uint8Array([8]));
     await shelf.close();
+    // Opening again moves nothing more: the caller's key is still there.
+    const again = await openShelf({ name, collections: { storage: 'kv' } });
+    expect(await again.kvBytes.get('collections:favorites')).toEqual(new Uint8Array([8]));
+    expect(await again.collections.count('old')).toBe(3000);
+    await again.close();
     await deleteDB(`codeshelf:${name}:kv`);
     await deleteDB(`codeshelf:${name}:collections`);
   });
