@@ -73,6 +73,10 @@ export function isCloneError(error: unknown): boolean {
  */
 export function mapPageError<T>(promise: Promise<T>, call: string, args: readonly unknown[] = [], names: readonly string[] = [], callback = false): Promise<T> {
   return promise.catch((error: unknown) => {
-    throw callback && !isCloneError(error) ? error : toPageError(error, call, args, names);
+    if (!callback) throw toPageError(error, call, args, names);
+    // A clone error is the send's only when an argument cannot be cloned; otherwise the
+    // page's own function threw it (its own structuredClone, say) and it goes back as it was.
+    const sendFailed = isCloneError(error) && args.some((arg, i) => findUncloneable(arg, names[i] ?? `arguments[${i}]`) !== undefined);
+    throw sendFailed ? toPageError(error, call, args, names) : error;
   });
 }

@@ -218,7 +218,13 @@ export function createSearchClient(options: {
       } catch {
         return;
       }
-      await mapPageError(w.remote.close(), 'search.close');
+      if (w.dead) return;
+      // Killed meanwhile (the watchdog ends a runaway query the close waits behind): the
+      // close fails with that error instead of waiting for a worker that is gone.
+      await new Promise<void>((resolve, reject) => {
+        w.calls.add(reject);
+        mapPageError(w.remote.close(), 'search.close').then(resolve, reject).finally(() => w.calls.delete(reject));
+      });
     },
     /** Terminates the worker, if one runs; calls still waiting for it fail with `CLOSED`. */
     dispose() {

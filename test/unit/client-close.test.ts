@@ -296,6 +296,34 @@ describe('search watchdog budgets', () => {
     return { service: new Gated(), release };
   }
 
+  it('a close behind a runaway query ends when the watchdog kills the search worker, and the storage worker is terminated', async () => {
+    const log: string[] = [];
+    let busy: Promise<void> = Promise.resolve();
+    class Busy extends SearchService {
+      override async regex(): Promise<never> {
+        busy = new Promise<void>(() => undefined);
+        return busy as never;
+      }
+      override async close(): Promise<void> {
+        await busy;
+        return super.close();
+      }
+    }
+    const shelf = await openShelf({
+      name: unique('runaway'), memory: true, worker: fakeWorker(new StorageService(), log),
+      search: { watchdogGraceMs: 20 }, searchWorker: () => fakeWorker(new Busy(), log, 'search'),
+    });
+    await shelf.search.stats();
+    const query = watch(shelf.search.regex('^(a+)+$', { budgetMs: 20 }));
+    await turn();
+    const closing = watch(shelf.close());
+    for (let i = 0; i < 300 && !closing.settled; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((query.error as ShelfError).code).toBe('ABORTED');
+    expect(closing.settled).toBe(true);
+    expect(log).toContain('terminate search');
+    expect(log).toContain('terminate storage');
+  });
+
   it('Infinity and budgets past the timer range set no watchdog that fires at once', async () => {
     for (const budgetMs of [Infinity, 1e12]) {
       const { service, release } = gatedSearch();
@@ -342,6 +370,22 @@ describe('search watchdog budgets', () => {
 });
 
 describe('errors reaching the page', () => {
+  it('an error the page\'s own callback throws comes back as it was, a DataCloneError too', async () => {
+    const shelf = await openShelf({ name: unique('callback-error'), memory: true, worker: fakeWorker(new StorageService()) });
+    const error = await shelf.kv.transaction(async () => {
+      throw new DOMException('the page could not clone this', 'DataCloneError');
+    }).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(ShelfError);
+    expect((error as Error).name).toBe('DataCloneError');
+    expect((error as Error).message).toBe('the page could not clone this');
+    // An argument that cannot be sent is still INVALID_ARGUMENT naming it.
+    const bad = await shelf.kv.transaction(async () => 1, { retries: (() => 1) as never }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ShelfError);
+    expect((bad as ShelfError).code).toBe('INVALID_ARGUMENT');
+    expect((bad as ShelfError).message).toMatch(/options\.retries/);
+    await shelf.close();
+  });
+
   it('an argument that cannot be sent to the worker is INVALID_ARGUMENT naming it', async () => {
     const shelf = await openShelf({
       name: unique('clone'), memory: true, worker: fakeWorker(new StorageService()), searchWorker: () => fakeWorker(new SearchService(), [], 'search'),
