@@ -11,6 +11,15 @@ import { HeldStore } from './held-store.ts';
 const open = (storage: MemoryBlobStore, options: { memoryLimitBytes?: number; blockDocs?: number } = {}) =>
   CollectionEngine.open({ storage, saveIntervalMs: 0, compressionWorkers: 0, ...options });
 
+/** Opens `storage` in a new engine and returns every collection's documents by name (then closes it): what a reopening finds. */
+async function reopened(storage: MemoryBlobStore): Promise<Record<string, Doc[]>> {
+  const engine = await open(storage);
+  const out: Record<string, Doc[]> = {};
+  for (const name of engine.list()) out[name] = await engine.findAll(name);
+  await engine.close();
+  return out;
+}
+
 /** Files of collection `name` on storage, sorted. */
 const filesOf = async (storage: MemoryBlobStore, name: string) => (await storage.list()).filter((f) => f.startsWith(`${name}.`)).sort();
 
@@ -26,9 +35,7 @@ describe('close', () => {
     expect(await code(engine.insert('c', { _id: 'b' }))).toBe('CLOSED');
     held.release();
     await closing;
-    const again = await open(storage);
-    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
-    await again.close();
+    expect((await reopened(storage)).c).toEqual([{ _id: 'a' }]);
   });
 
   it('refuses a write that was waiting for its collection to load when close began', async () => {
@@ -45,9 +52,7 @@ describe('close', () => {
     held.release();
     expect(await inserting).toBe('CLOSED');
     await closing;
-    const again = await open(storage);
-    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
-    await again.close();
+    expect((await reopened(storage)).c).toEqual([{ _id: 'a' }]);
   });
 
   it('whose final save fails rejects with that error, refuses writes from then on, and saves when called again', async () => {
@@ -60,9 +65,7 @@ describe('close', () => {
     expect(await code(engine.insert('c', { _id: 'b' }))).toBe('CLOSED');
     storage.failWrites = undefined;
     await engine.close();
-    const again = await open(storage);
-    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
-    await again.close();
+    expect((await reopened(storage)).c).toEqual([{ _id: 'a' }]);
   });
 });
 
@@ -90,9 +93,7 @@ describe('names', () => {
     await engine.create('c');
     await engine.insert('c', { _id: 'a' });
     await engine.close();
-    const again = await open(storage);
-    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
-    await again.close();
+    expect((await reopened(storage)).c).toEqual([{ _id: 'a' }]);
   });
 
   it('calls sent right behind a create wait for it: they run once it is written, or fail with it', async () => {
@@ -120,10 +121,7 @@ describe('names', () => {
     expect(await raced).toBe('NOT_FOUND');
     expect(await filesOf(storage, 'e')).toEqual([]);
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['c']);
-    expect(await again.findAll('c')).toEqual([{ _id: 'a' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ c: [{ _id: 'a' }] });
   });
 });
 
@@ -157,10 +155,7 @@ describe('rename', () => {
     await renaming;
     expect(await engine.findAll('c')).toEqual([{ _id: 'x' }]);
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['c']);
-    expect(await again.findAll('c')).toEqual([{ _id: 'x' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ c: [{ _id: 'x' }] });
   });
 
   it('a rename in flight never drops a new collection that took the old name', async () => {
@@ -176,10 +171,7 @@ describe('rename', () => {
     expect(await renaming).toBe('NOT_FOUND');
     expect(engine.list()).toEqual(['a']);
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['a']);
-    expect(await again.findAll('a')).toEqual([{ _id: 'new' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ a: [{ _id: 'new' }] });
   });
 
   it('a collection dropped and created again while the new name is written keeps its file', async () => {
@@ -199,10 +191,7 @@ describe('rename', () => {
     expect(await renaming).toBe('NOT_FOUND');
     expect(engine.list()).toEqual(['a']);
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['a']);
-    expect(await again.findAll('a')).toEqual([{ _id: 'new' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ a: [{ _id: 'new' }] });
   });
 
   it('writes to the source while the new name is written are carried over to it', async () => {
@@ -220,10 +209,7 @@ describe('rename', () => {
     expect(await code(engine.insert('a', { _id: 'z' }))).toBe('NOT_FOUND');
     expect(await engine.findAll('b')).toEqual([{ _id: 'x', n: 1 }, { _id: 'y' }]);
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['b']);
-    expect(await again.findAll('b')).toEqual([{ _id: 'x', n: 1 }, { _id: 'y' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ b: [{ _id: 'x', n: 1 }, { _id: 'y' }] });
   });
 
   it('that fails to write leaves both names as they were', async () => {
@@ -237,10 +223,7 @@ describe('rename', () => {
     expect(await filesOf(storage, 'b')).toEqual([]);
     storage.failWrites = undefined;
     await engine.close();
-    const again = await open(storage);
-    expect(again.list()).toEqual(['a']);
-    expect(await again.findAll('a')).toEqual([{ _id: 'x' }]);
-    await again.close();
+    expect(await reopened(storage)).toEqual({ a: [{ _id: 'x' }] });
   });
 });
 
@@ -299,9 +282,7 @@ describe('failed saves', () => {
     await saving;
     await dropping;
     await engine.close();
-    const again = await open(storage);
-    expect(await again.findAll('c')).toEqual([{ _id: 'new' }]);
-    await again.close();
+    expect((await reopened(storage)).c).toEqual([{ _id: 'new' }]);
   });
 });
 
