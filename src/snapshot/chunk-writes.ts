@@ -288,13 +288,14 @@ export function upsertChunks(
   const keys = new Map<string, number>();
   for (const { size, params } of valuesBatches(facts, CHUNK_ROW_WIDTH)) {
     const rows = db.run(upsertChunkRows(size), [snapshot.id, now, ...params]).rows;
-    for (const [path, fqn, key] of rows) keys.set(`${path}\u0000${fqn}`, key as number);
+    // Keyed by both strings as JSON: a NUL-joined key lets (a, b\0c) and (a\0b, c) collide.
+    for (const [path, fqn, key] of rows) keys.set(JSON.stringify([path, fqn]), key as number);
   }
   if (!inFileWrite) db.run(SQL.recount, [snapshot.id, JSON.stringify(paths)]);
   // A chunk whose text changed in place may have left its old text unused: swept later.
   markUnswept(db, paths);
   db.run(SQL.dropPendingOrphans, [JSON.stringify(paths)]);
-  return items.map(({ chunk: c }) => publicId(snapshot.id, keys.get(`${c.filePath}\u0000${c.fqn}`)!));
+  return items.map(({ chunk: c }) => publicId(snapshot.id, keys.get(JSON.stringify([c.filePath, c.fqn]))!));
 }
 
 /** Soft-deletes the live chunks of a file; returns how many (a file with none is left as it is). */

@@ -15,17 +15,20 @@ export function compileGlob(pattern: string, argument = 'pathGlob'): RegExp {
     if (ch === '*') {
       if (pattern[i + 1] === '*') {
         const slash = pattern[i + 2] === '/';
-        out += slash ? '(?:.*/)?' : '.*';
+        // [^] rather than `.`: paths may hold line breaks, which `.` does not match.
+        out += slash ? '(?:[^]*/)?' : '[^]*';
         i += slash ? 2 : 1;
       } else out += '[^/]*';
     } else if (ch === '?') out += '[^/]';
     else if (ch === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) throw new ShelfError('INVALID_ARGUMENT', `${argument} has an unclosed "[" at ${i}`);
-      let body = pattern.slice(i + 1, end);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      out += '[' + body.replace(/\\/g, '\\\\') + ']';
-      i = end;
+      // A `]` right after `[` (or `[!`) is a member, as in shell globs: the class closes at the next one.
+      const negated = pattern[i + 1] === '!';
+      const from = i + (negated ? 2 : 1);
+      const close = pattern.indexOf(']', from + 1);
+      if (close < 0) throw new ShelfError('INVALID_ARGUMENT', `${argument} has an unclosed "[" at ${i}`);
+      const body = pattern.slice(from, close).replace(/[\\\]\[^]/g, (c) => `\\${c}`);
+      out += (negated ? '[^' : '[') + body + ']';
+      i = close;
     } else if (ch === '{') {
       depth++;
       out += '(?:';

@@ -118,6 +118,30 @@ describe('compileGlob', () => {
     for (const [pattern, path, expected] of table) expect(compileGlob(pattern).test(path), `${pattern} ~ ${path}`).toBe(expected);
     expect(() => compileGlob('{a,b')).toThrow(/unclosed/);
   });
+
+  it('takes a ] right after [ or [! as a member, and ** crosses line breaks as * does', () => {
+    const table: [string, string, boolean][] = [
+      ['[]a].ts', 'a.ts', true], ['[]a].ts', '].ts', true], ['[]a].ts', 'b.ts', false],
+      ['x[!]]', 'xa', true], ['x[!]]', 'x]', false], ['x[!]]', 'xab', false],
+      ['[a^]', '^', true], ['[\\]', '\\', true],
+      ['src/*', 'src/a\nb', true], ['src/**', 'src/a\nb', true], ['src/**/x.ts', 'src/a\u2028b/x.ts', true],
+    ];
+    for (const [pattern, path, expected] of table) expect(compileGlob(pattern).test(path), `${pattern} ~ ${JSON.stringify(path)}`).toBe(expected);
+    expect(() => compileGlob('[]')).toThrow(/unclosed/);
+  });
+});
+
+describe('saveChunks ids', () => {
+  it('are right for chunks whose path and FQN would run together (NUL inside them)', async () => {
+    const cs = (await openTestStore()).chunks;
+    await cs.saveRepository('app');
+    await cs.createSnapshot('app', 'c1');
+    const ids = await cs.saveChunks('app', 'c1', [chunk('a', 'b\u0000c', 'one'), chunk('a\u0000b', 'c', 'two')]);
+    const stored = await cs.getChunks('app', 'c1');
+    expect(new Set(ids).size).toBe(2);
+    for (const [i, id] of ids.entries()) expect((await cs.getChunk(id))?.content).toBe(['one', 'two'][i]);
+    expect([...ids].sort()).toEqual(stored.map((c) => c.id).sort());
+  });
 });
 
 describe('bm25', () => {
