@@ -1,5 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
-import { tokenize, type Token } from './tokenizer.ts';
+import { tokenize, unindexedTokens, type Token } from './tokenizer.ts';
 
 /**
  * The keyword query language.
@@ -94,7 +94,15 @@ function identifiers(tokens: readonly Token[]): { whole: string | null; offset: 
   return out;
 }
 
+/**
+ * Whether `text` holds a token too long to be indexed: then nothing in the index can match
+ * it, and the word or phrase matches nothing (rather than being ignored, or leaving a gap
+ * any token fills).
+ */
+const unmatchable = (text: string) => unindexedTokens(text) > 0;
+
 function wordNode(word: string): QueryNode | null {
+  if (unmatchable(word)) return NONE;
   const tokens = tokenize(word);
   if (tokens.length === 0) return null;
   const ids = identifiers(tokens);
@@ -105,6 +113,7 @@ function wordNode(word: string): QueryNode | null {
 function prefixNode(word: string): QueryNode | null {
   const base = word.replace(/\*+$/, '');
   if (base === '') return ALL;
+  if (unmatchable(base)) return NONE;
   const tokens = tokenize(base);
   if (tokens.length === 0) return null;
   const ids = identifiers(tokens);
@@ -169,7 +178,8 @@ class Parser {
     if (next === undefined) return null;
     if (next.type === 'NOT' || next.type === '-') {
       this.#i++;
-      if (this.#peek() === undefined) return next.type === 'NOT' ? wordNode('not') : null;
+      // Nothing to negate (the end, or the group closes): a NOT is the word "not", as at the end.
+      if (this.#peek() === undefined || this.#peek()!.type === ')') return next.type === 'NOT' ? wordNode('not') : null;
       const child = this.#parseUnary();
       return child === null ? null : { kind: 'not', child };
     }
@@ -185,7 +195,7 @@ class Parser {
         return inner;
       }
       case 'phrase':
-        return phraseOf(tokenize(next.text));
+        return unmatchable(next.text) ? NONE : phraseOf(tokenize(next.text));
       case 'word':
         return next.text.endsWith('*') ? prefixNode(next.text) : wordNode(next.text);
       case 'OR':

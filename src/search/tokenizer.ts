@@ -118,6 +118,7 @@ export function scanTokens(
   from = 0,
   to = text.length,
   checkpoints: IntVector | null = null,
+  tooLong: { count: number } | null = null,
 ): number {
   const n = to;
   let i = from;
@@ -207,7 +208,7 @@ export function scanTokens(
           spans.push(e);
           spans.push(parts === 0 ? KIND_BARE : KIND_WORD);
         }
-      }
+      } else if (parts === 0 && tooLong !== null) tooLong.count++;
       if (parts === 0) pos++;
     }
     for (let j = 0; j < parts; j++) {
@@ -222,7 +223,7 @@ export function scanTokens(
           spans.push(b);
           spans.push(single ? KIND_SIMPLE : KIND_PART);
         }
-      }
+      } else if (tooLong !== null) tooLong.count++;
       pos++;
     }
     while (nextCheckpoint < pos) {
@@ -238,6 +239,17 @@ export function textCheckpoints(text: string): Uint32Array {
   const out = new IntVector(64);
   scanTokens(text, null, null, null, null, 0, text.length, out);
   return Uint32Array.from(out.data.subarray(0, out.length));
+}
+
+/**
+ * How many of the positions `text` takes hold a token too long to index (a bare
+ * identifier or a part over {@link MAX_TOKEN_LENGTH}): such a position is skipped, not
+ * emitted, so no query can match it. @internal
+ */
+export function unindexedTokens(text: string): number {
+  const tooLong = { count: 0 };
+  scanTokens(text, null, null, null, null, 0, text.length, null, tooLong);
+  return tooLong.count;
 }
 
 /**

@@ -117,6 +117,33 @@ describe('regex planning of astral characters', () => {
   });
 });
 
+describe('query words the index cannot hold, and NOT before a closing parenthesis', () => {
+  const long = 'q'.repeat(70);
+  async function found(query: string, texts: Record<string, string>): Promise<string[]> {
+    const index = new SearchIndex();
+    for (const [id, text] of Object.entries(texts)) index.add({ id, text });
+    return (await index.query(query)).hits.map((h) => h.id).sort();
+  }
+
+  it('a word or phrase holding a token too long to index matches nothing, never anything', async () => {
+    const texts = { a: 'alpha beta omega', b: `alpha ${long} omega` };
+    expect(await found(`"alpha ${long} omega"`, texts)).toEqual([]);
+    expect(await found(`alpha ${long}`, texts)).toEqual([]);
+    expect(await found(`${long}*`, texts)).toEqual([]);
+    // ... and leaves the rest of an OR alone.
+    expect(await found(`${long} OR beta`, texts)).toEqual(['a']);
+    // A long identifier whose parts are short is still found by its parts.
+    const camel = `${'part'.repeat(10)}Tail${'x'.repeat(30)}`;
+    expect(await found(camel, { c: `const ${camel} = 1` })).toEqual(['c']);
+  });
+
+  it('NOT or - right before ) negates nothing: the group keeps its meaning', async () => {
+    const texts = { onlyA: 'alpha', onlyB: 'bravo', not: 'not alpha' };
+    expect(await found('(alpha NOT) OR bravo', texts)).toEqual(['not', 'onlyB']);
+    expect(await found('(alpha -) OR bravo', texts)).toEqual(['not', 'onlyA', 'onlyB']);
+  });
+});
+
 describe('BM25 after updates', () => {
   it('keeps idf positive and ranking intact while sealed segments hold deleted copies', async () => {
     const index = new SearchIndex({ storage: new MemorySegmentStorage() });
