@@ -35,6 +35,8 @@
  * where code generation is not allowed (a CSP without `unsafe-eval`).
  */
 
+import { isWellFormed } from './well-formed.ts';
+
 export type Column =
   | { t: 's'; len: Uint8Array | Uint16Array | Uint32Array; text: Uint8Array }
   | { t: 'w'; len: Uint8Array | Uint16Array | Uint32Array; units: Uint16Array }
@@ -51,9 +53,6 @@ const encoder = new TextEncoder();
 // ignoreBOM: a string column whose text starts with U+FEFF keeps it (by default the decoder drops it).
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-type StringWithWellFormed = string & { isWellFormed?: () => boolean };
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const wellFormed = (s: string) => ((s as StringWithWellFormed).isWellFormed ? (s as StringWithWellFormed).isWellFormed!() : !LONE_SURROGATE.test(s));
 
 function unsignedArray(values: ArrayLike<number>, max: number): Uint8Array | Uint16Array | Uint32Array {
   if (max < 0x100) return new Uint8Array(values);
@@ -76,7 +75,7 @@ function stringColumn(values: readonly string[]): Column {
     len[i] = n;
     if (n > max) max = n;
   }
-  if (!wellFormed(joined)) {
+  if (!isWellFormed(joined)) {
     const units = new Uint16Array(joined.length);
     for (let i = 0; i < units.length; i++) units[i] = joined.charCodeAt(i);
     return { t: 'w', len: unsignedArray(len, max), units };

@@ -2,6 +2,7 @@
  * Collection file names: `{encodeURIComponent(name)}.{generation}.csc`.
  * @internal
  */
+import { isWellFormed } from '../codec/well-formed.ts';
 import { ShelfError } from '../errors/index.ts';
 
 const EXT = '.csc';
@@ -16,7 +17,7 @@ export function checkName(name: unknown, argument = 'name'): asserts name is str
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new ShelfError('INVALID_ARGUMENT', `${argument} must be a string of 1 to 200 characters, got ${JSON.stringify(name)}`);
   }
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) {
+  if (!isWellFormed(name)) {
     throw new ShelfError('INVALID_ARGUMENT', `${argument} must not hold a lone surrogate (half of a UTF-16 pair), got ${JSON.stringify(name)}`);
   }
 }

@@ -1,3 +1,4 @@
+import { isWellFormed } from '../codec/well-formed.ts';
 import { ShelfError } from '../errors/index.ts';
 import type {
   ChunkInput, DependencyInput, FileChunkInput, FileDependencyInput, FileInfo, FileMetadataInput, ReadOptions,
@@ -18,8 +19,6 @@ function fail(message: string): never {
   throw new ShelfError('INVALID_ARGUMENT', message);
 }
 
-type MaybeWellFormed = string & { isWellFormed?: () => boolean };
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A non-empty string up to 4,096 code units (a query or pattern: never stored). @internal */
 export function checkText(value: unknown, argument: string): asserts value is string {
@@ -37,8 +36,7 @@ export function checkText(value: unknown, argument: string): asserts value is st
  */
 export function checkName(value: unknown, argument: string): asserts value is string {
   checkText(value, argument);
-  const wellFormed = (value as MaybeWellFormed).isWellFormed ? (value as MaybeWellFormed).isWellFormed!() : !LONE_SURROGATE.test(value);
-  if (!wellFormed) {
+  if (!isWellFormed(value)) {
     const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
     fail(`${argument} holds a lone surrogate (half of a UTF-16 pair), which cannot be stored as text: ${JSON.stringify(shown)}`);
   }
