@@ -197,22 +197,13 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   });
   const shelf = { isClosed, name, track };
 
-  /** The transaction seen by the page's callback: refused with CLOSED once the shelf closes. */
-  const guardTx = <X extends object>(tx: X): X => new Proxy(tx, {
-    get(target, prop) {
-      if (prop === 'then' || typeof prop === 'symbol') return undefined;
-      return (...args: unknown[]) => {
-        if (closed) return Promise.reject(closedError());
-        return mapPageError((target as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args), `tx.${prop}`, args);
-      };
-    },
-  });
   const inTransaction = <F extends (tx: never) => Promise<unknown>>(where: string, run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
     async (fn: F, txOptions?: TransactionOptions) => {
       if (closed) throw closedError();
       if (typeof fn !== 'function') throw new ShelfError('INVALID_ARGUMENT', `fn must be a function, got ${typeof fn}`);
       const callback = async (tx: object) => {
-        const result = await (fn as unknown as (tx: object) => Promise<unknown>)(guardTx(tx));
+        // The transaction seen by the callback: refused with CLOSED once the shelf closes.
+        const result = await (fn as unknown as (tx: object) => Promise<unknown>)(guard(tx, 'tx', shelf, {}));
         // Finished after close() began: the worker may have stopped waiting for it; either
         // way it must not commit now.
         if (closed) throw closedError();

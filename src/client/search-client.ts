@@ -117,6 +117,12 @@ export function createSearchClient(options: {
     w.worker.terminate();
   };
 
+  /** `call` to `w`, failed with the kill's error instead if `w` is killed first (a worker gone never answers). */
+  const untilKilled = <T>(w: Worker_, call: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+    w.calls.add(reject);
+    call.then(resolve, reject).finally(() => w.calls.delete(reject));
+  });
+
   /** The worker, once open; one that failed to load or open is terminated and its error thrown. */
   const opened = async (): Promise<Worker_> => {
     current ??= start();
@@ -136,10 +142,7 @@ export function createSearchClient(options: {
     if (memory && restarts > 0 && !current) throw new ShelfError('ABORTED', 'the in-memory search index was lost when its worker was restarted');
     const w = await opened();
     if (signal?.aborted) throw new ShelfError('ABORTED', 'search cancelled');
-    const call_ = new Promise<T>((resolve, reject) => {
-      w.calls.add(reject);
-      mapPageError(run(w.remote), `search.${call}`, args, [], callback).then(resolve, reject).finally(() => w.calls.delete(reject));
-    });
+    const call_ = untilKilled(w, mapPageError(run(w.remote), `search.${call}`, args, [], callback));
     // No watchdog for an unbounded budget (or grace): the index itself treats Infinity as none.
     const limit = budgetMs === undefined ? Infinity : budgetMs + grace;
     if (limit === Infinity && !signal) return call_;
@@ -221,10 +224,7 @@ export function createSearchClient(options: {
       if (w.dead) return;
       // Killed meanwhile (the watchdog ends a runaway query the close waits behind): the
       // close fails with that error instead of waiting for a worker that is gone.
-      await new Promise<void>((resolve, reject) => {
-        w.calls.add(reject);
-        mapPageError(w.remote.close(), 'search.close').then(resolve, reject).finally(() => w.calls.delete(reject));
-      });
+      await untilKilled(w, mapPageError(w.remote.close(), 'search.close'));
     },
     /** Terminates the worker, if one runs; calls still waiting for it fail with `CLOSED`. */
     dispose() {
