@@ -203,7 +203,7 @@ export class CollectionEngine {
   /** The highest generation each name has had in this engine (see {@link save}). */
   readonly #lastGeneration = new Map<string, number>();
   readonly #readers = new Map<string, number>();
-  /** Names a create or a rename is writing the first file of: taken, not listed yet. */
+  /** Names a rename is writing the first file of: taken, not listed yet. */
   readonly #claimed = new Set<string>();
   /** Work that reaches storage (saves, drops, loads, creates, renames), for close to wait for. */
   readonly #running = new Set<Promise<unknown>>();
@@ -280,12 +280,11 @@ export class CollectionEngine {
     this.#lru.delete(entry.name);
   }
 
-  /** Takes `name` for a create or a rename, which list it only once its first file is written. Taken → `INVALID_ARGUMENT`. */
-  #claim(name: string, argument: string): void {
+  /** `INVALID_ARGUMENT` when `name` is listed, or a rename is writing its first file. */
+  #assertFree(name: string, argument: string): void {
     if (this.#entries.has(name) || this.#claimed.has(name)) {
       throw new ShelfError('INVALID_ARGUMENT', `${argument}: collection ${JSON.stringify(name)} already exists`);
     }
-    this.#claimed.add(name);
   }
 
   #assertOpen(): void {
@@ -338,9 +337,8 @@ export class CollectionEngine {
   async create(name: string): Promise<void> {
     this.#assertOpen();
     checkName(name);
-    this.#claim(name, 'name');
+    this.#assertFree(name, 'name');
     const entry = this.#newEntry(name, []);
-    this.#claimed.delete(name); // listed now: the entry itself holds the name
     // Under the entry's lock, so a drop called meanwhile removes the file after it is written.
     entry.loading = this.#locked(entry, async () => {
       const generation = await this.#writeFirstFile(name, []);
@@ -407,7 +405,8 @@ export class CollectionEngine {
   async rename(from: string, to: string): Promise<void> {
     const entry = this.#entry(from);
     checkName(to, 'to');
-    this.#claim(to, 'to');
+    this.#assertFree(to, 'to');
+    this.#claimed.add(to);
     try {
       await this.#track(this.#moveTo(entry, to));
     } finally {
