@@ -3,9 +3,10 @@ import { decodeBase64, instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDefl
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
 /**
- * Raw deflate at a chosen level, synchronously, with zlib compiled to WebAssembly
- * (`zlib-streams`), and libdeflate's faster compressor for inputs up to
- * LIBDEFLATE_MAX_INPUT (see libdeflate.ts). Browsers' `CompressionStream` has no level and runs zlib's default (6),
+ * Raw deflate at a chosen level and inflate, synchronously, with libdeflate compiled to
+ * WebAssembly for inputs and outputs up to LIBDEFLATE_MAX_INPUT (faster both ways, see
+ * libdeflate.ts) and zlib compiled to WebAssembly (`zlib-streams`), which streams, for
+ * larger ones. Browsers' `CompressionStream` has no level and runs zlib's default (6),
  * about twice as slow as level 1 on document blocks, and every call pays a stream's round
  * trips; fflate's deflate in JavaScript is slower still. The bytes are plain raw deflate, so
  * every reader (fflate, `DecompressionStream`, zlib) inflates them.
@@ -53,8 +54,8 @@ class WasmZlib implements Zlib {
 
   constructor(
     private readonly x: Exports,
-    /** libdeflate's compressor, for inputs up to LIBDEFLATE_MAX_INPUT (see libdeflate.ts). */
-    private readonly deflater?: LibDeflate,
+    /** libdeflate, for inputs and outputs up to LIBDEFLATE_MAX_INPUT (see libdeflate.ts). */
+    private readonly libdeflate?: LibDeflate,
   ) {
     this.#input = x.malloc(IN_CHUNK);
     this.#output = x.malloc(OUT_CHUNK);
@@ -63,7 +64,7 @@ class WasmZlib implements Zlib {
 
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array {
     // zlib's levels are 0-9 (and -1, its default); libdeflate takes those from 0 to 9 alike.
-    if (this.deflater && bytes.length <= LIBDEFLATE_MAX_INPUT && Number.isInteger(level) && level >= 0 && level <= 9) return this.deflater.deflateRaw(bytes, level);
+    if (this.libdeflate && bytes.length <= LIBDEFLATE_MAX_INPUT && Number.isInteger(level) && level >= 0 && level <= 9) return this.libdeflate.deflateRaw(bytes, level);
     return this.#zlibDeflateRaw(bytes, level);
   }
 
@@ -95,6 +96,11 @@ class WasmZlib implements Zlib {
   }
 
   inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
+    if (this.libdeflate && rawLength <= LIBDEFLATE_MAX_INPUT && bytes.length <= LIBDEFLATE_MAX_INPUT) return this.libdeflate.inflateRaw(bytes, rawLength);
+    return this.#zlibInflateRaw(bytes, rawLength);
+  }
+
+  #zlibInflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
     const x = this.x;
     const handle = x.inflate_new();
     if (!handle) throw new Error('zlib: out of memory');
@@ -156,15 +162,15 @@ export function loadZlib(): Promise<Zlib | undefined> {
   loading ??= (async () => {
     try {
       if (typeof WebAssembly === 'undefined') return undefined;
-      // libdeflate compresses faster; zlib inflates, and deflates what libdeflate cannot
-      // take (large inputs, or everything if libdeflate fails to load).
-      const [{ instance }, deflater] = await Promise.all([
+      // libdeflate is faster both ways; zlib streams what libdeflate cannot take (large
+      // inputs, or everything if libdeflate fails to load).
+      const [{ instance }, libdeflate] = await Promise.all([
         WebAssembly.instantiate(decodeBase64(ZLIB_WASM_BASE64), {}),
         instantiateLibDeflate().catch(() => undefined),
       ]);
       const exports = instance.exports as unknown as Exports;
       exports._initialize?.();
-      loaded = new WasmZlib(exports, deflater);
+      loaded = new WasmZlib(exports, libdeflate);
       return loaded;
     } catch {
       return undefined;
