@@ -569,6 +569,60 @@ export function keyValues(column: unknown, n: number, key: string): unknown[] {
   return inRowOrder(perGroup, rows, total);
 }
 
+/**
+ * The 32-bit FNV-1a hashes over UTF-16 code units (as `idHash` in doc-table.ts computes
+ * them from strings) of the values of `key`, computed from the UTF-8 bytes of its column
+ * without making a string: only where the objects form one group and `key`'s column is a
+ * plain string column (`s`); undefined otherwise, or when the column's lengths and bytes
+ * disagree (a decode of the column then reports the damage).
+ */
+export function keyStringHashes(column: unknown, n: number, key: string): Uint32Array | undefined {
+  const c = column as { t?: unknown; keys?: unknown; rows?: unknown; cols?: unknown } | null;
+  if (c === null || typeof c !== 'object' || c.t !== 'o' || c.rows !== null || !Array.isArray(c.keys) || !Array.isArray(c.cols) || c.keys.length !== 1) return undefined;
+  const keys = c.keys[0] as unknown;
+  const cols = c.cols[0] as unknown;
+  if (!Array.isArray(keys) || !Array.isArray(cols)) return undefined;
+  const col = cols[keys.indexOf(key)] as { t?: unknown; len?: unknown; text?: unknown } | undefined;
+  if (!col || col.t !== 's' || !isUnsigned(col.len) || !(col.text instanceof Uint8Array) || col.len.length !== n) return undefined;
+  return utf8Hashes(col.text, col.len, n);
+}
+
+function utf8Hashes(text: Uint8Array, len: ArrayLike<number>, n: number): Uint32Array | undefined {
+  const out = new Uint32Array(n);
+  const end = text.length;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    let units = len[i]!;
+    let h = 0x811c9dc5;
+    while (units > 0) {
+      if (p >= end) return undefined;
+      const b = text[p]!;
+      if (b < 0x80) {
+        h = Math.imul(h ^ b, 0x01000193);
+        p += 1;
+        units -= 1;
+      } else if (b < 0xe0) {
+        h = Math.imul(h ^ (((b & 0x1f) << 6) | (text[p + 1]! & 0x3f)), 0x01000193);
+        p += 2;
+        units -= 1;
+      } else if (b < 0xf0) {
+        h = Math.imul(h ^ (((b & 0x0f) << 12) | ((text[p + 1]! & 0x3f) << 6) | (text[p + 2]! & 0x3f)), 0x01000193);
+        p += 3;
+        units -= 1;
+      } else {
+        const cp = (((b & 0x07) << 18) | ((text[p + 1]! & 0x3f) << 12) | ((text[p + 2]! & 0x3f) << 6) | (text[p + 3]! & 0x3f)) - 0x10000;
+        h = Math.imul(h ^ (0xd800 | (cp >> 10)), 0x01000193);
+        h = Math.imul(h ^ (0xdc00 | (cp & 0x3ff)), 0x01000193);
+        p += 4;
+        units -= 2;
+      }
+    }
+    if (units !== 0) return undefined;
+    out[i] = h >>> 0;
+  }
+  return p === end ? out : undefined;
+}
+
 /** Whether any of `values` is one of the strings of a string column, mostly without splitting it into strings. */
 function columnHasString(column: unknown, n: number, values: ReadonlySet<string>): boolean {
   const c = column as Column;

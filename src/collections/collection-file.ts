@@ -2,8 +2,9 @@ import {
   checkFrame, columnBuffers, decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, frameBlocks, inflateInOrder, InflateError,
   readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
-import { keyValues } from '../codec/columns.ts';
+import { keyStringHashes, keyValues } from '../codec/columns.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
+import { idHash } from './doc-table.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
@@ -32,7 +33,7 @@ export interface CollectionHeader {
   readonly generation: number;
   readonly savedAt: number;
   /**
-   * Optional id index: for each block, the {@link idHash} of each of its documents' `_id`,
+   * Optional id index: for each block, the `idHash` (doc-table.ts) of each of its documents' `_id`,
    * in order. Lets a save find the blocks a change touches without inflating any
    * (readers that do not know it ignore it; see {@link readCollectionForSave}).
    */
@@ -298,18 +299,31 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
 }
 
 /**
- * The hash of a document id in a file's id index: 32-bit FNV-1a over its UTF-16 code
- * units. Equal ids hash equal; different ids rarely do (a block that only seems to hold a
- * changed id is encoded again, which costs time, never a change).
+ * The id hashes of a block's documents straight from the bytes of its `_id` column, when
+ * that is a plain string column of one group of documents (as blocks of documents of one
+ * shape are); else undefined.
  */
-export function idHash(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+function columnIdHashes(block: RawBlock): Uint32Array | undefined {
+  if (block.format === 1) return undefined;
+  const value = block.value as { count?: unknown; columns?: unknown } | null;
+  if (value === null || typeof value !== 'object' || value.count !== block.count) return undefined;
+  return keyStringHashes(value.columns, block.count, '_id');
 }
 
-/** The id hashes of the documents of a block read by {@link readCollectionBlocks} (only its `_id` column is decoded). */
+/** A block's documents rebuilt and the `idHash` of each one's id, in order. */
+export function blockDocsAndHashes(block: RawBlock): { docs: Doc[]; hashes: Uint32Array } {
+  const docs = blockDocs(block);
+  const fromBytes = columnIdHashes(block);
+  if (fromBytes && fromBytes.length === docs.length) return { docs, hashes: fromBytes };
+  const hashes = new Uint32Array(docs.length);
+  for (let i = 0; i < docs.length; i++) hashes[i] = idHash(docs[i]!._id);
+  return { docs, hashes };
+}
+
+/** The id hashes of the documents of a block read by {@link readCollectionBlocks} (only its `_id` column is read). */
 export function blockIdHashes(block: RawBlock): Uint32Array {
+  const fromBytes = columnIdHashes(block);
+  if (fromBytes) return fromBytes;
   const ids = block.format === 1 ? blockDocs(block).map((d) => d._id) : keyValues((block.value as { columns: unknown }).columns, block.count, '_id');
   const out = new Uint32Array(ids.length);
   for (let i = 0; i < ids.length; i++) {

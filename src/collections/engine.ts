@@ -4,9 +4,10 @@ import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
 import { hasKeyValue } from '../codec/columns.ts';
 import {
-  assembleCollectionFile, BLOCK_DOCS, blockDocs, blockIdHashes, encodeBlockFrame, encodeCollection, idHash, readCollectionBlocks,
-  readCollectionFile, readCollectionForSave, type RawBlock,
+  assembleCollectionFile, BLOCK_DOCS, blockDocs, blockDocsAndHashes, blockIdHashes, encodeBlockFrame, encodeCollection, readCollectionBlocks,
+  readCollectionForSave, type RawBlock,
 } from './collection-file.ts';
+import { DocTable, idHash } from './doc-table.ts';
 import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
 import { checkName, collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
@@ -49,7 +50,7 @@ const sizer = new Packr({ useRecords: false });
 const docBytes = (doc: Doc) => sizer.pack(doc).length + DOC_OVERHEAD;
 
 interface Loaded {
-  docs: Map<string, Doc>;
+  docs: DocTable;
   bytes: number;
   /** Bumped by every mutation; a save records the version it wrote. */
   version: number;
@@ -133,7 +134,7 @@ function takeChanges(loaded: Loaded, record: ReadonlyMap<string, { movedAt: numb
     changed.set(id, c.movedAt === undefined ? loaded.docs.get(id) : undefined);
     if (c.movedAt !== undefined && loaded.docs.has(id)) moved = true;
   }
-  const tail = moved ? [...loaded.docs.values()].filter((d) => record.get(d._id)?.movedAt !== undefined) : [];
+  const tail = moved ? loaded.docs.toArray().filter((d) => record.get(d._id)?.movedAt !== undefined) : [];
   return { ids: new Set(record.keys()), changed, tail };
 }
 
@@ -345,7 +346,7 @@ export class CollectionEngine {
       entry.generations = [generation];
       entry.checked = generation;
       if (!this.#isCurrent(entry)) throw notFound(name); // dropped meanwhile: the drop removes the file
-      const loaded: Loaded = { docs: new Map(), bytes: 0, version: 0, savedVersion: 0, changed: new Map() };
+      const loaded: Loaded = { docs: new DocTable(), bytes: 0, version: 0, savedVersion: 0, changed: new Map() };
       entry.loaded = loaded;
       this.#lru.set(name, loaded, 0);
       return loaded;
@@ -422,7 +423,7 @@ export class CollectionEngine {
       // Evicted since (then unchanged since its newest file): read again, not kept loaded.
       const loaded = entry.loaded ?? (await this.#readNewestGeneration(entry));
       const version = loaded.version;
-      const generation = await this.#writeFirstFile(to, [...loaded.docs.values()]);
+      const generation = await this.#writeFirstFile(to, loaded.docs.toArray());
       try {
         // Checked before the old name's files are listed, and again after: a collection
         // created under the old name after a drop has later generations, and its files stay.
@@ -499,13 +500,23 @@ export class CollectionEngine {
   /** The documents of the newest generation that reads (see {@link #newestThatReads}). */
   #readNewestGeneration(entry: Entry): Promise<Loaded> {
     return this.#newestThatReads(entry, async (file) => {
-      const docs = new Map<string, Doc>();
+      const docs: Doc[] = [];
+      const hashes: Uint32Array[] = [];
       let bytes = 0;
-      for await (const block of readCollectionFile(this.#storage, file, entry.name, Infinity, this.#compressionWorkers)) {
-        for (const doc of block.docs) docs.set(doc._id, doc);
-        bytes += block.rawBytes + DOC_OVERHEAD * block.docs.length;
+      for await (const block of readCollectionBlocks(this.#storage, file, entry.name, Infinity, this.#compressionWorkers)) {
+        const read = blockDocsAndHashes(block);
+        for (const doc of read.docs) docs.push(doc);
+        hashes.push(read.hashes);
+        bytes += block.payload.length + DOC_OVERHEAD * read.docs.length;
       }
-      return { docs, bytes, version: 0, savedVersion: 0, changed: new Map() };
+      const all = new Uint32Array(docs.length);
+      let at = 0;
+      for (const h of hashes) {
+        all.set(h, at);
+        at += h.length;
+      }
+      const table = DocTable.from(docs, all, `collection ${JSON.stringify(entry.name)} (${file})`);
+      return { docs: table, bytes, version: 0, savedVersion: 0, changed: new Map() };
     });
   }
 
@@ -620,7 +631,7 @@ export class CollectionEngine {
       });
       let delta = 0;
       for (const { doc, size } of prepared) {
-        loaded.docs.set(doc._id, doc);
+        loaded.docs.set(doc);
         delta += size;
       }
       this.#mark(loaded, seen, true);
@@ -653,7 +664,7 @@ export class CollectionEngine {
       if (!old) throw new ShelfError('NOT_FOUND', `document ${JSON.stringify(id)} not in collection ${JSON.stringify(name)}`);
       const next = make(old);
       const size = docBytes(next);
-      loaded.docs.set(id, next);
+      loaded.docs.set(next);
       this.#mark(loaded, [id], false);
       await this.#touch(name, loaded, size - docBytes(old));
       return next;
@@ -723,7 +734,7 @@ export class CollectionEngine {
       const loaded = await this.#load(entry);
       // Taken now (references only), so the stream holds the documents as they were when it
       // started, whatever is written while it is read.
-      for (const doc of [...loaded.docs.values()]) {
+      for (const doc of loaded.docs.toArray()) {
         if (!test(doc)) continue;
         batch.push(doc);
         if (batch.length >= batchSize) {
@@ -961,7 +972,7 @@ export class CollectionEngine {
       const version = loaded.version;
       // The documents this save writes, whichever way it goes: as they are now (writes
       // made while it runs replace objects in the Map; these stay as they were).
-      const docs = [...loaded.docs.values()];
+      const docs = loaded.docs.toArray();
       const generation = this.#nextGeneration(name);
       // A few changes since the newest file: keep the blocks they do not touch (taken now,
       // in this step, like the documents of a full save below).

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { columnBuffers, encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { columnBuffers, encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyStringHashes, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { idHash } from '../../src/collections/doc-table.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { makeAnalysisDocs } from '../../bench/analysis-docs.ts';
@@ -378,5 +379,29 @@ describe('collection file formats', () => {
     expect(error).toBeInstanceOf(ShelfError);
     expect((error as ShelfError).code).toBe('CORRUPT');
     expect((error as ShelfError).message).toMatch(/"bad".*block 0/);
+  });
+});
+
+describe('keyStringHashes', () => {
+  it('property: equals idHash of each decoded value, for any strings (ASCII, two-, three- and four-byte UTF-8)', () => {
+    const str = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ maxLength: 20 }), fc.constantFrom('', 'é', '€uro', '😀x', 'a😀😀'));
+    fc.assert(fc.property(fc.array(str, { minLength: 1, maxLength: 60 }), (ids) => {
+      const unique = [...new Set(ids)];
+      const objects = unique.map((id, i) => ({ _id: id, n: i }));
+      const column = toColumns(objects);
+      const hashes = keyStringHashes(column, objects.length, '_id');
+      // Distinct ids are a plain string column (never a dictionary); one shape is one group.
+      expect(hashes).toBeDefined();
+      expect(Array.from(hashes!)).toEqual(unique.map(idHash));
+    }), { numRuns: 300 });
+  });
+
+  it('is undefined where it cannot read the hashes from bytes: several shapes, a UTF-16 column, lengths that disagree', () => {
+    expect(keyStringHashes(toColumns([{ _id: 'a', x: 1 }, { _id: 'b' }]), 2, '_id')).toBeUndefined();
+    expect(keyStringHashes(toColumns([{ _id: 'a\ud800' }, { _id: 'b' }]), 2, '_id')).toBeUndefined();
+    expect(keyStringHashes(toColumns([{ _id: 'a' }, { _id: 'b' }]), 2, 'missing')).toBeUndefined();
+    const column = toColumns([{ _id: 'abc' }, { _id: 'de' }]) as { cols: { len: Uint8Array }[][] };
+    column.cols[0]![0]!.len[0] = 4;
+    expect(keyStringHashes(column, 2, '_id')).toBeUndefined();
   });
 });
