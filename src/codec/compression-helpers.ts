@@ -209,11 +209,26 @@ export function setCompressionHelperFactory(factory: (() => Worker) | undefined)
   spawnHelper = factory ?? defaultSpawn;
 }
 
+const cores = () => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+
 /** One fewer than the machine's cores (at least 1, at most 3) where workers exist, else 0. */
 export function defaultHelperCount(): number {
   if (typeof Worker !== 'function') return 0;
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(3, cores - 1));
+  return Math.max(1, Math.min(3, cores() - 1));
+}
+
+/**
+ * Helpers for a stream (at most `wanted`): only cores beyond two, since while a stream is
+ * read the page rebuilding its batches and the thread reading the file keep two busy. On
+ * 2 cores that is none: with libdeflate inflating 100 blocks in ~25 ms, a helper there
+ * only took turns with them (same-page harness, production build, 100k documents, two
+ * runs: first stream after opening a shelf 0.99-1.08M documents/s without a helper
+ * against 0.75-0.86M with one, a loaded collection 1.31-1.38M against 1.11-1.21M, a
+ * second stream 1.15-1.23M against 1.25-1.32M).
+ */
+export function streamHelperCount(wanted = defaultHelperCount()): number {
+  if (typeof Worker !== 'function') return 0;
+  return Math.max(0, Math.min(wanted, cores() - 2));
 }
 
 /**

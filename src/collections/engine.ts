@@ -3,6 +3,7 @@ import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
 import { hasKeyValue } from '../codec/columns.ts';
+import { streamHelperCount } from '../codec/compression-helpers.ts';
 import {
   assembleCollectionFile, BLOCK_DOCS, blockDocs, blockDocsAndHashes, blockIdHashes, encodeBlockFrame, encodeCollection, readCollectionBlocks,
   readCollectionForSave, type RawBlock,
@@ -27,8 +28,9 @@ export interface CollectionEngineOptions {
    * Helper workers that deflate a save's blocks while the next ones are encoded, and
    * inflate a load's blocks ahead of the one being rebuilt (default: one fewer than the
    * machine's cores, at most 3, where `Worker` exists; 0 does all of it on the engine's
-   * thread). Streams start them too but do not wait for them: a helper shares a stream's
-   * inflating once it is ready. The file is the same either way.
+   * thread). Streams use at most as many as the machine has cores beyond two (none on 2
+   * cores: the page and this thread keep those busy), starting them without waiting: a
+   * helper shares a stream's inflating once it is ready. The file is the same either way.
    */
   readonly compressionWorkers?: number;
 }
@@ -765,7 +767,7 @@ export class CollectionEngine {
     await this.#checkNewest(entry);
     const file = this.#currentFile(name, entry);
     if (file === undefined) return;
-    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, this.#compressionWorkers));
+    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, streamHelperCount(this.#compressionWorkers)));
   }
 
   /**

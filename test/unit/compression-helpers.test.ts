@@ -1,7 +1,7 @@
 // inflateInOrder against a stand-in helper (node:zlib), for what needs no real worker.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
-import { deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory } from '../../src/codec/compression-helpers.ts';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { defaultHelperCount, deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory, streamHelperCount } from '../../src/codec/compression-helpers.ts';
 import { decodeFrame, encodeFrame, type FrameOptions } from '../../src/codec/frame.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
 import { ShelfError } from '../../src/errors/index.ts';
@@ -318,5 +318,37 @@ describe('frameBlocks shares whole frames with helpers (Node, fake helper)', () 
     const { frames, byHelpers } = await frameBlocks(6, pieceOf, { ...FRAME, helpers: 0 });
     expectFrames(frames, 6);
     expect(byHelpers).toBe(0);
+  });
+});
+
+describe('how many helpers', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const machine = (cores: number) => {
+    vi.stubGlobal('Worker', class {});
+    vi.stubGlobal('navigator', { hardwareConcurrency: cores });
+  };
+
+  it('saves and loads: one fewer than the cores, at least 1, at most 3', () => {
+    for (const [cores, want] of [[1, 1], [2, 1], [4, 3], [16, 3]] as const) {
+      machine(cores);
+      expect(defaultHelperCount()).toBe(want);
+    }
+  });
+
+  it('streams: only cores beyond the two the page and the reading thread keep busy, at most as many as asked', () => {
+    for (const [cores, want] of [[1, 0], [2, 0], [3, 1], [4, 2], [16, 3]] as const) {
+      machine(cores);
+      expect(streamHelperCount()).toBe(want);
+    }
+    machine(8);
+    expect(streamHelperCount(1)).toBe(1);
+    expect(streamHelperCount(0)).toBe(0);
+  });
+
+  it('none where workers cannot start', () => {
+    vi.stubGlobal('Worker', undefined);
+    vi.stubGlobal('navigator', { hardwareConcurrency: 8 });
+    expect(defaultHelperCount()).toBe(0);
+    expect(streamHelperCount()).toBe(0);
   });
 });
