@@ -1,7 +1,7 @@
 import { transfer, type Remote } from 'comlink';
 import { ShelfError } from '../errors/index.ts';
 import type { Doc, Filter } from '../collections/index.ts';
-import { decodeDocBatch } from '../collections/packed-batch.ts';
+import { decodeDocBatchFree } from '../collections/packed-batch.ts';
 import { BatchReader } from '../service/batch-port.ts';
 import type { WireCollections } from '../service/wire-collections.ts';
 import { mapPageError, toPageError } from './page-errors.ts';
@@ -25,7 +25,9 @@ async function* batches(reader: BatchReader, batchSize: number, label: string): 
   let buffer: Doc[] = [];
   let at = 0;
   for (let bytes = await reader.next(); bytes; bytes = await reader.next()) {
-    const docs = decodeDocBatch(bytes, label);
+    const { docs, free } = decodeDocBatchFree(bytes, label);
+    // The worker inflates its next blocks into this buffer: no allocation of fresh memory.
+    if (free) reader.recycle(bytes.buffer);
     buffer = at < buffer.length ? buffer.slice(at).concat(docs) : docs;
     at = 0;
     if (buffer.length === batchSize) {

@@ -671,6 +671,39 @@ export function hasKeyValue(column: unknown, n: number, key: string, values: Rea
 }
 
 /**
+ * Whether objects decoded from `column` (as unpacked from MessagePack) may hold an object
+ * from inside the unpacked value: only a value kept as MessagePack (`m`, also as a part of
+ * `u` or inside arrays and objects) can, and such a value that is an object (a `Uint8Array`,
+ * which msgpackr unpacks as a view of its input, a `Map`, a date) counts. Everything else
+ * (strings, numbers, booleans) is rebuilt as new values. What tells a reader that the
+ * bytes a batch came in can be used again once its objects are built. Unknown shapes count
+ * as holding objects.
+ */
+export function holdsObjects(column: unknown): boolean {
+  const c = column as Column | null;
+  if (c === null || typeof c !== 'object') return true;
+  switch (c.t) {
+    case 's':
+    case 'w':
+    case 'd':
+    case 'i':
+    case 'f':
+    case 'b':
+      return false;
+    case 'm':
+      return !Array.isArray(c.v) || c.v.some((v) => v !== null && (typeof v === 'object' || typeof v === 'function'));
+    case 'a':
+      return holdsObjects(c.items);
+    case 'u':
+      return !Array.isArray(c.parts) || c.parts.some(holdsObjects);
+    case 'o':
+      return !Array.isArray(c.cols) || c.cols.some((list) => !Array.isArray(list) || list.some(holdsObjects));
+    default:
+      return true;
+  }
+}
+
+/**
  * The collection format a file holding `column` (from {@link toColumns}) needs: 4 if it
  * uses a union column (`u`), else 3 if it uses a UTF-16 string column (`w`) or an object
  * group with an own `__proto__` key, else 2. A file is written at the lowest format its

@@ -1,5 +1,6 @@
 import { encodeFrame, type FrameOptions } from './frame.ts';
 import { loadZlib, rawDeflate, rawInflate } from './zlib.ts';
+import type { BufferPool } from './buffer-pool.ts';
 
 /**
  * Compression in helper workers. A collection save encodes its blocks one after the other
@@ -467,13 +468,14 @@ export class InflateError extends Error {
  * only once they have said they are ready: a stream's first blocks never wait the 40–66 ms
  * a worker takes to start, and the helper is there for its later blocks and later streams.
  * A damaged payload throws {@link InflateError} when its frame is due, after the frames
- * before it; an error of the source is thrown the same way.
+ * before it; an error of the source is thrown the same way. With `pool`, frames inflated
+ * on this thread go into its buffers (see buffer-pool.ts).
  */
 export async function* inflateInOrder<F extends InflateJob>(
-  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; waitForHelpers?: boolean; expected?: number; stallMs?: number } = {},
+  frames: Iterable<F> | AsyncIterable<F>, options: { helpers?: number; waitForHelpers?: boolean; expected?: number; stallMs?: number; pool?: BufferPool } = {},
 ): AsyncGenerator<{ frame: F; payload: Uint8Array }, void, undefined> {
   await loadZlib();
-  const { stallMs = 10_000, waitForHelpers = true } = options;
+  const { stallMs = 10_000, waitForHelpers = true, pool } = options;
   const source = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<F>)[Symbol.iterator]();
   // Helpers only pay when there is enough to share (known for arrays; sources say how many they expect).
   const expected = Array.isArray(frames) ? frames.length : options.expected ?? MIN_BLOCKS;
@@ -559,7 +561,7 @@ export async function* inflateInOrder<F extends InflateJob>(
     slot.job?.running.cancel();
     slot.job = undefined;
     try {
-      slot.payload = rawInflate(slot.frame.stored, slot.frame.rawLength);
+      slot.payload = rawInflate(slot.frame.stored, slot.frame.rawLength, undefined, pool);
     } catch (error) {
       slot.error = new InflateError(error);
     }

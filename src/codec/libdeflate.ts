@@ -57,9 +57,10 @@ export class LibDeflate {
   /**
    * Inflates raw deflate that must come to exactly `rawLength` bytes (at most
    * {@link LIBDEFLATE_MAX_INPUT}, from at most as many); throws otherwise, and when bytes
-   * follow the end of the stream.
+   * follow the end of the stream. The result is a new buffer, or the start of `into` when
+   * that is given and large enough.
    */
-  inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
+  inflateRaw(bytes: Uint8Array, rawLength: number, into?: ArrayBuffer): Uint8Array {
     if (!Number.isInteger(rawLength) || rawLength < 0) throw new RangeError(`libdeflate: rawLength must be a non-negative integer, got ${rawLength}`);
     const x = this.x;
     const input = this.#scratch(bytes.length + rawLength);
@@ -67,7 +68,13 @@ export class LibDeflate {
     new Uint8Array(x.memory.buffer, input, bytes.length).set(bytes);
     const result = x.cs_inflate(input, bytes.length, output, rawLength);
     if (result !== 0) throw new Error(`libdeflate: ${INFLATE_ERRORS[result]?.(rawLength) ?? `inflate failed (${result})`}`);
-    return new Uint8Array(x.memory.buffer, output, rawLength).slice();
+    const inflated = new Uint8Array(x.memory.buffer, output, rawLength);
+    if (into && into.byteLength >= rawLength) {
+      const out = new Uint8Array(into, 0, rawLength);
+      out.set(inflated);
+      return out;
+    }
+    return inflated.slice();
   }
 
   /** The module's memory now, in bytes (it grows for large inputs and never shrinks). */

@@ -1,5 +1,6 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { decodeBase64, instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDeflate } from './libdeflate.ts';
+import type { BufferPool } from './buffer-pool.ts';
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface Zlib {
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array;
   /** Inflates raw deflate that must come to exactly `rawLength` bytes; throws otherwise. */
   inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array;
+  /** {@link Zlib.inflateRaw} into the start of `into`, where it can (libdeflate, sizes within its limit); else undefined. */
+  inflateRawInto?(bytes: Uint8Array, rawLength: number, into: ArrayBuffer): Uint8Array | undefined;
 }
 
 interface Exports {
@@ -98,6 +101,11 @@ class WasmZlib implements Zlib {
   inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
     if (this.libdeflate && rawLength <= LIBDEFLATE_MAX_INPUT && bytes.length <= LIBDEFLATE_MAX_INPUT) return this.libdeflate.inflateRaw(bytes, rawLength);
     return this.#zlibInflateRaw(bytes, rawLength);
+  }
+
+  inflateRawInto(bytes: Uint8Array, rawLength: number, into: ArrayBuffer): Uint8Array | undefined {
+    if (!this.libdeflate || rawLength > LIBDEFLATE_MAX_INPUT || bytes.length > LIBDEFLATE_MAX_INPUT || into.byteLength < rawLength) return undefined;
+    return this.libdeflate.inflateRaw(bytes, rawLength, into);
   }
 
   #zlibInflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
@@ -194,8 +202,17 @@ export function rawDeflate(bytes: Uint8Array, level: number, zlib: Zlib | undefi
   return zlib ? zlib.deflateRaw(bytes, level) : deflateSync(bytes, { level: level as 0 });
 }
 
-/** Inflates raw deflate to exactly `rawLength` bytes, like {@link rawDeflate}; throws otherwise. */
-export function rawInflate(bytes: Uint8Array, rawLength: number, zlib: Zlib | undefined = loaded): Uint8Array {
+/**
+ * Inflates raw deflate to exactly `rawLength` bytes, like {@link rawDeflate}; throws
+ * otherwise. With `pool`, into a buffer of the pool where libdeflate can (see
+ * buffer-pool.ts): the result may then be a view of the start of a larger buffer that is
+ * the caller's alone.
+ */
+export function rawInflate(bytes: Uint8Array, rawLength: number, zlib: Zlib | undefined = loaded, pool?: BufferPool): Uint8Array {
+  if (zlib && pool && zlib.inflateRawInto && rawLength <= LIBDEFLATE_MAX_INPUT) {
+    const out = zlib.inflateRawInto(bytes, rawLength, pool.take(rawLength) ?? pool.fresh(rawLength));
+    if (out) return out;
+  }
   if (zlib) return zlib.inflateRaw(bytes, rawLength);
   const out = inflateSync(bytes, { out: new Uint8Array(rawLength) });
   if (out.length !== rawLength) throw new Error(`inflated ${out.length} bytes, expected ${rawLength}`);

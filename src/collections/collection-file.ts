@@ -2,6 +2,7 @@ import {
   checkFrame, columnBuffers, decodeFramePayloadAsync, encodeFrameAsync, FRAME_HEADER_BYTES, frameBlocks, inflateInOrder, InflateError,
   readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
+import type { BufferPool } from '../codec/buffer-pool.ts';
 import { keyStringHashes, keyValues } from '../codec/columns.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { idHash } from './doc-table.ts';
@@ -237,7 +238,8 @@ type OpenedFile = Awaited<ReturnType<typeof openCollectionFile>>;
  * document will be held anyway) the file is read in one go, every frame's checksum is
  * checked first, and helper workers inflate blocks ahead of the one being yielded
  * (`helpers`: at most this many, 0 for none; see src/codec/compression-helpers.ts). Either
- * way a damaged block fails when it is due, after the blocks before it.
+ * way a damaged block fails when it is due, after the blocks before it. With `pool`, blocks
+ * inflated on this thread go into its buffers (see src/codec/buffer-pool.ts).
  */
 export async function* readCollectionBlocks(
   store: BlobStore,
@@ -245,12 +247,13 @@ export async function* readCollectionBlocks(
   collection: string,
   windowBytes = Infinity,
   helpers?: number,
+  pool?: BufferPool,
 ): AsyncGenerator<RawBlock, void, undefined> {
-  yield* openedBlocks(await openCollectionFile(store, file, collection, windowBytes), windowBytes !== Infinity, helpers);
+  yield* openedBlocks(await openCollectionFile(store, file, collection, windowBytes), windowBytes !== Infinity, helpers, pool);
 }
 
 /** The blocks of a collection file opened by {@link openCollectionFile} (see {@link readCollectionBlocks}). */
-async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: number | undefined): AsyncGenerator<RawBlock, void, undefined> {
+async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: number | undefined, pool?: BufferPool): AsyncGenerator<RawBlock, void, undefined> {
   const { label, header, frameAt, tail, reader } = opened;
   let count = 0;
   const ctx = { kind: 'COLB', name: label };
@@ -269,7 +272,7 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
       tail();
     })();
   }
-  const inflated = inflateInOrder(frames, { expected: header.blocks, waitForHelpers: !streaming, ...(helpers === undefined ? {} : { helpers }) });
+  const inflated = inflateInOrder(frames, { expected: header.blocks, waitForHelpers: !streaming, ...(helpers === undefined ? {} : { helpers }), ...(pool ? { pool } : {}) });
   try {
     for (let i = 0; ; i++) {
       let next: IteratorResult<{ frame: CheckedFrame; payload: Uint8Array }>;

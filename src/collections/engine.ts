@@ -3,6 +3,7 @@ import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
 import { hasKeyValue } from '../codec/columns.ts';
+import type { BufferPool } from '../codec/buffer-pool.ts';
 import { streamHelperCount } from '../codec/compression-helpers.ts';
 import {
   assembleCollectionFile, BLOCK_DOCS, blockDocs, blockDocsAndHashes, blockIdHashes, encodeBlockFrame, encodeCollection, readCollectionBlocks,
@@ -101,12 +102,15 @@ function toStream<T>(it: AsyncGenerator<T, void, undefined>): ReadableStream<T> 
   );
 }
 
-/** A block of a collection file as a packed batch: its inflated bytes (formats 2 to 4), not copied where they are a whole buffer. */
-function blockBytes(block: RawBlock): Uint8Array {
+/**
+ * A block of a collection file as a packed batch: its inflated bytes (formats 2 to 4), not
+ * copied where they are a whole buffer or one of `pool`'s (the reader's alone).
+ */
+function blockBytes(block: RawBlock, pool?: BufferPool): Uint8Array {
   if (block.format === 1) return encodeDocBatch(blockDocs(block));
   // A view into a larger buffer would take that whole buffer across the thread.
   const p = block.payload;
-  return p.byteOffset === 0 && p.byteLength === p.buffer.byteLength ? p : p.slice();
+  return (p.byteOffset === 0 && p.byteLength === p.buffer.byteLength) || pool?.issued(p.buffer) ? p : p.slice();
 }
 
 /** Whether a block holds a document with one of `ids`, without rebuilding its documents (formats 2 to 4). */
@@ -763,11 +767,11 @@ export class CollectionEngine {
    * Blocks of the current file, read through a bounded window without loading the
    * collection; the file is kept until the reader ends even if a save supersedes it.
    */
-  async *#fileBlocks(name: string, entry: Entry): AsyncGenerator<RawBlock, void, undefined> {
+  async *#fileBlocks(name: string, entry: Entry, pool?: BufferPool): AsyncGenerator<RawBlock, void, undefined> {
     await this.#checkNewest(entry);
     const file = this.#currentFile(name, entry);
     if (file === undefined) return;
-    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, streamHelperCount(this.#compressionWorkers)));
+    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, streamHelperCount(this.#compressionWorkers), pool));
   }
 
   /**
@@ -824,21 +828,22 @@ export class CollectionEngine {
    * stream holds the documents as they were when it started. The reader re-slices to its
    * own batch size.
    */
-  async *packedBatches(name: string, options: { batchSize?: number; filter?: Filter } = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  async *packedBatches(name: string, options: { batchSize?: number; filter?: Filter; pool?: BufferPool } = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const entry = this.#entry(name);
+    const { pool } = options;
     const { batchSize = 1000 } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ShelfError('INVALID_ARGUMENT', 'options.batchSize must be a positive integer');
     const loaded = entry.loading ? undefined : entry.loaded;
     const fromFile = options.filter === undefined && entry.generations.length > 0 && !entry.loading;
     if (fromFile && !loaded) {
-      for await (const block of this.#fileBlocks(name, entry)) yield blockBytes(block);
+      for await (const block of this.#fileBlocks(name, entry, pool)) yield blockBytes(block, pool);
       return;
     }
     // Each changed document may touch a block that is then decoded and packed again: worth
     // it while at most a quarter of the blocks can be touched.
     if (fromFile && loaded && loaded.changed && loaded.changed.size <= Math.max(16, loaded.docs.size / this.#blockDocs / 4)) {
       this.#lru.get(name); // a use like any read of a loaded collection
-      yield* this.#patchedFileBatches(name, entry, loaded, loaded.changed);
+      yield* this.#patchedFileBatches(name, entry, loaded, loaded.changed, pool);
       return;
     }
     for await (const batch of this.iterate(name, { batchSize: BLOCK_DOCS, ...(options.filter ? { filter: options.filter } : {}) })) yield encodeDocBatch(batch);
@@ -846,10 +851,10 @@ export class CollectionEngine {
 
   /** The newest file's blocks with the changes since it applied (see {@link packedBatches}). */
   async *#patchedFileBatches(
-    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>,
+    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, pool?: BufferPool,
   ): AsyncGenerator<Uint8Array, void, undefined> {
-    for await (const piece of this.#patchedPieces(name, entry, loaded, record, BLOCK_DOCS)) {
-      yield 'block' in piece ? blockBytes(piece.block) : encodeDocBatch(piece.docs);
+    for await (const piece of this.#patchedPieces(name, entry, loaded, record, BLOCK_DOCS, pool)) {
+      yield 'block' in piece ? blockBytes(piece.block, pool) : encodeDocBatch(piece.docs);
     }
   }
 
@@ -862,10 +867,10 @@ export class CollectionEngine {
    * blocks and checking their ids costs inflating them, not rebuilding their documents.
    */
   async *#patchedPieces(
-    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, tailDocs: number,
+    name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, tailDocs: number, pool?: BufferPool,
   ): AsyncGenerator<{ block: RawBlock } | { docs: Doc[] }, void, undefined> {
     const { ids, changed, tail } = takeChanges(loaded, record);
-    for await (const block of this.#fileBlocks(name, entry)) {
+    for await (const block of this.#fileBlocks(name, entry, pool)) {
       if (!blockHasId(block, ids)) {
         yield { block };
         continue;

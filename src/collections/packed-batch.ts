@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { fromColumns, toColumns } from '../codec/columns.ts';
+import { fromColumns, holdsObjects, toColumns } from '../codec/columns.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { Doc } from './types.ts';
 
@@ -40,6 +40,15 @@ export function checkDocBatch(value: unknown, label: string): { count: number; c
 /** Rebuilds the documents of a batch; anything inconsistent is `CORRUPT` naming `label`. */
 export function decodeDocBatch(bytes: Uint8Array, label: string): Doc[] {
   return docsFromColumns(unpackDocBatch(bytes, label), label);
+}
+
+/**
+ * {@link decodeDocBatch}, and whether the documents are free of `bytes`: none holds a view
+ * into its buffer (see `holdsObjects`), so the buffer may be written over or given away.
+ */
+export function decodeDocBatchFree(bytes: Uint8Array, label: string): { docs: Doc[]; free: boolean } {
+  const batch = unpackDocBatch(bytes, label);
+  return { docs: docsFromColumns(batch, label), free: !holdsObjects(batch.columns) };
 }
 
 export function docsFromColumns(batch: { count: number; columns: unknown }, label: string): Doc[] {

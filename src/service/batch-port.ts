@@ -1,5 +1,6 @@
 import { ShelfError, toShelfError, type ShelfErrorCode } from '../errors/index.ts';
 import { serializeCause } from '../errors/transfer.ts';
+import type { BufferPool } from '../codec/buffer-pool.ts';
 
 /**
  * Byte batches from the storage worker to the page over a `MessagePort`, with credits.
@@ -12,8 +13,10 @@ import { serializeCause } from '../errors/transfer.ts';
  * credits whatever the collection's size.
  *
  * Messages, worker → page: `{ batch }`, then `{ end: true }` or `{ error }` (a ShelfError
- * with its code and cause). Page → worker: `{ credit: 1 }` per batch taken; `{ cancel: true }`
- * when the reader stops or is aborted. The worker also stops when its port closes (where
+ * with its code and cause). Page → worker: `{ credit: 1, recycle? }` per batch taken, where
+ * `recycle` transfers back the buffers of earlier batches the reader is done with (see
+ * {@link BatchReader.recycle}) for the worker's `pool` (src/codec/buffer-pool.ts);
+ * `{ cancel: true }` when the reader stops or is aborted. The worker also stops when its port closes (where
  * browsers fire `close` on ports: a page gone, or a reader collected) or its `signal` aborts
  * (the shelf closing).
  *
@@ -28,7 +31,7 @@ export const BATCH_CREDITS = 8;
 
 type WireError = { code: ShelfErrorCode; message: string; cause: ReturnType<typeof serializeCause> };
 type ToPage = { batch: Uint8Array } | { end: true } | { error: WireError };
-type ToWorker = { credit: number } | { cancel: true };
+type ToWorker = { credit: number; recycle?: ArrayBuffer[] } | { cancel: true };
 
 function toWire(error: unknown): WireError {
   const e = toShelfError(error, 'collection stream');
@@ -44,9 +47,9 @@ function fromWire(wire: WireError): ShelfError {
  * error, and closes the port. A cancel from the reader ends `source` (its `finally` runs).
  */
 export async function pushBatches(
-  port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, options: { credits?: number; signal?: AbortSignal } = {},
+  port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, options: { credits?: number; signal?: AbortSignal; pool?: BufferPool } = {},
 ): Promise<void> {
-  const { credits = BATCH_CREDITS, signal } = options;
+  const { credits = BATCH_CREDITS, signal, pool } = options;
   let left = credits;
   let cancelled = false;
   let wake: (() => void) | undefined;
@@ -57,7 +60,10 @@ export async function pushBatches(
   port.onmessage = (event: MessageEvent<ToWorker>) => {
     const m = event.data;
     if ('cancel' in m) cancelled = true;
-    else left += m.credit;
+    else {
+      left += m.credit;
+      if (pool && Array.isArray(m.recycle)) for (const buffer of m.recycle) pool.give(buffer);
+    }
     wake?.();
   };
   port.addEventListener('close', cancel);
@@ -73,9 +79,10 @@ export async function pushBatches(
         port.postMessage({ end: true } satisfies ToPage);
         break;
       }
-      // Transferred, so a view into a larger buffer would take that buffer with it.
+      // Transferred, so a view into a larger buffer would take that buffer with it (unless
+      // the buffer is one `pool` handed out: the batch's alone).
       const b = next.value;
-      const batch = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+      const batch = (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) || pool?.issued(b.buffer) ? b : b.slice();
       left--;
       port.postMessage({ batch } satisfies ToPage, [batch.buffer as ArrayBuffer]);
     }
@@ -98,6 +105,7 @@ export class BatchReader {
   readonly #queue: ToPage[] = [];
   #waiting: ((m: ToPage) => void) | undefined;
   #done = false;
+  #recycled: ArrayBuffer[] = [];
 
   constructor(port: MessagePort) {
     this.#port = port;
@@ -116,12 +124,23 @@ export class BatchReader {
     if (this.#done) return undefined;
     const m = this.#queue.shift() ?? (await new Promise<ToPage>((resolve) => (this.#waiting = resolve)));
     if ('batch' in m) {
-      this.#port.postMessage({ credit: 1 } satisfies ToWorker);
+      const recycle = this.#recycled;
+      this.#recycled = [];
+      this.#port.postMessage((recycle.length ? { credit: 1, recycle } : { credit: 1 }) satisfies ToWorker, recycle);
       return m.batch;
     }
     this.#finish();
     if ('error' in m) throw fromWire(m.error);
     return undefined;
+  }
+
+  /**
+   * Hands the buffer of a batch back to the worker with the next credit, for its next
+   * batches. Only for a buffer nothing holds a view into any more (no document rebuilt
+   * from the batch keeps one): it is detached here when it goes.
+   */
+  recycle(buffer: ArrayBufferLike): void {
+    if (!this.#done && buffer instanceof ArrayBuffer && buffer.byteLength > 0 && !this.#recycled.includes(buffer)) this.#recycled.push(buffer);
   }
 
   /** Ends a pending or later {@link next} with `error` (the shelf is closing), and stops the worker's side. */

@@ -1,5 +1,6 @@
 import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
 import { pushBatches } from './batch-port.ts';
+import { BufferPool } from '../codec/buffer-pool.ts';
 
 /**
  * Document collections as the storage worker exposes them. Streams to the page go through
@@ -74,7 +75,9 @@ export class WireCollections {
     engine.state(name);
     const stop = new AbortController();
     const push = { stop, done: Promise.resolve() };
-    push.done = pushBatches(port, engine.packedBatches(name, options), { signal: stop.signal }).finally(() => this.#pushing.delete(push));
+    // Each stream has its own pool of the buffers its reader hands back (buffer-pool.ts).
+    const pool = new BufferPool();
+    push.done = pushBatches(port, engine.packedBatches(name, { ...options, pool }), { signal: stop.signal, pool }).finally(() => this.#pushing.delete(push));
     this.#pushing.add(push);
   }
   save(name: string): Promise<void> {

@@ -79,6 +79,40 @@ describe('collections through the storage worker', () => {
     await dropShelf(name);
   });
 
+  it('documents streamed earlier keep their values while later batches reuse buffers handed back', async () => {
+    // Blocks of plain documents go back to the worker once rebuilt and are inflated into
+    // again; a block whose documents hold bytes (views msgpackr made into the batch) must not.
+    const name = unique('stream-recycle');
+    let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('plain');
+    await shelf.collections.create('bytes');
+    const plain = Array.from({ length: 30_000 }, (_, i) => ({ _id: `p${i}`, i, text: `line ${i} `.repeat(1 + (i % 7)), list: [i, `x${i}`] }));
+    const bytes = Array.from({ length: 30_000 }, (_, i) => ({ _id: `b${i}`, i, data: Uint8Array.from({ length: 16 }, (_, k) => (i + k) & 255) }));
+    for (let i = 0; i < 30_000; i += 10_000) {
+      await shelf.collections.insertMany('plain', plain.slice(i, i + 10_000));
+      await shelf.collections.insertMany('bytes', bytes.slice(i, i + 10_000));
+    }
+    await shelf.collections.save('plain');
+    await shelf.collections.save('bytes');
+    await shelf.close();
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    for (let round = 0; round < 2; round++) {
+      const held: Record<string, unknown>[] = [];
+      for await (const batch of shelf.collections.iterate('plain', { batchSize: 700 })) held.push(...batch);
+      const heldBytes: Record<string, unknown>[] = [];
+      for await (const batch of shelf.collections.iterate('bytes', { batchSize: 700 })) heldBytes.push(...batch);
+      // Checked after both streams ended, every block's buffer long since reused or gone.
+      expect(held).toEqual(plain);
+      expect(heldBytes.length).toBe(30_000);
+      heldBytes.forEach((d, i) => {
+        expect(d.data).toBeInstanceOf(Uint8Array);
+        expect(Array.from(d.data as Uint8Array)).toEqual(Array.from(bytes[i]!.data));
+      });
+    }
+    await shelf.close();
+    await dropShelf(name);
+  });
+
   it('streams the same documents in any batch size, loaded or straight from the file, filtered or not', async () => {
     const name = unique('stream-sizes');
     let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });

@@ -2,6 +2,7 @@ import { MessageChannel as NodeChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ShelfError } from '../../src/errors/index.ts';
 import { BATCH_CREDITS, BatchReader, pushBatches } from '../../src/service/batch-port.ts';
+import { BufferPool } from '../../src/codec/buffer-pool.ts';
 
 // Node's ports keep the process alive until closed; each test closes both ends.
 const channel = () => new NodeChannel() as unknown as MessageChannel;
@@ -143,5 +144,74 @@ describe('batch port', () => {
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await reader.next()).toBeUndefined();
     close();
+  });
+});
+
+describe('batch port buffers handed back', () => {
+  it('the reader’s recycled buffers reach the worker’s pool with later credits; pooled batches go whole', async () => {
+    const { port1, port2 } = channel();
+    const pool = new BufferPool();
+    // Each batch is the start of a larger buffer from the pool, as an inflated block is.
+    async function* gen(): AsyncGenerator<Uint8Array, void, undefined> {
+      for (let i = 0; i < 30; i++) {
+        const buffer = pool.take(100) ?? pool.fresh(100);
+        const view = new Uint8Array(buffer, 0, 100).fill(i);
+        yield view;
+      }
+    }
+    const pushing = pushBatches(port2, gen(), { pool });
+    const reader = new BatchReader(port1);
+    const capacities = new Set<number>();
+    let n = 0;
+    for (let b = await reader.next(); b; b = await reader.next()) {
+      expect(b.length).toBe(100);
+      expect(b.every((x) => x === n)).toBe(true);
+      capacities.add(b.buffer.byteLength);
+      n++;
+      reader.recycle(b.buffer);
+    }
+    await pushing;
+    expect(n).toBe(30);
+    // Whole buffers crossed (not 100-byte copies), and the same few were used again.
+    expect([...capacities].every((c) => c >= 65536)).toBe(true);
+    expect(pool.size).toBeGreaterThan(0);
+    port1.close();
+  });
+
+  it('a batch whose buffer is not the pool’s and is a view is copied before it is transferred', async () => {
+    const { port1, port2 } = channel();
+    const shared = new Uint8Array(1000).fill(7);
+    async function* gen(): AsyncGenerator<Uint8Array, void, undefined> {
+      yield shared.subarray(10, 20);
+    }
+    const pushing = pushBatches(port2, gen(), { pool: new BufferPool() });
+    const reader = new BatchReader(port1);
+    const b = (await reader.next())!;
+    expect(b.buffer.byteLength).toBe(10);
+    expect(await reader.next()).toBeUndefined();
+    await pushing;
+    // The source's buffer was not taken from it.
+    expect(shared.byteLength).toBe(1000);
+  });
+});
+
+describe('BufferPool', () => {
+  it('takes the smallest kept buffer that fits, and keeps within its limits', () => {
+    const pool = new BufferPool(3, 1 << 20);
+    expect(pool.take(10)).toBeUndefined();
+    const [a, b, c, d] = [new ArrayBuffer(300), new ArrayBuffer(100), new ArrayBuffer(200), new ArrayBuffer(50)];
+    for (const x of [a, b, c, d]) pool.give(x);
+    expect(pool.size).toBe(3); // the fourth did not fit
+    expect(pool.take(150)).toBe(c);
+    expect(pool.issued(c)).toBe(true);
+    expect(pool.take(400)).toBeUndefined();
+    pool.give(new ArrayBuffer(600_000)); // more than half the byte limit: dropped
+    pool.give(new Uint8Array(10)); // not an ArrayBuffer
+    expect(pool.size).toBe(2);
+    const f = pool.fresh(100_000);
+    expect(f.byteLength).toBeGreaterThanOrEqual(125_000);
+    expect(pool.issued(f)).toBe(true);
+    pool.give(f);
+    expect(pool.issued(f)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { columnBuffers, encodeColumn, fromColumns, columnsFormat, hasKeyValue, keyStringHashes, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
+import { columnBuffers, encodeColumn, fromColumns, columnsFormat, hasKeyValue, holdsObjects, keyStringHashes, keyValues, setColumnCodeGeneration, toColumns, type Column } from '../../src/codec/columns.ts';
 import { idHash } from '../../src/collections/doc-table.ts';
 import { CollectionEngine, decodeCollectionBytes, encodeCollectionFile, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
@@ -403,5 +403,22 @@ describe('keyStringHashes', () => {
     const column = toColumns([{ _id: 'abc' }, { _id: 'de' }]) as { cols: { len: Uint8Array }[][] };
     column.cols[0]![0]!.len[0] = 4;
     expect(keyStringHashes(column, 2, '_id')).toBeUndefined();
+  });
+});
+
+describe('holdsObjects', () => {
+  const unpacked = (docs: Record<string, unknown>[]) => packr.unpack(packr.pack(toColumns(docs)));
+  it('is false for documents of strings, numbers, booleans, nulls, arrays and nested objects of those', () => {
+    expect(holdsObjects(unpacked(makeAnalysisDocs(50)))).toBe(false);
+    expect(holdsObjects(unpacked([{ a: null, b: [1, 'x', null], c: { d: true, e: undefined } }, { a: 'y', b: [], c: { d: false } }]))).toBe(false);
+  });
+
+  it('is true where a document keeps an object that came out of MessagePack (bytes, a Map, a date), however deep', () => {
+    for (const value of [new Uint8Array([1, 2]), new Map([[1, 2]]), new Date(0), new Float64Array(2)]) {
+      expect(holdsObjects(unpacked([{ _id: 'a', v: value }, { _id: 'b', v: 1 }]))).toBe(true);
+      expect(holdsObjects(unpacked([{ _id: 'a', deep: { list: [value] } }]))).toBe(true);
+    }
+    expect(holdsObjects(null)).toBe(true);
+    expect(holdsObjects({ t: 'zz' })).toBe(true);
   });
 });
