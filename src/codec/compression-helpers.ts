@@ -468,7 +468,8 @@ export class InflateError extends Error {
  * only once they have said they are ready: a stream's first blocks never wait the 40–66 ms
  * a worker takes to start, and the helper is there for its later blocks and later streams.
  * A damaged payload throws {@link InflateError} when its frame is due, after the frames
- * before it; an error of the source is thrown the same way. With `pool`, frames inflated
+ * before it (running out of memory, its `RangeError`); an error of the source is thrown the
+ * same way. With `pool`, frames inflated
  * on this thread go into its buffers (see buffer-pool.ts).
  */
 export async function* inflateInOrder<F extends InflateJob>(
@@ -496,7 +497,8 @@ export async function* inflateInOrder<F extends InflateJob>(
     readonly frame: F;
     job?: { helper: Helper; running: Running };
     payload?: Uint8Array;
-    error?: InflateError;
+    /** An {@link InflateError}, or running out of memory (a `RangeError`), thrown as it is. */
+    error?: Error;
     /** A helper failed it: inflated here. */
     here?: boolean;
   }
@@ -563,7 +565,9 @@ export async function* inflateInOrder<F extends InflateJob>(
     try {
       slot.payload = rawInflate(slot.frame.stored, slot.frame.rawLength, undefined, pool);
     } catch (error) {
-      slot.error = new InflateError(error);
+      // Running out of memory is not damage: thrown as it is, so that no reader takes the
+      // file for a torn save (a load would fall back to an older one and remove it).
+      slot.error = error instanceof RangeError ? error : new InflateError(error);
     }
   };
   /** The newest frame nobody has taken. */

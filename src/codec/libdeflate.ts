@@ -37,6 +37,14 @@ const INFLATE_ERRORS: Record<number, (rawLength: number) => string> = {
   5: () => 'no decompressor',
 };
 
+/** The module's memory could not grow to hold an input and its output: not a fault of the data (callers fall back to zlib). */
+export class LibDeflateMemoryError extends Error {
+  constructor(size: number) {
+    super(`libdeflate: out of memory for ${size} bytes`);
+    this.name = 'LibDeflateMemoryError';
+  }
+}
+
 export class LibDeflate {
   constructor(private readonly x: Exports) {}
 
@@ -84,7 +92,7 @@ export class LibDeflate {
 
   #scratch(size: number): number {
     const at = this.x.cs_scratch(size);
-    if (!at) throw new Error(`libdeflate: out of memory for ${size} bytes`);
+    if (!at) throw new LibDeflateMemoryError(size);
     return at;
   }
 }

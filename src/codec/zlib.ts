@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'fflate';
-import { decodeBase64, instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, type LibDeflate } from './libdeflate.ts';
+import { decodeBase64, instantiateLibDeflate, LIBDEFLATE_MAX_INPUT, LibDeflateMemoryError, type LibDeflate } from './libdeflate.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { ZLIB_WASM_BASE64 } from './zlib-wasm.ts';
 
@@ -67,7 +67,14 @@ class WasmZlib implements Zlib {
 
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array {
     // zlib's levels are 0-9 (and -1, its default); libdeflate takes those from 0 to 9 alike.
-    if (this.libdeflate && bytes.length <= LIBDEFLATE_MAX_INPUT && Number.isInteger(level) && level >= 0 && level <= 9) return this.libdeflate.deflateRaw(bytes, level);
+    if (this.libdeflate && bytes.length <= LIBDEFLATE_MAX_INPUT && Number.isInteger(level) && level >= 0 && level <= 9) {
+      try {
+        return this.libdeflate.deflateRaw(bytes, level);
+      } catch (error) {
+        // Its memory could not grow: zlib's is fixed, and streams.
+        if (!(error instanceof LibDeflateMemoryError)) throw error;
+      }
+    }
     return this.#zlibDeflateRaw(bytes, level);
   }
 
@@ -99,13 +106,26 @@ class WasmZlib implements Zlib {
   }
 
   inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
-    if (this.libdeflate && rawLength <= LIBDEFLATE_MAX_INPUT && bytes.length <= LIBDEFLATE_MAX_INPUT) return this.libdeflate.inflateRaw(bytes, rawLength);
+    if (this.libdeflate && rawLength <= LIBDEFLATE_MAX_INPUT && bytes.length <= LIBDEFLATE_MAX_INPUT) {
+      try {
+        return this.libdeflate.inflateRaw(bytes, rawLength);
+      } catch (error) {
+        // Its memory could not grow: not damage (which a caller may answer by dropping a
+        // file); zlib's memory is fixed, and streams.
+        if (!(error instanceof LibDeflateMemoryError)) throw error;
+      }
+    }
     return this.#zlibInflateRaw(bytes, rawLength);
   }
 
   inflateRawInto(bytes: Uint8Array, rawLength: number, into: ArrayBuffer): Uint8Array | undefined {
     if (!this.libdeflate || rawLength > LIBDEFLATE_MAX_INPUT || bytes.length > LIBDEFLATE_MAX_INPUT || into.byteLength < rawLength) return undefined;
-    return this.libdeflate.inflateRaw(bytes, rawLength, into);
+    try {
+      return this.libdeflate.inflateRaw(bytes, rawLength, into);
+    } catch (error) {
+      if (error instanceof LibDeflateMemoryError) return undefined; // the caller inflates another way
+      throw error;
+    }
   }
 
   #zlibInflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {

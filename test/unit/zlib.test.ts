@@ -10,7 +10,7 @@ import { instantiateLibDeflate, LibDeflate, LIBDEFLATE_MAX_INPUT } from '../../s
 import { LIBDEFLATE_VERSION, LIBDEFLATE_WASM_BASE64 } from '../../src/codec/libdeflate-wasm.ts';
 import { ZLIB_WASM_BASE64, ZLIB_WASM_VERSION } from '../../src/codec/zlib-wasm.ts';
 import { frameDeflated } from '../../src/codec/index.ts';
-import { crc32, decodeCollectionBytes, decodeFrame, encodeCollectionFile, encodeFrame, encodeFrameAsync, ShelfError } from '../../src/index.ts';
+import { CollectionEngine, crc32, decodeCollectionBytes, decodeFrame, encodeCollectionFile, encodeFrame, encodeFrameAsync, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 const require = createRequire(import.meta.url);
@@ -274,5 +274,80 @@ describe('inflateInOrder where no worker can start (Node)', () => {
     expect(error).toBeInstanceOf(ShelfError);
     expect((error as ShelfError).code).toBe('CORRUPT');
     expect((error as ShelfError).message).toMatch(/"z".*block 1: compressed payload does not inflate/);
+  });
+});
+
+describe('libdeflate running out of memory', () => {
+  type Scratch = { cs_scratch(n: number): number };
+  /** Makes the next `times` scratch requests of the shared libdeflate module fail, as a failed memory.grow does. */
+  const failScratch = async (times: number) => {
+    const ld = ((await loadZlib()) as unknown as { libdeflate: { x: Scratch } }).libdeflate;
+    const x = ld.x;
+    let left = times;
+    ld.x = { ...x, cs_scratch: (n: number) => (left-- > 0 ? 0 : x.cs_scratch(n)) };
+    return () => {
+      ld.x = x;
+    };
+  };
+
+  it('falls back to zlib for that call, both ways', async () => {
+    const zlib = (await loadZlib())!;
+    const text = new TextEncoder().encode('fall back to zlib when memory cannot grow; '.repeat(2000));
+    let restore = await failScratch(1);
+    try {
+      const packed = zlib.deflateRaw(text, 1);
+      expect(same(inflateSync(packed), text)).toBe(true);
+    } finally {
+      restore();
+    }
+    const packed = zlib.deflateRaw(text, 1);
+    restore = await failScratch(1);
+    try {
+      expect(same(zlib.inflateRaw(packed, text.length), text)).toBe(true);
+    } finally {
+      restore();
+    }
+  });
+
+  it('is never taken for damage: a load keeps the newest save instead of falling back and removing it', async () => {
+    const storage = new MemoryBlobStore();
+    let engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, compressionWorkers: 0 });
+    await engine.create('c');
+    await engine.insertMany('c', Array.from({ length: 200 }, (_, i) => ({ _id: `d${i}`, n: i })));
+    await engine.save('c');
+    const older = (await storage.list()).find((f) => f.startsWith('c.'))!;
+    const olderBytes = await storage.read(older);
+    await engine.insert('c', { _id: 'written-later', n: -1 });
+    await engine.save('c');
+    await engine.close();
+    // A superseded file that could not be removed.
+    await storage.write(older, olderBytes);
+    expect((await storage.list()).filter((f) => f.startsWith('c.')).length).toBe(2);
+    const restore = await failScratch(1);
+    try {
+      engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, compressionWorkers: 0 });
+      expect(await engine.get('c', 'written-later')).toEqual({ _id: 'written-later', n: -1 });
+      await engine.close();
+    } finally {
+      restore();
+    }
+    expect((await storage.list()).filter((f) => f.startsWith('c.')).length).toBe(2);
+  });
+
+  it('an inflate that runs out of JavaScript memory is thrown as it is, not as damage', async () => {
+    const zlib = (await loadZlib())!;
+    const text = new TextEncoder().encode('a block '.repeat(500));
+    const frame = { stored: zlib.deflateRaw(text, 1), deflated: true, rawLength: text.length };
+    // Allocating the output fails as V8 does when it cannot (a RangeError).
+    const ld = (zlib as unknown as { libdeflate: { x: { cs_inflate: unknown } } }).libdeflate;
+    const x = ld.x;
+    ld.x = { ...x, cs_inflate: () => { throw new RangeError('Array buffer allocation failed'); } };
+    try {
+      const error = await inflateInOrder([frame], { helpers: 0 }).next().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RangeError);
+    } finally {
+      ld.x = x;
+    }
+    expect((await inflateInOrder([frame], { helpers: 0 }).next()).value?.payload).toEqual(text);
   });
 });
