@@ -88,13 +88,15 @@ export class DocTable {
     return this.#live;
   }
 
+  /** The document with `id`; as a `Map` would, a key that is not a string finds none. */
   get(id: string): Doc | undefined {
+    if (typeof id !== 'string') return undefined;
     const at = this.#find(id, idHash(id));
     return at < 0 ? undefined : this.#docs[at];
   }
 
   has(id: string): boolean {
-    return this.#find(id, idHash(id)) >= 0;
+    return typeof id === 'string' && this.#find(id, idHash(id)) >= 0;
   }
 
   /** Puts `doc` under its `_id`: in the place of the document it replaces, else last. */
@@ -122,6 +124,7 @@ export class DocTable {
 
   /** Removes the document with `id`; whether there was one. */
   delete(id: string): boolean {
+    if (typeof id !== 'string') return false;
     const h = idHash(id);
     const mask = this.#slots.length - 1;
     for (let s = this.#home(h); ; s = (s + 1) & mask) {

@@ -174,6 +174,10 @@ function markSaved(loaded: Loaded, version: number): void {
   }
 }
 
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== 'string') throw new ShelfError('INVALID_ARGUMENT', `id must be a string, got ${id === null ? 'null' : typeof id}`);
+}
+
 function checkDoc(doc: unknown, argument: string): asserts doc is Record<string, unknown> {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ShelfError('INVALID_ARGUMENT', `${argument} must be an object`);
@@ -647,12 +651,14 @@ export class CollectionEngine {
   }
 
   async get(name: string, id: string): Promise<Doc | undefined> {
+    checkId(id);
     const loaded = await this.#load(this.#entry(name));
     return loaded.docs.get(id);
   }
 
   /** Shallow-merges `patch` into a document. Missing id → `NOT_FOUND`. */
   async update(name: string, id: string, patch: Record<string, unknown>): Promise<Doc> {
+    checkId(id);
     checkDoc(patch, 'patch');
     if (patch._id !== undefined && patch._id !== id) throw new ShelfError('INVALID_ARGUMENT', 'patch._id cannot change a document id');
     return this.#swap(name, id, (old) => ({ ...old, ...patch, _id: id }));
@@ -660,6 +666,7 @@ export class CollectionEngine {
 
   /** Replaces a document's content, keeping its id. Missing id → `NOT_FOUND`. */
   async replace(name: string, id: string, doc: Record<string, unknown>): Promise<Doc> {
+    checkId(id);
     checkDoc(doc, 'doc');
     return this.#swap(name, id, () => ({ ...doc, _id: id }));
   }
@@ -679,6 +686,7 @@ export class CollectionEngine {
 
   /** Deletes a document; returns whether it existed. */
   async delete(name: string, id: string): Promise<boolean> {
+    checkId(id);
     return this.#writeLoaded(this.#entry(name), async (loaded) => {
       const old = loaded.docs.get(id);
       if (!old) return false;

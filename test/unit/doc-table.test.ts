@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DocTable, idHash } from '../../src/collections/doc-table.ts';
-import { ShelfError, type Doc } from '../../src/index.ts';
+import { CollectionEngine, MemoryBlobStore, ShelfError, type Doc } from '../../src/index.ts';
 
 const doc = (id: string, v = 0): Doc => ({ _id: id, v });
 
@@ -79,5 +79,32 @@ describe('DocTable', () => {
     expect(table.toArray()).toEqual([]);
     table.set(doc('again', 1));
     expect(table.toArray()).toEqual([doc('again', 1)]);
+  });
+});
+
+describe('ids that are not strings', () => {
+  it('the table finds nothing under them, as a Map would', () => {
+    const table = DocTable.from([doc('a')], undefined, 't');
+    for (const bad of [undefined, null, 1, {}] as unknown as string[]) {
+      expect(table.get(bad)).toBeUndefined();
+      expect(table.has(bad)).toBe(false);
+      expect(table.delete(bad)).toBe(false);
+    }
+    expect(table.size).toBe(1);
+  });
+
+  it('the engine refuses them as INVALID_ARGUMENT naming the id', async () => {
+    const engine = await CollectionEngine.open({ storage: new MemoryBlobStore(), saveIntervalMs: 0 });
+    await engine.create('c');
+    await engine.insert('c', { _id: 'x', n: 1 });
+    const bad = undefined as unknown as string;
+    for (const call of [() => engine.get('c', bad), () => engine.delete('c', bad), () => engine.update('c', bad, { n: 2 }), () => engine.replace('c', bad, { n: 2 })]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ShelfError);
+      expect((error as ShelfError).code).toBe('INVALID_ARGUMENT');
+      expect((error as ShelfError).message).toMatch(/^id must be a string/);
+    }
+    expect(await engine.get('c', 'x')).toEqual({ _id: 'x', n: 1 });
+    await engine.close();
   });
 });
