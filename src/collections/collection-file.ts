@@ -55,12 +55,13 @@ export async function encodeCollectionFile(name: string, docs: readonly Doc[], g
  * are encoded (`helpers`: at most this many, 0 does everything on this thread; see
  * src/codec/compression-helpers.ts): this thread turns each block of documents into
  * columns, and a helper packs, deflates and checksums them, the columns' buffers
- * transferred to it. Also says how many blocks the helpers framed.
+ * transferred to it. Also says how many blocks the helpers framed, and, given `hashes`
+ * (the `idHash` of each document's id), the file's id index, block by block.
  * @internal
  */
 export async function encodeCollection(
-  name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS, helpers?: number,
-): Promise<{ bytes: Uint8Array; byHelpers: number }> {
+  name: string, docs: readonly Doc[], generation: number, blockDocs = BLOCK_DOCS, helpers?: number, hashes?: Uint32Array,
+): Promise<{ bytes: Uint8Array; byHelpers: number; idHashes?: Uint32Array[] }> {
   const count = Math.ceil(docs.length / blockDocs);
   let format: 2 | 3 | 4 = 2;
   const { frames: blocks, byHelpers } = await frameBlocks(count, (i) => {
@@ -70,7 +71,10 @@ export async function encodeCollection(
     const transfer = columnBuffers(columns);
     return { value: { count: slice.length, columns }, transfer: transfer && [...transfer] };
   }, { ...BLOCK_FRAME, ...(helpers === undefined ? {} : { helpers }) });
-  return { bytes: await assembleCollectionFile(name, generation, format, docs.length, blocks), byHelpers };
+  const bytes = await assembleCollectionFile(name, generation, format, docs.length, blocks);
+  // The id index of the file, cut exactly as the blocks were (not written: see Entry.idIndex in engine.ts).
+  if (!hashes || hashes.length !== docs.length) return { bytes, byHelpers };
+  return { bytes, byHelpers, idHashes: Array.from({ length: count }, (_, i) => hashes.slice(i * blockDocs, (i + 1) * blockDocs)) };
 }
 
 /**
@@ -358,16 +362,18 @@ export type SaveBlock =
 
 /**
  * Reads a collection file for a save that keeps the blocks it can. With an id index in the
- * header, a block whose hashes `touched` rejects is only checked (its checksum) and given
+ * header, or `known` (the index of this very file, kept in memory by the engine that wrote
+ * or read it), a block whose hashes `touched` rejects is only checked (its checksum) and given
  * as its frame, and the others are inflated here; without one, every block is read as
  * {@link readCollectionBlocks} reads it (helpers inflating ahead). Format-1 files have no
  * index. Damage is `CORRUPT`, as for any read, when the block is due.
  */
 export async function* readCollectionForSave(
   store: BlobStore, file: string, collection: string, touched: (idHashes: Uint32Array) => boolean, windowBytes: number, helpers?: number,
+  known?: readonly Uint32Array[],
 ): AsyncGenerator<SaveBlock, void, undefined> {
   const opened = await openCollectionFile(store, file, collection, windowBytes);
-  const index = opened.header.format === 1 ? undefined : idIndex(opened.header);
+  const index = opened.header.format === 1 ? undefined : idIndex(opened.header) ?? (known && idIndex({ ...opened.header, idHashes: known }));
   if (!index) {
     // Read as a stream reads (frames checked as they come, helpers used if running, not
     // waited for), even from one whole-file read: a save should not wait for helpers to start.

@@ -152,6 +152,24 @@ export class DocTable {
     return out;
   }
 
+  /** {@link toArray}, and the `idHash` of each document's id beside it. */
+  snapshot(): { docs: Doc[]; hashes: Uint32Array } {
+    const hashes = new Uint32Array(this.#live);
+    if (this.#live === this.#length) {
+      hashes.set(this.#hashes.subarray(0, this.#length));
+      return { docs: this.#docs.slice(0, this.#length) as Doc[], hashes };
+    }
+    const docs: Doc[] = new Array(this.#live);
+    let n = 0;
+    for (let i = 0; i < this.#length; i++) {
+      const d = this.#docs[i];
+      if (d === undefined) continue;
+      hashes[n] = this.#hashes[i]!;
+      docs[n++] = d;
+    }
+    return { docs, hashes };
+  }
+
   /** The documents in order, as they are when each is reached (do not change the table meanwhile). */
   *values(): IterableIterator<Doc> {
     const docs = this.#docs;
