@@ -106,24 +106,24 @@ class WasmZlib implements Zlib {
   }
 
   inflateRaw(bytes: Uint8Array, rawLength: number): Uint8Array {
-    if (this.libdeflate && rawLength <= LIBDEFLATE_MAX_INPUT && bytes.length <= LIBDEFLATE_MAX_INPUT) {
-      try {
-        return this.libdeflate.inflateRaw(bytes, rawLength);
-      } catch (error) {
-        // Its memory could not grow: not damage (which a caller may answer by dropping a
-        // file); zlib's memory is fixed, and streams.
-        if (!(error instanceof LibDeflateMemoryError)) throw error;
-      }
-    }
-    return this.#zlibInflateRaw(bytes, rawLength);
+    return this.#libInflateRaw(bytes, rawLength) ?? this.#zlibInflateRaw(bytes, rawLength);
   }
 
   inflateRawInto(bytes: Uint8Array, rawLength: number, into: ArrayBuffer): Uint8Array | undefined {
-    if (!this.libdeflate || rawLength > LIBDEFLATE_MAX_INPUT || bytes.length > LIBDEFLATE_MAX_INPUT || into.byteLength < rawLength) return undefined;
+    return into.byteLength < rawLength ? undefined : this.#libInflateRaw(bytes, rawLength, into);
+  }
+
+  /**
+   * libdeflate's inflate where it takes the sizes; undefined where it does not, or when its
+   * memory could not grow: that is not damage (which a caller may answer by dropping a
+   * file), and zlib, whose memory is fixed and which streams, does it instead.
+   */
+  #libInflateRaw(bytes: Uint8Array, rawLength: number, into?: ArrayBuffer): Uint8Array | undefined {
+    if (!this.libdeflate || rawLength > LIBDEFLATE_MAX_INPUT || bytes.length > LIBDEFLATE_MAX_INPUT) return undefined;
     try {
       return this.libdeflate.inflateRaw(bytes, rawLength, into);
     } catch (error) {
-      if (error instanceof LibDeflateMemoryError) return undefined; // the caller inflates another way
+      if (error instanceof LibDeflateMemoryError) return undefined;
       throw error;
     }
   }

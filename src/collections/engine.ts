@@ -110,14 +110,11 @@ function toStream<T>(it: AsyncGenerator<T, void, undefined>): ReadableStream<T> 
 }
 
 /**
- * A block of a collection file as a packed batch: its inflated bytes (formats 2 to 4), not
- * copied where they are a whole buffer or one of `pool`'s (the reader's alone).
+ * A block of a collection file as a packed batch: its inflated bytes (formats 2 to 4), as
+ * they are (whoever transfers them copies a view first: see pushBatches in batch-port.ts).
  */
-function blockBytes(block: RawBlock, pool?: BufferPool): Uint8Array {
-  if (block.format === 1) return encodeDocBatch(blockDocs(block));
-  // A view into a larger buffer would take that whole buffer across the thread.
-  const p = block.payload;
-  return (p.byteOffset === 0 && p.byteLength === p.buffer.byteLength) || pool?.issued(p.buffer) ? p : p.slice();
+function blockBytes(block: RawBlock): Uint8Array {
+  return block.format === 1 ? encodeDocBatch(blockDocs(block)) : block.payload;
 }
 
 /** Whether a block holds a document with one of `ids`, without rebuilding its documents (formats 2 to 4). */
@@ -853,7 +850,7 @@ export class CollectionEngine {
     const loaded = entry.loading ? undefined : entry.loaded;
     const fromFile = options.filter === undefined && entry.generations.length > 0 && !entry.loading;
     if (fromFile && !loaded) {
-      for await (const block of this.#fileBlocks(name, entry, pool)) yield blockBytes(block, pool);
+      for await (const block of this.#fileBlocks(name, entry, pool)) yield blockBytes(block);
       return;
     }
     // Each changed document may touch a block that is then decoded and packed again: worth
@@ -871,7 +868,7 @@ export class CollectionEngine {
     name: string, entry: Entry, loaded: Loaded, record: ReadonlyMap<string, { movedAt: number | undefined }>, pool?: BufferPool,
   ): AsyncGenerator<Uint8Array, void, undefined> {
     for await (const piece of this.#patchedPieces(name, entry, loaded, record, BLOCK_DOCS, pool)) {
-      yield 'block' in piece ? blockBytes(piece.block, pool) : encodeDocBatch(piece.docs);
+      yield 'block' in piece ? blockBytes(piece.block) : encodeDocBatch(piece.docs);
     }
   }
 
