@@ -5,6 +5,7 @@ import { decodeDocBatchFree } from '../collections/packed-batch.ts';
 import { BatchReader } from '../service/batch-port.ts';
 import type { WireCollections } from '../service/wire-collections.ts';
 import { mapPageError, toPageError } from './page-errors.ts';
+import { checkOptions } from '../search/search-options.ts';
 
 /** Options of `shelf.collections.iterate` and `stream`. */
 export interface CollectionReadOptions {
@@ -59,9 +60,7 @@ export function createCollectionReads(options: {
   const enders = new Set<(error: ShelfError) => void>();
 
   async function open(collection: string, o: CollectionReadOptions | undefined, call: string, onEnd?: (error: ShelfError) => void): Promise<Opened> {
-    if (o !== undefined && (o === null || typeof o !== 'object')) {
-      throw new ShelfError('INVALID_ARGUMENT', `${call}: options must be an object or undefined, got ${o === null ? 'null' : typeof o}`);
-    }
+    checkOptions(o, `${call}: options`);
     const batchSize = o?.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ShelfError('INVALID_ARGUMENT', `${call}: options.batchSize must be a positive integer, got ${String(batchSize)}`);

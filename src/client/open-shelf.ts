@@ -7,6 +7,7 @@ import { checkShelfOptions } from '../service/shelf-options.ts';
 import { createCollectionReads, type CollectionReadOptions } from './collection-reads.ts';
 import { mapPageError } from './page-errors.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
+import { failWith, workerFailure } from './worker-calls.ts';
 
 installErrorTransfer();
 
@@ -128,19 +129,6 @@ function createWorker(name: string): Worker {
   return new Worker(new URL('../../workers/storage.worker.ts', import.meta.url), { type: 'module', name: `codeshelf:${name}` });
 }
 
-/** Rejects when the worker fails to load, so `openShelf` never hangs on a broken worker. */
-function workerFailure(worker: Worker): Promise<never> {
-  const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      reject(new ShelfError('INTERNAL', `storage worker failed to start: ${event.message || 'unknown error'}`));
-    }, { once: true });
-  });
-  // An error event after a successful open must not surface as an unhandled rejection.
-  failed.catch(() => undefined);
-  return failed;
-}
-
 /**
  * Starts the storage worker for `name` and returns a typed handle on it.
  *
@@ -171,7 +159,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const remote = wrap<Api>(worker);
   let info;
   try {
-    info = await Promise.race([mapPageError(remote.open(shelfOptions), 'openShelf', [shelfOptions], ['options']), workerFailure(worker)]);
+    info = await Promise.race([mapPageError(remote.open(shelfOptions), 'openShelf', [shelfOptions], ['options']), workerFailure(worker, 'storage')]);
   } catch (error) {
     remote[releaseProxy]();
     worker.terminate();
@@ -191,10 +179,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   // terminated, since no answer will ever come (a transaction whose callback was still
   // running, a call racing close).
   const unanswered = new Set<(error: ShelfError) => void>();
-  const track = <T>(call: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
-    unanswered.add(reject);
-    call.then(resolve, reject).finally(() => unanswered.delete(reject));
-  });
+  const track = <T>(call: Promise<T>): Promise<T> => failWith(unanswered, call);
   const shelf = { isClosed, name, track };
 
   const inTransaction = <F extends (tx: never) => Promise<unknown>>(where: string, run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>

@@ -1,6 +1,9 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { ShelfError } from '../errors/index.ts';
 import { mapPageError, toPageError } from './page-errors.ts';
+import { failWith, workerFailure } from './worker-calls.ts';
+import { checkBudget } from '../search/budget.ts';
+import { checkOptions } from '../search/search-options.ts';
 import type { SearchDocument, SearchIndexStats, SearchResults, MatchResults, StoredDocument } from '../search/index.ts';
 import { unpackMatchResults, unpackSearchResults } from '../service/wire-search.ts';
 import type { SearchService, ShelfSearchOptions, WireMatchOptions, WireQueryOptions, WireSubstringOptions } from '../service/search-service.ts';
@@ -48,28 +51,6 @@ const DEFAULT_BUDGET_MS = 2000;
 /** The longest delay `setTimeout` takes; longer ones (and Infinity) fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Rejects when `worker` reports an error: a search worker that fails to load never answers `open`. */
-function loadFailure(worker: Worker): Promise<never> {
-  const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (event: Event) => {
-      event.preventDefault();
-      const message = (event as ErrorEvent).message;
-      reject(new ShelfError('INTERNAL', `search worker failed to start: ${message || 'unknown error'}`));
-    }, { once: true });
-  });
-  failed.catch(() => undefined);
-  return failed;
-}
-
-/** A budget in ms as given by the caller: undefined, or a non-negative number (Infinity: no budget). */
-function checkBudget(value: unknown, where: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new ShelfError('INVALID_ARGUMENT', `${where} must be a non-negative number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Starts the search worker on first use and guards every query with a watchdog: a query
  * that outlives its time budget by `watchdogGraceMs` (a catastrophic regular expression,
@@ -100,7 +81,7 @@ export function createSearchClient(options: {
     let stop!: (error: ShelfError) => void;
     const stopped = new Promise<never>((_, reject) => (stop = reject));
     stopped.catch(() => undefined);
-    const ready = Promise.race([remote.open({ name, memory, search }), loadFailure(worker), stopped]);
+    const ready = Promise.race([remote.open({ name, memory, search }), workerFailure(worker, 'search'), stopped]);
     ready.catch(() => undefined);
     return { worker, remote, ready, stop, calls: new Set(), dead: false };
   };
@@ -118,10 +99,7 @@ export function createSearchClient(options: {
   };
 
   /** `call` to `w`, failed with the kill's error instead if `w` is killed first (a worker gone never answers). */
-  const untilKilled = <T>(w: Worker_, call: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
-    w.calls.add(reject);
-    call.then(resolve, reject).finally(() => w.calls.delete(reject));
-  });
+  const untilKilled = <T>(w: Worker_, call: Promise<T>): Promise<T> => failWith(w.calls, call);
 
   /** The worker, once open; one that failed to load or open is terminated and its error thrown. */
   const opened = async (): Promise<Worker_> => {
@@ -163,9 +141,7 @@ export function createSearchClient(options: {
   };
 
   const split = <O extends CallControl>(o: O | undefined, call: string) => {
-    if (o !== undefined && (o === null || typeof o !== 'object')) {
-      throw new ShelfError('INVALID_ARGUMENT', `search.${call}: options must be an object or undefined, got ${o === null ? 'null' : typeof o}`);
-    }
+    checkOptions(o, `search.${call}: options`);
     const { signal, ...rest } = (o ?? {}) as O & { budgetMs?: unknown };
     const budgetMs = checkBudget(rest.budgetMs, 'options.budgetMs');
     return { signal, rest, budgetMs };
