@@ -64,14 +64,15 @@ export class StorageService {
   #snapshots: Promise<DurableSnapshotStore> | undefined;
   #options: ShelfOptions | undefined;
   #name = '';
-  /** Set when close begins: every call is refused from then on, even if that close fails. */
-  #closed = false;
-  /** Aborted when close begins: transactions still running (their callback on the page) reject with `CLOSED`. */
+  /**
+   * Aborted when close begins: every call is refused from then on, even if that close fails,
+   * and transactions still running (their callback on the page) reject with `CLOSED`.
+   */
   #closing = new AbortController();
   #closeRun: Promise<void> | undefined;
 
   #store(): KvStore {
-    if (!this.#kv || this.#closed) throw new ShelfError('CLOSED', this.#name ? `shelf "${this.#name}" is closed` : 'shelf is not open');
+    if (!this.#kv || this.#closing.signal.aborted) throw new ShelfError('CLOSED', this.#name ? `shelf "${this.#name}" is closed` : 'shelf is not open');
     return this.#kv;
   }
 
@@ -173,7 +174,6 @@ export class StorageService {
     }
     this.#options = options;
     this.#name = name;
-    this.#closed = false;
     this.#closing = new AbortController();
     return { name, persistent: !memory };
   }
@@ -202,7 +202,6 @@ export class StorageService {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true;
     this.#closing.abort();
     const snapshots = this.#snapshots;
     this.#snapshots = undefined;
@@ -260,8 +259,11 @@ const LEGACY_COLLECTION_KEY = /^collections:[^\u0000]*\.csc\u0000(?:size|\d{8})$
 async function moveLegacyCollections(from: KvStore, to: KvStore): Promise<void> {
   let after: string | undefined;
   for (;;) {
-    const page = await from.scan({ prefix: COLLECTION_PREFIX, limit: 64, ...(after === undefined ? {} : { after }) });
-    const puts = page.keys.flatMap((key, i) => (LEGACY_COLLECTION_KEY.test(key) ? [{ type: 'put' as const, key, value: page.values![i]! }] : []));
+    // Keys only: a caller's own `collections:…` values are never read.
+    const page = await from.scan({ prefix: COLLECTION_PREFIX, limit: 64, keysOnly: true, ...(after === undefined ? {} : { after }) });
+    const keys = page.keys.filter((key) => LEGACY_COLLECTION_KEY.test(key));
+    const values = keys.length > 0 ? await from.getMany(keys) : [];
+    const puts = keys.flatMap((key, i) => (values[i] === undefined ? [] : [{ type: 'put' as const, key, value: values[i]! }]));
     if (puts.length > 0) {
       await to.batch(puts);
       await from.batch(puts.map(({ key }) => ({ type: 'delete' as const, key })));
