@@ -1,5 +1,5 @@
 import { ShelfError } from '../errors/index.ts';
-import { damagedError, entryFor, type IndexState, type SegmentEntry } from './index-state.ts';
+import { damagedError, entryFor, liveIds, type IndexState, type SegmentEntry } from './index-state.ts';
 import { decodeManifest, encodeManifest, type SegmentDescriptor } from './manifest.ts';
 import { decodeHead, encodeBody, encodeHead } from './segment-codec.ts';
 import { MANIFEST_KEY, segmentKeys, type SegmentStorage, type SegmentStorageOp } from './segment-storage.ts';
@@ -156,9 +156,7 @@ export async function checkIndex(state: IndexState): Promise<SegmentProblem[]> {
       await state.loadBody(entry);
     } catch (error) {
       if (!(error instanceof ShelfError) || error.code !== 'CORRUPT') throw error;
-      const head = entry.head;
-      const ids = head === null ? null : head.ids.filter((_, i) => entry.deleted[i] === 0);
-      problems.push({ segmentId: entry.id, error: damagedError(entry), ids });
+      problems.push({ segmentId: entry.id, error: damagedError(entry), ids: liveIds(entry) });
     }
   }
   return problems;

@@ -31,6 +31,11 @@ export interface SegmentEntry {
   readonly maxDoc: number;
 }
 
+/** Ids of the live (not deleted) documents of `entry`, or null when its head is unreadable. @internal */
+export function liveIds(entry: SegmentEntry): string[] | null {
+  return entry.head === null ? null : entry.head.ids.filter((_, i) => entry.deleted[i] === 0);
+}
+
 /** Where a doc number lives. @internal */
 export type DocLocation =
   | { readonly where: 'mutable'; readonly local: number }

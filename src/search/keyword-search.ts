@@ -2,7 +2,7 @@ import { highlightSpec, highlightText, highlightWindows } from './highlight.ts';
 import type { QueryNode } from './query-parser.ts';
 import type { SegmentBody, SegmentHead } from './segment.ts';
 import {
-  difference, EMPTY, intersect, intersectAll, rangeList, seek, unionAll, withoutMasked,
+  countUnmasked, difference, EMPTY, intersect, intersectAll, rangeList, seek, unionAll, withoutMasked,
 } from './sorted-set.ts';
 import { TopK } from './top-k.ts';
 import type { QueryBudget } from './budget.ts';
@@ -29,14 +29,6 @@ export const BM25_B = 0.75;
 function idf(docs: number, df: number): number {
   const d = Math.min(df, docs);
   return Math.log(1 + (docs - d + 0.5) / (d + 0.5));
-}
-
-/** How many of the sorted local ids in `list` are not deleted. */
-function liveCount(list: Uint32Array, deleted: Uint8Array | null): number {
-  if (deleted === null) return list.length;
-  let n = 0;
-  for (let i = 0; i < list.length; i++) if (deleted[list[i]!] === 0) n++;
-  return n;
 }
 
 class ViewEvaluator {
@@ -245,7 +237,7 @@ export function searchKeyword(
       n = 0;
       for (const v of views) {
         const t = v.body.terms.findTerm(term);
-        if (t >= 0) n += v.deleted === null ? v.body.docFreq(t) : liveCount(v.body.postings(t), v.deleted);
+        if (t >= 0) n += v.deleted === null ? v.body.docFreq(t) : countUnmasked(v.body.postings(t), v.deleted);
       }
       df.set(term, n);
     }
@@ -255,7 +247,7 @@ export function searchKeyword(
   for (const leaf of leaves) {
     if (leaf.kind !== 'prefix') continue;
     let n = 0;
-    for (let v = 0; v < evaluators.length; v++) n += liveCount(evaluators[v]!.leaves.get(leaf) ?? EMPTY, views[v]!.deleted);
+    for (let v = 0; v < evaluators.length; v++) n += countUnmasked(evaluators[v]!.leaves.get(leaf) ?? EMPTY, views[v]!.deleted);
     prefixDf.set(leaf, n);
   }
   const N = Math.max(stats.docs, 1);

@@ -4,7 +4,7 @@ import { contentHash } from './content-hash.ts';
 import { normalizeFilters, validateDocument } from './document-fields.ts';
 import { mergeIndex, proposedMerges, rebuildIndexSegment, type MergeReport } from './index-maintenance.ts';
 import { checkIndex, flushIndex, openIndex, type FlushReport, type SegmentProblem } from './index-persistence.ts';
-import { IndexState } from './index-state.ts';
+import { IndexState, liveIds } from './index-state.ts';
 import { searchKeyword } from './keyword-search.ts';
 import { filterDocs } from './metadata-filter.ts';
 import { formatQuery, parseQuery } from './query-parser.ts';
@@ -307,8 +307,7 @@ export class SearchIndex {
   segmentDocumentIds(segmentId: number): string[] | null {
     const entry = this.#state.segments.find((e) => e.id === segmentId);
     if (entry === undefined) throw new ShelfError('NOT_FOUND', `segmentId ${segmentId} is not a segment of this index`);
-    if (entry.head === null) return null;
-    return entry.head.ids.filter((_, i) => entry.deleted[i] === 0);
+    return liveIds(entry);
   }
 
   /**

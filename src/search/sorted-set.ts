@@ -148,11 +148,18 @@ export function difference(a: Uint32Array, b: Uint32Array): Uint32Array {
   return n === out.length ? out : out.slice(0, n);
 }
 
+/** How many of the ids in `list` are not set in `mask` (all of them when there is no mask). */
+export function countUnmasked(list: Uint32Array, mask: Uint8Array | null): number {
+  if (mask === null) return list.length;
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (mask[list[i]!] === 0) n++;
+  return n;
+}
+
 /** Keeps the ids whose `mask[id]` is 0 (drops deleted documents). */
 export function withoutMasked(list: Uint32Array, mask: Uint8Array | null): Uint32Array {
   if (mask === null) return list;
-  let n = 0;
-  for (let i = 0; i < list.length; i++) if (mask[list[i]!] === 0) n++;
+  let n = countUnmasked(list, mask);
   if (n === list.length) return list;
   const out = new Uint32Array(n);
   n = 0;
