@@ -50,12 +50,15 @@ export interface RecordScan<T> {
   readonly tornTail: boolean;
 }
 
-/** Reads records until the end or the first damaged one. Never throws on bad bytes. */
-export function readRecords<T = unknown>(bytes: Uint8Array): RecordScan<T> {
+/**
+ * Reads records until the end or the first damaged one, or until `limit` records are read
+ * (then `tornTail` only says that more bytes follow). Never throws on bad bytes.
+ */
+export function readRecords<T = unknown>(bytes: Uint8Array, limit = Infinity): RecordScan<T> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: T[] = [];
   let offset = 0;
-  while (offset + RECORD_HEADER_BYTES <= bytes.length) {
+  while (records.length < limit && offset + RECORD_HEADER_BYTES <= bytes.length) {
     const length = view.getUint32(offset, true);
     const end = offset + RECORD_HEADER_BYTES + length;
     if (end > bytes.length) break;

@@ -980,7 +980,7 @@ export class CollectionEngine {
     return { bytes: await assembleCollectionFile(name, generation, format, count, frames, idHashes), reused, count, idHashes };
   }
 
-  /** The same as {@link iterate}, as a `ReadableStream` of batches (transferable to the page). */
+  /** The same as {@link iterate}, as a `ReadableStream` of batches (streams to the page go through packedBatches instead). */
   stream(name: string, options: { batchSize?: number; filter?: Filter } = {}): ReadableStream<Doc[]> {
     this.#entry(name);
     return toStream(this.iterate(name, options));

@@ -352,6 +352,6 @@ export class CheckpointJournal<R> {
 /** Whether journal(g) exists and starts with a complete {@link REBASE} record. */
 async function rebased(files: JournalFiles, g: number, present: ReadonlySet<string>): Promise<boolean> {
   if (!present.has(journalName(g))) return false;
-  const first = readRecords(await files.read(journalName(g))).records[0];
+  const first = readRecords(await files.read(journalName(g)), 1).records[0];
   return isRebase(first);
 }

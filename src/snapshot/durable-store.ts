@@ -91,10 +91,12 @@ export class DurableSnapshotStore {
     const SQL: SqlJsStatic = await (storeOptions.sqlJs ?? loadDefaultSqlJs());
     let raw: InstanceType<SqlJsStatic['Database']> | undefined;
     let self: DurableSnapshotStore | undefined;
+    // The recovery database is closed whichever way opening the journal ends.
     const journal = await CheckpointJournal.open<JournalStatement[]>({
       files,
       ...(checkpointBytes === undefined ? {} : { checkpointBytes }),
       load(image) {
+        raw?.close(); // an older generation loaded after a newer one failed
         raw = new SQL.Database(image);
         raw.run('PRAGMA journal_mode = MEMORY'); // as the store itself runs (see open.ts)
       },
@@ -118,6 +120,9 @@ export class DurableSnapshotStore {
         if (self!.#failed) throw self!.#failed;
         return self!.#store.exportDatabase();
       },
+    }).catch((error: unknown) => {
+      raw?.close();
+      throw error;
     });
     let recovered: Uint8Array;
     try {

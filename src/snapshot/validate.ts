@@ -19,7 +19,6 @@ function fail(message: string): never {
   throw new ShelfError('INVALID_ARGUMENT', message);
 }
 
-
 /** A non-empty string up to 4,096 code units (a query or pattern: never stored). @internal */
 export function checkText(value: unknown, argument: string): asserts value is string {
   if (typeof value !== 'string') fail(`${argument} must be a string, got ${describe(value)}`);
