@@ -219,15 +219,19 @@ export function defaultHelperCount(): number {
 }
 
 /**
- * Helpers for a stream (at most `wanted`): only cores beyond two, since while a stream is
- * read the page rebuilding its batches and the thread reading the file keep two busy. On
- * 2 cores that is none: with libdeflate inflating 100 blocks in ~25 ms, a helper there
- * only took turns with them (same-page harness, production build, 100k documents, two
- * runs: first stream after opening a shelf 0.99-1.08M documents/s without a helper
- * against 0.75-0.86M with one, a loaded collection 1.31-1.38M against 1.11-1.21M, a
- * second stream 1.15-1.23M against 1.25-1.32M).
+ * Helpers for reading blocks that are rebuilt into documents as they come, a load's or a
+ * stream's (at most `wanted`): only cores beyond two. While such blocks are read, the
+ * thread reading them and either the page rebuilding a stream's batches or, for a load,
+ * V8's scavenges (parallel on other cores, and heavy: every document a load builds
+ * survives them) keep two busy. On 2 cores that is none: with libdeflate inflating 100
+ * blocks in ~25 ms, a helper there only took turns with them (production build, 100k
+ * documents; streams, two runs: first stream after opening a shelf 0.99-1.08M documents/s
+ * without a helper against 0.75-0.86M with one, a loaded collection 1.31-1.38M against
+ * 1.11-1.21M, a second stream 1.15-1.23M against 1.25-1.32M; loads, storage worker, 9 each
+ * with a buffer pool: median 100 ms without a helper, 137 ms with one, the reading thread
+ * waiting 60-70 ms for the helper's blocks where inflating them itself took 21 ms).
  */
-export function streamHelperCount(wanted = defaultHelperCount()): number {
+export function readHelperCount(wanted = defaultHelperCount()): number {
   if (typeof Worker !== 'function') return 0;
   return Math.max(0, Math.min(wanted, cores() - 2));
 }

@@ -3,7 +3,7 @@ import {
   readFrameInfo, toColumns, unpackCheckedFrame, columnsFormat, type CheckedFrame,
 } from '../codec/index.ts';
 import type { BufferPool } from '../codec/buffer-pool.ts';
-import { keyStringHashes, keyValues } from '../codec/columns.ts';
+import { holdsObjects, keyStringHashes, keyValues } from '../codec/columns.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { idHash } from './doc-table.ts';
 import { ShelfError } from '../errors/index.ts';
@@ -325,6 +325,17 @@ export function blockDocsAndHashes(block: RawBlock): { docs: Doc[]; hashes: Uint
   const hashes = new Uint32Array(docs.length);
   for (let i = 0; i < docs.length; i++) hashes[i] = idHash(docs[i]!._id);
   return { docs, hashes };
+}
+
+/**
+ * Gives the buffer a block was inflated into back to `pool` once its documents are rebuilt:
+ * only one the pool handed out (never the file's own bytes, which a block stored without
+ * deflate is a view of), and only when no rebuilt document holds a view into it (see
+ * `holdsObjects` in columns.ts). The block must not be used afterwards.
+ */
+export function recycleBlock(block: RawBlock, pool: BufferPool): void {
+  if (block.format === 1 || !pool.issued(block.payload.buffer)) return;
+  if (!holdsObjects((block.value as { columns?: unknown }).columns)) pool.give(block.payload.buffer);
 }
 
 /** The id hashes of the documents of a block read by {@link readCollectionBlocks} (only its `_id` column is read). */

@@ -3,10 +3,10 @@ import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
 import { hasKeyValue } from '../codec/columns.ts';
-import type { BufferPool } from '../codec/buffer-pool.ts';
-import { streamHelperCount } from '../codec/compression-helpers.ts';
+import { BufferPool } from '../codec/buffer-pool.ts';
+import { readHelperCount } from '../codec/compression-helpers.ts';
 import {
-  assembleCollectionFile, BLOCK_DOCS, blockDocs, blockDocsAndHashes, blockIdHashes, encodeBlockFrame, encodeCollection, readCollectionBlocks,
+  assembleCollectionFile, BLOCK_DOCS, blockDocs, blockDocsAndHashes, blockIdHashes, encodeBlockFrame, encodeCollection, readCollectionBlocks, recycleBlock,
   readCollectionForSave, type RawBlock,
 } from './collection-file.ts';
 import { DocTable, idHash } from './doc-table.ts';
@@ -49,6 +49,8 @@ const DOC_OVERHEAD = 48;
 const CHANGE_RECORD_SHARE = 0.25;
 // Read-ahead of a stream from a file: memory per stream stays near this plus one block.
 const STREAM_WINDOW_BYTES = 1024 * 1024;
+/** Inflated blocks' buffers a load keeps for the next blocks (one at a time is in use without helpers). */
+const LOAD_POOL_BUFFERS = 4;
 const sizer = new Packr({ useRecords: false });
 const docBytes = (doc: Doc) => sizer.pack(doc).length + DOC_OVERHEAD;
 
@@ -517,11 +519,14 @@ export class CollectionEngine {
       const docs: Doc[] = [];
       const hashes: Uint32Array[] = [];
       let bytes = 0;
-      for await (const block of readCollectionBlocks(this.#storage, file, entry.name, Infinity, this.#compressionWorkers)) {
+      // Each block is inflated into the buffer of one rebuilt before it (see buffer-pool.ts).
+      const pool = new BufferPool(LOAD_POOL_BUFFERS);
+      for await (const block of readCollectionBlocks(this.#storage, file, entry.name, Infinity, readHelperCount(this.#compressionWorkers), pool)) {
         const read = blockDocsAndHashes(block);
         for (const doc of read.docs) docs.push(doc);
         hashes.push(read.hashes);
         bytes += block.payload.length + DOC_OVERHEAD * read.docs.length;
+        recycleBlock(block, pool);
       }
       const all = new Uint32Array(docs.length);
       let at = 0;
@@ -785,7 +790,7 @@ export class CollectionEngine {
     const file = this.#currentFile(name, entry);
     if (file === undefined) return;
     onFile?.(file);
-    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, streamHelperCount(this.#compressionWorkers), pool));
+    yield* this.#reading(file, entry, name, () => readCollectionBlocks(this.#storage, file, name, STREAM_WINDOW_BYTES, readHelperCount(this.#compressionWorkers), pool));
   }
 
   /**

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ByteLru, CollectionEngine, createMemoryKv, KvBlobStore, MemoryBlobStore, ShelfError } from '../../src/index.ts';
 import fc from 'fast-check';
 import { blockIdHashes, decodeCollectionBytes, readCollectionBlocks } from '../../src/collections/collection-file.ts';
+import { BufferPool } from '../../src/codec/buffer-pool.ts';
 import { crc32, decodeFramePayloadAsync, FRAME_HEADER_BYTES, readFrameInfo } from '../../src/codec/index.ts';
 import { decodeDocBatch } from '../../src/collections/packed-batch.ts';
 import { runCollectionsConformance } from '../conformance/collections-conformance.ts';
@@ -89,6 +90,46 @@ describe('background saving', () => {
       expect(await again.count('bg')).toBe(2);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe('loads that inflate blocks into the buffers of blocks rebuilt before them', () => {
+  const saved = async (storage: MemoryBlobStore, docs: Record<string, unknown>[]) => {
+    const engine = await CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10, compressionWorkers: 0 });
+    await engine.create('c');
+    await engine.insertMany('c', docs as { _id: string }[]);
+    await engine.close();
+    return CollectionEngine.open({ storage, saveIntervalMs: 0, blockDocs: 10, compressionWorkers: 0 });
+  };
+
+  it('reuses buffers for documents of strings, numbers and arrays', async () => {
+    const storage = new MemoryBlobStore();
+    const docs = Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, n: i, s: `text ${i}`.repeat(i % 7), tags: [`t${i % 3}`, i] }));
+    const engine = await saved(storage, docs);
+    const take = vi.spyOn(BufferPool.prototype, 'take');
+    try {
+      expect(await engine.findAll('c')).toEqual(docs);
+      // Six blocks: the first into a new buffer, the next five into the one before's.
+      expect(take.mock.results.filter((r) => r.value !== undefined)).toHaveLength(5);
+    } finally {
+      take.mockRestore();
+      await engine.close();
+    }
+  });
+
+  it('keeps the bytes a document holds a view of: its block is not reused', async () => {
+    const storage = new MemoryBlobStore();
+    // MessagePack bin values (what a Node Buffer packs as) unpack as views of the block.
+    const docs = Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, bin: Buffer.alloc(200, i), n: i }));
+    const engine = await saved(storage, docs);
+    try {
+      const loaded = await engine.findAll('c');
+      expect(loaded.map((d) => d._id)).toEqual(docs.map((d) => d._id));
+      // (Bytes, not a Buffer, come back: compared as bytes.)
+      expect(loaded.map((d) => Array.from(d.bin as Uint8Array))).toEqual(docs.map((d) => Array.from(d.bin)));
+    } finally {
+      await engine.close();
     }
   });
 });

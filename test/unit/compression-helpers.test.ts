@@ -1,7 +1,7 @@
 // inflateInOrder against a stand-in helper (node:zlib), for what needs no real worker.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultHelperCount, deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory, streamHelperCount } from '../../src/codec/compression-helpers.ts';
+import { defaultHelperCount, deflateBlocks, frameBlocks, inflateInOrder, setCompressionHelperFactory, readHelperCount } from '../../src/codec/compression-helpers.ts';
 import { decodeFrame, encodeFrame, type FrameOptions } from '../../src/codec/frame.ts';
 import { loadZlib } from '../../src/codec/zlib.ts';
 import { ShelfError } from '../../src/errors/index.ts';
@@ -335,20 +335,20 @@ describe('how many helpers', () => {
     }
   });
 
-  it('streams: only cores beyond the two the page and the reading thread keep busy, at most as many as asked', () => {
+  it('loads and streams: only cores beyond the two the reading thread and the page or the GC keep busy, at most as many as asked', () => {
     for (const [cores, want] of [[1, 0], [2, 0], [3, 1], [4, 2], [16, 3]] as const) {
       machine(cores);
-      expect(streamHelperCount()).toBe(want);
+      expect(readHelperCount()).toBe(want);
     }
     machine(8);
-    expect(streamHelperCount(1)).toBe(1);
-    expect(streamHelperCount(0)).toBe(0);
+    expect(readHelperCount(1)).toBe(1);
+    expect(readHelperCount(0)).toBe(0);
   });
 
   it('none where workers cannot start', () => {
     vi.stubGlobal('Worker', undefined);
     vi.stubGlobal('navigator', { hardwareConcurrency: 8 });
     expect(defaultHelperCount()).toBe(0);
-    expect(streamHelperCount()).toBe(0);
+    expect(readHelperCount()).toBe(0);
   });
 });
