@@ -51,7 +51,7 @@ const base = launchOptions();
 // baseline exports whole databases) is not collected during the next phase's samples.
 const args = name === 'search'
   ? [...base.args, '--enable-precise-memory-info', '--js-flags=--expose-gc', '--enable-blink-features=ForceEagerMeasureMemory']
-  : name === 'snapshot' ? [...base.args, '--js-flags=--expose-gc'] : base.args;
+  : name === 'snapshot' || name === 'collections' ? [...base.args, '--js-flags=--expose-gc'] : base.args;
 const context = await chromium.launchPersistentContext(profile, { headless: true, ...base, args });
 try {
   const page = await context.newPage();
