@@ -54,6 +54,7 @@ const api = {
     const resave = async (round: number) => {
       for (let i = 0; i < 10; i++) await engine.update('analysis', docs[(i * 9973 + round * 101) % n]!._id, { complexity: -i - round });
       const reusedBefore = engine.stats().blocksReused;
+      collect();
       const t = performance.now();
       await engine.save('analysis');
       return { ms: performance.now() - t, reused: engine.stats().blocksReused - reusedBefore };
