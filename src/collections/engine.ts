@@ -1,4 +1,3 @@
-import { Packr } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import type { BlobStore } from '../opfs/index.ts';
 import { ByteLru } from '../cache/index.ts';
@@ -10,6 +9,7 @@ import {
   readCollectionForSave, type RawBlock,
 } from './collection-file.ts';
 import { DocTable, idHash } from './doc-table.ts';
+import { packedSize } from './doc-size.ts';
 import { encodeDocBatch } from './packed-batch.ts';
 import { compileFilter } from './filter.ts';
 import { checkName, collectionFileName, parseCollectionFileName, newDocId } from './naming.ts';
@@ -51,8 +51,7 @@ const CHANGE_RECORD_SHARE = 0.25;
 const STREAM_WINDOW_BYTES = 1024 * 1024;
 /** Inflated blocks' buffers a load keeps for the next blocks (one at a time is in use without helpers). */
 const LOAD_POOL_BUFFERS = 4;
-const sizer = new Packr({ useRecords: false });
-const docBytes = (doc: Doc) => sizer.pack(doc).length + DOC_OVERHEAD;
+const docBytes = (doc: Doc) => packedSize(doc) + DOC_OVERHEAD;
 
 interface Loaded {
   docs: DocTable;
