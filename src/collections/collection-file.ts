@@ -330,8 +330,9 @@ export function blockDocsAndHashes(block: RawBlock): { docs: Doc[]; hashes: Uint
 /**
  * Gives the buffer a block was inflated into back to `pool` once its documents are rebuilt:
  * only one the pool handed out (never the file's own bytes, which a block stored without
- * deflate is a view of), and only when no rebuilt document holds a view into it (see
- * `holdsObjects` in columns.ts). The block must not be used afterwards.
+ * deflate is a view of), and only when no rebuilt document may hold a view into it (see
+ * `holdsObjects` in columns.ts; frames unpack binary values as copies, so this is the
+ * second guard). The block must not be used afterwards.
  */
 export function recycleBlock(block: RawBlock, pool: BufferPool): void {
   if (block.format === 1 || !pool.issued(block.payload.buffer)) return;

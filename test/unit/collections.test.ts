@@ -118,9 +118,23 @@ describe('loads that inflate blocks into the buffers of blocks rebuilt before th
     }
   });
 
-  it('keeps the bytes a document holds a view of: its block is not reused', async () => {
+  it('a document holding bytes keeps a copy of them, not the buffer its block was inflated into', async () => {
     const storage = new MemoryBlobStore();
-    // MessagePack bin values (what a Node Buffer packs as) unpack as views of the block.
+    const engine = await saved(storage, Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, bin: Buffer.alloc(20, i) })));
+    try {
+      const docs = await engine.findAll('c');
+      const kept = new Set(docs.map((d) => (d.bin as Uint8Array).buffer));
+      // Views of the pool's buffers (64 KiB each, one per block) kept 393,216 bytes alive.
+      expect([...kept].reduce((n, b) => n + b.byteLength, 0)).toBeLessThan(6 * 4096);
+      expect(docs.map((d) => Array.from(d.bin as Uint8Array))).toEqual(Array.from({ length: 60 }, (_, i) => new Array(20).fill(i)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('keeps the bytes a document holds: its block is not reused', async () => {
+    const storage = new MemoryBlobStore();
+    // MessagePack bin values (what a Node Buffer packs as) hold bytes of their block.
     const docs = Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, bin: Buffer.alloc(200, i), n: i }));
     const engine = await saved(storage, docs);
     try {

@@ -45,6 +45,26 @@ describe('packedSize', () => {
     expect(packedSize({ long })).toBe(packed({ long }));
   });
 
+  it('dispatches on `constructor` as msgpackr does', () => {
+    const outcome = (f: () => number) => {
+      try {
+        return f();
+      } catch (error) {
+        return `throws ${(error as Error).name}`;
+      }
+    };
+    const same = (v: unknown) => expect(outcome(() => packedSize(v))).toBe(outcome(() => packed(v)));
+    // msgpackr calls value.toJSON() for an object whose constructor is not Object: here it throws.
+    same(JSON.parse('{"_id":"a","constructor":"x","toJSON":"y"}'));
+    same({ _id: 'a', p: new Proxy(new Map([['k', 1]]), { getPrototypeOf: () => Object.prototype }) });
+    const asMap: unknown[] = [1, 2];
+    (asMap as unknown as { constructor: unknown }).constructor = Object; // packed as a map
+    same({ _id: 'a', a: asMap });
+    const refused: unknown[] = [1];
+    (refused as unknown as { constructor: unknown }).constructor = Map;
+    same({ _id: 'a', a: refused });
+  });
+
   it('packs what it does not count: other objects, deep nesting, cycles', () => {
     const others = { when: new Date(0), map: new Map([['a', 1]]), bytes: new Uint8Array([1, 2, 3]), big: 2n ** 40n };
     expect(packedSize(others)).toBe(packed(others));
