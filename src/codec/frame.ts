@@ -48,11 +48,8 @@ export interface DecodeContext {
   readonly name: string;
 }
 
-// copyBuffers: a binary value (what a Node Buffer packs as) unpacks as a copy, not as a view
-// of the payload, which would keep the whole payload alive with it and, where the payload
-// is a buffer used again (a load inflates into one, see buffer-pool.ts), see it change.
-const recordPackr = new Packr({ useRecords: true, moreTypes: true, copyBuffers: true });
-const plainPackr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true });
+const recordPackr = new Packr({ useRecords: true, moreTypes: true });
+const plainPackr = new Packr({ useRecords: false, moreTypes: true });
 
 function checkKind(kind: string): void {
   if (typeof kind !== 'string' || !/^[\x20-\x7e]{4}$/.test(kind)) {

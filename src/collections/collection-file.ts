@@ -287,8 +287,19 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
         throw error;
       }
       if (next.done) break;
-      const { frame, payload } = next.value;
-      const value = unpackCheckedFrame(frame, payload, ctx);
+      const { frame } = next.value;
+      let { payload } = next.value;
+      let value = unpackCheckedFrame(frame, payload, ctx);
+      // Binary values unpack as views of the payload (in a browser, msgpackr packs every
+      // Uint8Array as one): a block whose documents may keep such a view moves out of a
+      // pooled buffer into bytes of its own (the pool's buffer, larger and used again,
+      // would be kept alive by them), and is unpacked again from those.
+      if (pool && pool.issued(payload.buffer) && (header.format === 1 || holdsObjects((value as { columns?: unknown }).columns))) {
+        const own = payload.slice();
+        pool.give(payload.buffer);
+        payload = own;
+        value = unpackCheckedFrame(frame, payload, ctx);
+      }
       const n = header.format !== 1 ? checkDocBatch(value, `${label}: block ${i}`).count : checkBlock(value, 1, label, i).length;
       count += n;
       yield { format: header.format, index: i, frame: frame.bytes, value, payload, count: n, label };
@@ -331,8 +342,8 @@ export function blockDocsAndHashes(block: RawBlock): { docs: Doc[]; hashes: Uint
  * Gives the buffer a block was inflated into back to `pool` once its documents are rebuilt:
  * only one the pool handed out (never the file's own bytes, which a block stored without
  * deflate is a view of), and only when no rebuilt document may hold a view into it (see
- * `holdsObjects` in columns.ts; frames unpack binary values as copies, so this is the
- * second guard). The block must not be used afterwards.
+ * `holdsObjects` in columns.ts; a block that may was moved to bytes of its own when it was
+ * read, so this is the second guard). The block must not be used afterwards.
  */
 export function recycleBlock(block: RawBlock, pool: BufferPool): void {
   if (block.format === 1 || !pool.issued(block.payload.buffer)) return;

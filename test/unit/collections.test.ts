@@ -118,7 +118,7 @@ describe('loads that inflate blocks into the buffers of blocks rebuilt before th
     }
   });
 
-  it('a document holding bytes keeps a copy of them, not the buffer its block was inflated into', async () => {
+  it('a document holding bytes keeps its block\'s own bytes alive, not a pooled buffer', async () => {
     const storage = new MemoryBlobStore();
     const engine = await saved(storage, Array.from({ length: 60 }, (_, i) => ({ _id: `d${i}`, bin: Buffer.alloc(20, i) })));
     try {
