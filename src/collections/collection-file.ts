@@ -341,13 +341,12 @@ export function blockDocsAndHashes(block: RawBlock): { docs: Doc[]; hashes: Uint
 /**
  * Gives the buffer a block was inflated into back to `pool` once its documents are rebuilt:
  * only one the pool handed out (never the file's own bytes, which a block stored without
- * deflate is a view of), and only when no rebuilt document may hold a view into it (see
- * `holdsObjects` in columns.ts; a block that may was moved to bytes of its own when it was
- * read, so this is the second guard). The block must not be used afterwards.
+ * deflate is a view of). No rebuilt document holds a view into such a buffer: a block
+ * whose documents may was moved to bytes of its own when it was read. The block must not
+ * be used afterwards.
  */
 export function recycleBlock(block: RawBlock, pool: BufferPool): void {
-  if (block.format === 1 || !pool.issued(block.payload.buffer)) return;
-  if (!holdsObjects((block.value as { columns?: unknown }).columns)) pool.give(block.payload.buffer);
+  if (pool.issued(block.payload.buffer)) pool.give(block.payload.buffer);
 }
 
 /** The id hashes of the documents of a block read by {@link readCollectionBlocks} (only its `_id` column is read). */
