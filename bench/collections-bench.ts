@@ -56,6 +56,8 @@ async function run() {
   }
   const lruRuns = [];
   for (let r = 0; r < ROUNDS; r++) lruRuns.push((await bench.lru(2_000_000, 10_000)).opsPerSec);
+  const inserts = [];
+  for (let r = 0; r < ROUNDS; r++) inserts.push(await bench.insert(N));
   await bench.cleanup(path);
 
   // Streaming to the page: from memory (loaded) and from the OPFS file (unloaded).
@@ -109,6 +111,8 @@ async function run() {
     { name: "save + load, compressing on the worker's thread only", codeshelf: oneTotal, baseline: jsTotal, unit: 'ms', ratio: jsTotal / oneTotal },
     { name: 'file size', codeshelf: cs.bytes, baseline: js.bytes, unit: 'bytes', ratio: js.bytes / cs.bytes },
     { name: 'LRU get/put (10k keys)', codeshelf: median(lruRuns), baseline: null, unit: 'ops/s', ratio: null },
+    { name: `size ${N} docs for the memory limit (baseline: msgpackr pack of each, as inserts did)`, codeshelf: median(inserts.map((i) => i.countMs)), baseline: median(inserts.map((i) => i.packMs)), unit: 'ms', ratio: median(inserts.map((i) => i.packMs)) / median(inserts.map((i) => i.countMs)) },
+    { name: `insertMany ${N} docs (memory-backed engine)`, codeshelf: median(inserts.map((i) => i.insertMs)), baseline: null, unit: 'ms', ratio: null },
     { name: 'stream to page, loaded collection (unchanged since saved: its file)', codeshelf: median(fromMemory), baseline: null, unit: 'docs/s', ratio: null },
     { name: 'stream to page, loaded collection with 1 unsaved change (its file, one block packed again)', codeshelf: median(dirty), baseline: null, unit: 'docs/s', ratio: null },
     { name: 'stream to page, from OPFS file (first stream after opening the shelf)', codeshelf: median(fromFile), baseline: null, unit: 'docs/s', ratio: null },

@@ -1,7 +1,9 @@
 // Save/load and LRU work for bench/collections, inside a dedicated worker: codeshelf's
 // collection engine on OPFS beside JSON (stringify + write / read + parse) on OPFS.
 import { expose } from 'comlink';
-import { ByteLru, CollectionEngine, OpfsBlobStore } from '../src/index.ts';
+import { Packr } from 'msgpackr';
+import { ByteLru, CollectionEngine, MemoryBlobStore, OpfsBlobStore } from '../src/index.ts';
+import { packedSize } from '../src/collections/doc-size.ts';
 import { makeAnalysisDocs } from './analysis-docs.ts';
 
 // Each timed phase starts from a collected heap (gc() exists when the browser runs with
@@ -87,6 +89,35 @@ const api = {
     const loadMs = performance.now() - t0;
     if (back.length !== n) throw new Error('json round trip lost documents');
     return { saveMs, loadMs, bytes: text.length };
+  },
+  /**
+   * Inserting `n` documents (insertMany into a memory-backed engine), and sizing them for
+   * the memory limit as an insert does (packedSize) beside packing each one with msgpackr,
+   * as inserts did before; the two sizes must agree.
+   */
+  async insert(n: number) {
+    const docs = makeAnalysisDocs(n);
+    const packr = new Packr({ useRecords: false });
+    collect();
+    let t0 = performance.now();
+    let packed = 0;
+    for (const d of docs) packed += packr.pack(d).length;
+    const packMs = performance.now() - t0;
+    collect();
+    t0 = performance.now();
+    let counted = 0;
+    for (const d of docs) counted += packedSize(d);
+    const countMs = performance.now() - t0;
+    if (counted !== packed) throw new Error(`sizes differ: counted ${counted}, packed ${packed}`);
+    const engine = await CollectionEngine.open({ storage: new MemoryBlobStore(), saveIntervalMs: 0, memoryLimitBytes: 1e10 });
+    await engine.create('c');
+    const fresh = makeAnalysisDocs(n);
+    collect();
+    t0 = performance.now();
+    await engine.insertMany('c', fresh);
+    const insertMs = performance.now() - t0;
+    await engine.close();
+    return { packMs, countMs, insertMs };
   },
   /** Mixed LRU get/put over `keys` keys; returns ops per second. */
   lru(ops: number, keys: number) {

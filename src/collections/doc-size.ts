@@ -11,8 +11,8 @@ import { Packr } from 'msgpackr';
  * class instance, an object whose `constructor` is not `Object`, a cycle, more nesting
  * than {@link MAX_DEPTH}) is packed as before, so
  * what msgpackr refuses still fails the same way. Packing every inserted document only to
- * learn its length took 350 ms per 100k code-analysis documents in a storage worker (more
- * than saving them); counting them takes 90 ms (medians of 11, same worker).
+ * learn its length took 405–451 ms per 100k code-analysis documents, more than saving
+ * them; counting them takes 97–106 ms (bench:collections, two runs).
  */
 const sizer = new Packr({ useRecords: false });
 
