@@ -7,7 +7,7 @@ import { holdsObjects, keyStringHashes, keyValues } from '../codec/columns.ts';
 import { checkDocBatch, docsFromColumns } from './packed-batch.ts';
 import { idHash } from './doc-table.ts';
 import { ShelfError } from '../errors/index.ts';
-import type { BlobStore } from '../opfs/index.ts';
+import type { BlobReader, BlobStore } from '../opfs/index.ts';
 import type { Doc } from './types.ts';
 
 /**
@@ -134,6 +134,9 @@ function checkBlock(block: unknown, format: 1 | 2 | 3 | 4, label: string, index:
  * costs one storage read per window rather than two per frame. With `prefetch`, once a
  * read reaches the second half of the window the next window is read in the background,
  * so the caller's work on this one overlaps the storage read (at most two windows held).
+ * Given a `direct` reader of the blob (see {@link BlobStore.openReader}), ranges are read
+ * from it as asked instead: such a read costs no round trip, so there is nothing to batch
+ * or to read ahead. {@link close} lets go of it.
  */
 class WindowReader {
   #start = 0;
@@ -145,9 +148,11 @@ class WindowReader {
     private readonly windowBytes: number,
     private readonly size: number,
     private readonly prefetch = false,
+    private readonly direct?: BlobReader,
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    if (this.direct) return this.direct.read(offset, length);
     const end = offset + length;
     if (offset < this.#start || end > this.#start + this.#bytes.length) await this.#move(offset, length);
     const windowEnd = this.#start + this.#bytes.length;
@@ -159,11 +164,15 @@ class WindowReader {
     return this.#bytes.subarray(offset - this.#start, end - this.#start);
   }
 
-  /** Waits for a read ahead still under way (its result or error is dropped). */
-  async settle(): Promise<void> {
+  /** Waits for a read ahead still under way (its result or error is dropped) and closes the direct reader. */
+  async close(): Promise<void> {
     const ahead = this.#ahead;
     this.#ahead = undefined;
-    await ahead?.bytes.catch(() => undefined);
+    try {
+      await ahead?.bytes.catch(() => undefined);
+    } finally {
+      this.direct?.close();
+    }
   }
 
   /** Makes the window hold [offset, offset + length), from the prefetched bytes where they fit. */
@@ -209,9 +218,26 @@ export interface RawBlock {
 /** A collection file opened for reading: its checked header, then its frames one by one. */
 async function openCollectionFile(store: BlobStore, file: string, collection: string, windowBytes: number) {
   const label = `collection ${JSON.stringify(collection)} (${file})`;
-  const size = await store.size(file);
+  let direct: BlobReader | undefined;
+  try {
+    direct = await store.openReader?.(file);
+  } catch (error) {
+    if (error instanceof ShelfError && error.code === 'NOT_FOUND') throw new ShelfError('NOT_FOUND', `${label}: file is missing`, { cause: error });
+    throw error;
+  }
+  const size = direct ? direct.size : await store.size(file);
   if (size === undefined) throw new ShelfError('NOT_FOUND', `${label}: file is missing`);
-  const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity);
+  const reader = new WindowReader(store, file, Math.min(windowBytes, size), size, windowBytes !== Infinity, direct);
+  try {
+    return await openedFile(reader, label, size, collection);
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
+}
+
+/** The header of a collection file being read by `reader`, and how to read the frames after it. */
+async function openedFile(reader: WindowReader, label: string, size: number, collection: string) {
   let offset = 0;
   /** The next frame's bytes (header and payload), not yet checked. */
   const frameAt = async () => {
@@ -310,7 +336,7 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
     try {
       await inflated.return(undefined);
     } finally {
-      await reader.settle();
+      await reader.close();
     }
   }
   if (count !== header.count) throw new ShelfError('CORRUPT', `${label}: holds ${count} documents, header says ${header.count}`);
@@ -420,7 +446,7 @@ export async function* readCollectionForSave(
     }
     tail();
   } finally {
-    await reader.settle();
+    await reader.close();
   }
 }
 

@@ -10,8 +10,25 @@ export interface BlobStore {
   size(name: string): Promise<number | undefined>;
   /** Reads `length` bytes at `offset` (default: the whole blob). Missing blob → `NOT_FOUND`. */
   read(name: string, offset?: number, length?: number): Promise<Uint8Array>;
+  /**
+   * Opens a blob for a run of range reads, held until closed: what a reader of many ranges
+   * of one blob (a stream of a collection file) uses where the store has something cheaper
+   * than a `read` per range. Undefined where it has not (callers then use `read`); missing
+   * blob → `NOT_FOUND`. Optional: a store may leave it out.
+   */
+  openReader?(name: string): Promise<BlobReader | undefined>;
   write(name: string, bytes: Uint8Array): Promise<void>;
   remove(name: string): Promise<void>;
+}
+
+/** A blob open for range reads (see {@link BlobStore.openReader}). */
+export interface BlobReader {
+  /** The blob's size when it was opened. */
+  readonly size: number;
+  /** `length` bytes at `offset` (fewer at the end of the blob), in bytes of their own. */
+  read(offset: number, length: number): Uint8Array;
+  /** Lets go of the blob; reads after this throw. */
+  close(): void;
 }
 
 function missing(name: string): ShelfError {

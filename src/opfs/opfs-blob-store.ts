@@ -1,6 +1,6 @@
 import { ShelfError, toShelfError } from '../errors/index.ts';
-import { listFiles, openOpfsDirectory, readThroughHandle, removeFile, writeFileDurably } from './opfs-directory.ts';
-import type { BlobStore } from './blob-store.ts';
+import { listFiles, openOpfsDirectory, openReadOnlyHandle, readRange, readThroughHandle, removeFile, writeFileDurably } from './opfs-directory.ts';
+import type { BlobReader, BlobStore } from './blob-store.ts';
 
 /**
  * Blobs as files in an OPFS directory. In a dedicated worker, writes go through a sync
@@ -64,6 +64,49 @@ export class OpfsBlobStore implements BlobStore {
     }
     const end = length === undefined ? file.size : Math.min(file.size, offset + length);
     return new Uint8Array(await file.slice(offset, end).arrayBuffer());
+  }
+
+  /**
+   * One read-only sync access handle for a run of reads (a stream of a collection file):
+   * each read is then a plain file read, where `read` opens a handle (two round trips to
+   * the browser) every time. Other readers of the file may open theirs meanwhile; a write
+   * or removal of it waits until the reader is closed. Undefined where read-only handles
+   * are not to be had (see {@link openReadOnlyHandle}).
+   */
+  async openReader(name: string): Promise<BlobReader | undefined> {
+    let file: FileSystemFileHandle;
+    try {
+      file = await this.#dir.getFileHandle(name);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+      throw toShelfError(error, `reading "${name}"`);
+    }
+    const handle = await openReadOnlyHandle(file);
+    if (!handle) return undefined;
+    let size: number;
+    try {
+      size = handle.getSize();
+    } catch (error) {
+      handle.close();
+      throw toShelfError(error, `reading "${name}"`);
+    }
+    let open = true;
+    return {
+      size,
+      read: (offset, length) => {
+        if (!open) throw new ShelfError('CLOSED', `reader of "${name}" is closed`);
+        try {
+          return readRange(handle, size, offset, length);
+        } catch (error) {
+          throw toShelfError(error, `reading "${name}"`);
+        }
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        handle.close();
+      },
+    };
   }
 
   write(name: string, bytes: Uint8Array): Promise<void> {

@@ -44,6 +44,46 @@ export async function syncHandle(file: FileSystemFileHandle): Promise<SyncHandle
   return typeof create === 'function' ? create.call(file) : undefined;
 }
 
+/** Whether this browser honours `mode: 'read-only'` (false once a handle came back without it). */
+let readOnlyHandles = true;
+
+/**
+ * A read-only sync access handle on `file`, held until closed, for a run of reads (see
+ * `OpfsBlobStore.openReader`); undefined where there is none to be had: not a dedicated
+ * worker, a browser without handle modes (its handle would hold the file exclusively, and
+ * every other read of it would fail while it is open), or the file held by a writer.
+ */
+export async function openReadOnlyHandle(file: FileSystemFileHandle): Promise<SyncHandle | undefined> {
+  if (!readOnlyHandles) return undefined;
+  const create = (file as unknown as { createSyncAccessHandle?: (o: { mode: string }) => Promise<SyncHandle & { mode?: string }> }).createSyncAccessHandle;
+  if (typeof create !== 'function') return undefined;
+  let handle: (SyncHandle & { mode?: string }) | undefined;
+  try {
+    handle = await create.call(file, { mode: 'read-only' });
+  } catch {
+    return undefined;
+  }
+  if (handle.mode !== 'read-only') {
+    readOnlyHandles = false;
+    handle.close();
+    return undefined;
+  }
+  return handle;
+}
+
+/** Reads up to `length` bytes at `offset` through `handle` into bytes of their own. */
+export function readRange(handle: SyncHandle, size: number, offset: number, length: number): Uint8Array {
+  const start = Math.min(offset, size);
+  const bytes = new Uint8Array(Math.min(length, size - start));
+  let at = 0;
+  while (at < bytes.length) {
+    const n = handle.read(bytes.subarray(at), { at: start + at });
+    if (n === 0) break;
+    at += n;
+  }
+  return at === bytes.length ? bytes : bytes.subarray(0, at);
+}
+
 /**
  * Reads `length` bytes at `offset` of `file` through a read-only sync access handle, held
  * only for this call: about twice as fast as a `getFile()` slice, which crosses processes.
@@ -65,20 +105,11 @@ export async function readThroughHandle(file: FileSystemFileHandle, offset: numb
     // A browser that ignores the mode opens an exclusive handle: not used again there.
     if (handle.mode !== 'read-only') readOnlyHandles = false;
     const size = handle.getSize();
-    const start = Math.min(offset, size);
-    const bytes = new Uint8Array(length === undefined ? size - start : Math.min(length, size - start));
-    let at = 0;
-    while (at < bytes.length) {
-      const n = handle.read(bytes.subarray(at), { at: start + at });
-      if (n === 0) break;
-      at += n;
-    }
-    return at === bytes.length ? bytes : bytes.subarray(0, at);
+    return readRange(handle, size, offset, length ?? size);
   } finally {
     handle.close();
   }
 }
-let readOnlyHandles = true;
 
 /**
  * Replaces `name` with `bytes`, flushed before it resolves: through a sync access handle in a

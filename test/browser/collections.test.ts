@@ -24,9 +24,19 @@ runCollectionsConformance('OPFS, dedicated worker (sync access handles)', async 
   const path = `test-collections/${unique('worker')}`;
   const worker = new Worker(new URL('./opfs-blob.worker.ts', import.meta.url), { type: 'module' });
   const api = wrap<{ open(path: string): Promise<BlobStore> }>(worker);
-  const storage = (await api.open(path)) as unknown as Remote<BlobStore>;
+  const remote = (await api.open(path)) as unknown as Remote<BlobStore>;
+  // A plain store over the remote one: a Comlink proxy answers every property, so the
+  // engine would take it to have `openReader` (whose reader cannot cross threads); the
+  // storage worker's own store, which has it, is tested through openShelf below.
+  const storage: BlobStore = {
+    list: () => remote.list(),
+    size: (name) => remote.size(name),
+    read: (name, offset, length) => remote.read(name, offset, length),
+    write: (name, bytes) => remote.write(name, bytes),
+    remove: (name) => remote.remove(name),
+  };
   return {
-    storage: storage as unknown as BlobStore,
+    storage,
     dispose: async () => {
       worker.terminate();
       await removeOpfsDir(path);
@@ -50,6 +60,26 @@ describe('OPFS reads in a dedicated worker', () => {
     expect(changed.written).toEqual([9, 9]);
     expect(changed.waitedToWrite).toBeGreaterThanOrEqual(50);
     expect(changed.left).toEqual([]);
+    worker.terminate();
+    await removeOpfsDir(path);
+  });
+
+  it('through a reader held open for a run of ranges, beside other reads of the file', async () => {
+    const path = `test-collections/${unique('reader')}`;
+    const worker = new Worker(new URL('./opfs-blob.worker.ts', import.meta.url), { type: 'module' });
+    const api = wrap<{ open(path: string): Promise<BlobStore>; readerOf(path: string, name: string): Promise<Record<string, unknown>> }>(worker);
+    const storage = (await api.open(path)) as unknown as Remote<BlobStore>;
+    await storage.write('f', Uint8Array.from({ length: 100 }, (_, i) => i));
+    expect(await api.readerOf(path, 'f')).toEqual({
+      size: 100,
+      ranges: [[0, 1, 2, 3], [97, 98, 99], []],
+      alongside: { other: [50, 51], read: [10, 11] },
+      removedWhileOpen: false,
+      lastRead: [99],
+      left: [],
+      afterClose: 'CLOSED',
+      missing: 'NOT_FOUND',
+    });
     worker.terminate();
     await removeOpfsDir(path);
   });

@@ -1,7 +1,7 @@
 // Test helper: an OPFS blob store inside a dedicated worker (sync access handles), reached
 // through Comlink so the page-side conformance suite exercises the worker code path.
 import { expose, proxy } from 'comlink';
-import { OpfsBlobStore } from '../../src/index.ts';
+import { OpfsBlobStore, ShelfError } from '../../src/index.ts';
 import { openOpfsDirectory, readThroughHandle } from '../../src/opfs/opfs-directory.ts';
 
 type ReadOnlyOpen = { createSyncAccessHandle(o: { mode: string }): Promise<{ close(): void }> };
@@ -27,6 +27,42 @@ expose({
     await holdFor(path, name, 100);
     const second = await readThroughHandle(file, 0, undefined);
     return { first: first && [...first], second: second && [...second] };
+  },
+  /**
+   * `openReader` on `name` (which holds the bytes 0..99): ranges through it, reads of the
+   * file by other means while it is open, a removal that waits for it, and what it and a
+   * missing file throw.
+   */
+  async readerOf(path: string, name: string) {
+    const store = await OpfsBlobStore.open(path);
+    const code = async (run: () => unknown) => {
+      try {
+        await run();
+        return 'none';
+      } catch (error) {
+        return error instanceof ShelfError ? error.code : String(error);
+      }
+    };
+    const reader = (await store.openReader(name))!;
+    const ranges = [[...reader.read(0, 4)], [...reader.read(97, 10)], [...reader.read(200, 5)]];
+    // Other readers of the file meanwhile: another reader and a plain read.
+    const other = (await store.openReader(name))!;
+    const alongside = { other: [...other.read(50, 2)], read: [...(await store.read(name, 10, 2))] };
+    other.close();
+    // A removal waits until the reader lets go.
+    let removed = false;
+    const removal = store.remove(name).then(() => (removed = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const removedWhileOpen = removed;
+    const lastRead = [...reader.read(99, 1)];
+    reader.close();
+    reader.close(); // twice is harmless
+    await removal;
+    return {
+      size: reader.size, ranges, alongside, removedWhileOpen, lastRead, left: await store.list(),
+      afterClose: await code(() => reader.read(0, 1)),
+      missing: await code(() => store.openReader('nope')),
+    };
   },
   /** Writes, then removes, `name` while a read-only handle holds it for 100 ms each time. */
   async changeWhileHeld(path: string, name: string) {
