@@ -151,6 +151,22 @@ describe('columns', () => {
     expect(roundTrip(docs)).toEqual(docs);
   });
 
+  it('judges a dictionary on the first 16 strings when all but a quarter differ, else on the first 64', () => {
+    // 12 distinct of the first 16: looked at further, and the 64 hold 12 distinct in all.
+    const twelve = Array.from({ length: 1000 }, (_, i) => `k${i % 12}`);
+    expect(encodeColumn(twelve).t).toBe('d');
+    // 13 distinct of the first 16: decided there, though all after them repeat one value.
+    const thirteen = Array.from({ length: 1000 }, (_, i) => (i < 13 ? `k${i}` : 'same'));
+    expect(encodeColumn(thirteen).t).toBe('s');
+    // Few distinct in the first 16 but many after: the first 64 say no.
+    const mixed = Array.from({ length: 1000 }, (_, i) => (i < 16 ? `k${i % 2}` : `u${i}`));
+    expect(encodeColumn(mixed).t).toBe('s');
+    for (const values of [twelve, thirteen, mixed]) {
+      const docs = values.map((v, i) => ({ _id: String(i), v }));
+      expect(roundTrip(docs)).toEqual(docs);
+    }
+  });
+
   it('keeps an own __proto__ key as a key: never the prototype, never polluting', () => {
     const doc = JSON.parse('{"_id":"p","__proto__":{"polluted":true},"n":1}') as Record<string, unknown>;
     expect(toColumns([doc]).t).toBe('o');
