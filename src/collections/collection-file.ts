@@ -294,8 +294,15 @@ async function* openedBlocks(opened: OpenedFile, streaming: boolean, helpers: nu
   let frames: CheckedFrame[] | AsyncGenerator<CheckedFrame, void, undefined>;
   if (!streaming) {
     frames = [];
-    for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt(), ctx));
-    tail();
+    // Every byte is read here: the reader (a held handle) is let go at once, also when the
+    // file is truncated or damaged (a handle left open would keep the file from being
+    // removed: the fall-back from a torn save, a drop).
+    try {
+      for (let i = 0; i < header.blocks; i++) frames.push(checkFrame(await frameAt(), ctx));
+      tail();
+    } finally {
+      await reader.close();
+    }
   } else {
     frames = (async function* () {
       for (let i = 0; i < header.blocks; i++) yield checkFrame(await frameAt(), ctx);

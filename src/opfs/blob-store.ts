@@ -27,7 +27,7 @@ export interface BlobReader {
   readonly size: number;
   /** `length` bytes at `offset` (fewer at the end of the blob), in bytes of their own. */
   read(offset: number, length: number): Uint8Array;
-  /** Lets go of the blob; reads after this throw. */
+  /** Lets go of the blob; reads after this throw, closing again does nothing. */
   close(): void;
 }
 

@@ -247,6 +247,46 @@ describe('collections through the storage worker', () => {
     await dropShelf(name);
   });
 
+  it('a load in the storage worker lets go of a torn or damaged file: the fall-back removes it, a drop removes it', async () => {
+    const name = unique('torn');
+    let shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await shelf.collections.create('c');
+    const docs = Array.from({ length: 5000 }, (_, i) => ({ _id: `f${i}`, n: i, text: `value ${i}` }));
+    await shelf.collections.insertMany('c', docs);
+    await shelf.close();
+    const dir = await (await (await (await navigator.storage.getDirectory()).getDirectoryHandle('codeshelf')).getDirectoryHandle(encodeURIComponent(name))).getDirectoryHandle('collections');
+    const files = async () => {
+      const names: string[] = [];
+      for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(key);
+      return names.sort();
+    };
+    const [saved] = await files();
+    const bytes = new Uint8Array(await (await (await dir.getFileHandle(saved!)).getFile()).arrayBuffer());
+    const put = async (file: string, data: Uint8Array) => {
+      const writable = await (await dir.getFileHandle(file, { create: true })).createWritable();
+      await writable.write(data as Uint8Array<ArrayBuffer>);
+      await writable.close();
+    };
+    // A torn newer generation (a crash mid-save): the load falls back and removes it.
+    const torn = saved!.replace(/\.(\d+)\.csc$/, (_, g: string) => `.${Number(g) + 1}.csc`);
+    await put(torn, bytes.subarray(0, bytes.length - 200));
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    expect(await shelf.collections.get('c', 'f1')).toEqual(docs[1]);
+    expect((await shelf.collections.stats()).recoveredSaves).toBe(1);
+    await shelf.close();
+    expect(await files()).toEqual([saved]);
+    // A damaged lone file: CORRUPT, and the collection can still be dropped.
+    const damaged = bytes.slice();
+    damaged[damaged.length - 100] = damaged[damaged.length - 100]! ^ 0xff;
+    await put(saved!, damaged);
+    shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
+    await expect(shelf.collections.get('c', 'f1')).rejects.toMatchObject({ code: 'CORRUPT' });
+    await shelf.collections.drop('c');
+    expect(await files()).toEqual([]);
+    await shelf.close();
+    await dropShelf(name);
+  });
+
   it('close() saves dirty collections into OPFS; a new worker reads them', async () => {
     const name = unique('durable');
     const shelf = await openShelf({ name, collections: { saveIntervalMs: 0 } });
