@@ -103,9 +103,11 @@ function utf8Of(text: string): Uint8Array {
 
 // A dictionary pays when values repeat (kinds, languages, paths of one file): judged on the
 // first values before building one, so columns of unique strings pay no map lookups. The
-// first DICT_FIRST decide alone when all but a quarter of them differ: hashing a string
-// the program built by concatenation flattens it first, and 64 of them per column of
-// unique strings took 15–19 ms of a 100k-document save (a Chromium worker, harness).
+// first DICT_FIRST decide alone when they all differ: hashing a string the program built
+// by concatenation flattens it first, and 64 of them per column of unique strings took
+// 15–19 ms of a 100k-document save (a Chromium worker, harness). A column of a few dozen
+// values that repeat (languages, extensions) rarely has 16 different ones first, and is
+// judged on 64 as before.
 const DICT_FIRST = 16;
 const DICT_SAMPLE = 64;
 
@@ -115,7 +117,7 @@ function stringsColumn(values: readonly string[]): Column {
     const sample = new Set<string>();
     let judged = Math.min(n, DICT_FIRST);
     for (let i = 0; i < judged; i++) sample.add(values[i]!);
-    if (sample.size * 4 <= judged * 3) {
+    if (sample.size < judged) {
       const more = Math.min(n, DICT_SAMPLE);
       for (let i = judged; i < more; i++) sample.add(values[i]!);
       judged = more;

@@ -151,17 +151,24 @@ describe('columns', () => {
     expect(roundTrip(docs)).toEqual(docs);
   });
 
-  it('judges a dictionary on the first 16 strings when all but a quarter differ, else on the first 64', () => {
-    // 12 distinct of the first 16: looked at further, and the 64 hold 12 distinct in all.
-    const twelve = Array.from({ length: 1000 }, (_, i) => `k${i % 12}`);
-    expect(encodeColumn(twelve).t).toBe('d');
-    // 13 distinct of the first 16: decided there, though all after them repeat one value.
-    const thirteen = Array.from({ length: 1000 }, (_, i) => (i < 13 ? `k${i}` : 'same'));
-    expect(encodeColumn(thirteen).t).toBe('s');
+  it('judges a dictionary on the first 16 strings when they all differ, else on the first 64', () => {
+    // 16 distinct first: decided there, though all after them repeat one value.
+    const sixteen = Array.from({ length: 1000 }, (_, i) => (i < 16 ? `k${i}` : 'same'));
+    expect(encodeColumn(sixteen).t).toBe('s');
+    // 15 distinct of the first 16: judged on 64, which hold 16 distinct.
+    const fifteen = Array.from({ length: 1000 }, (_, i) => (i < 16 ? `k${i % 15}` : 'same'));
+    expect(encodeColumn(fifteen).t).toBe('d');
     // Few distinct in the first 16 but many after: the first 64 say no.
     const mixed = Array.from({ length: 1000 }, (_, i) => (i < 16 ? `k${i % 2}` : `u${i}`));
     expect(encodeColumn(mixed).t).toBe('s');
-    for (const values of [twelve, thirteen, mixed]) {
+    // 32 values in random order (13 or more distinct in the first 16 in most columns like it)
+    // still make a dictionary, as they did when every column was judged on 64.
+    let seed = 2;
+    const random = () => Math.floor(((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 32);
+    const languages = Array.from({ length: 1000 }, () => `lang${random()}`);
+    expect(new Set(languages.slice(0, 16)).size).toBeGreaterThanOrEqual(13);
+    expect(encodeColumn(languages).t).toBe('d');
+    for (const values of [sixteen, fifteen, mixed, languages]) {
       const docs = values.map((v, i) => ({ _id: String(i), v }));
       expect(roundTrip(docs)).toEqual(docs);
     }
