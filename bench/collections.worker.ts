@@ -134,6 +134,10 @@ const api = {
     const ms = performance.now() - t0;
     return { opsPerSec: (ops / ms) * 1000, ms };
   },
+  /** Receives documents posted from the page in one message (the baseline of a write from the page). */
+  receive(docs: unknown[]) {
+    return docs.length;
+  },
   async cleanup(path: string) {
     const root = await navigator.storage.getDirectory();
     await root.removeEntry(path.split('/')[0]!, { recursive: true }).catch(() => undefined);

@@ -6,6 +6,7 @@ import type { ShelfOptions, StorageService } from '../service/index.ts';
 import { checkShelfOptions } from '../service/shelf-options.ts';
 import { createCollectionReads, type CollectionReadOptions } from './collection-reads.ts';
 import { mapPageError } from './page-errors.ts';
+import { SLICE_FROM, sendSliced, type SlicedWrite } from './sliced-send.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
 import { failWith, workerFailure } from './worker-calls.ts';
 
@@ -24,8 +25,11 @@ export interface OpenShelfOptions extends ShelfOptions {
   readonly searchWorker?: () => Worker;
 }
 
+/** The worker's side of writes sent in slices (src/client/sliced-send.ts): not for the page's callers. */
+type Staged = 'stage' | 'unstage' | 'insertManyStaged' | 'batchStaged';
+
 /** The page-side view of the typed KV store (values encoded by msgpackr in the worker). */
-export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get' | 'getMany' | 'set' | 'batch' | 'scan'> & {
+export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get' | 'getMany' | 'set' | 'batch' | 'scan' | Staged> & {
   get(key: string): Promise<T | undefined>;
   getMany(keys: readonly string[]): Promise<(T | undefined)[]>;
   set(key: string, value: T): Promise<void>;
@@ -41,13 +45,13 @@ export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get'
 };
 
 /** The page-side view of the byte KV store. */
-export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction'> & {
+export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction' | Staged> & {
   transaction<R>(fn: (tx: Remote<KvTransaction>) => Promise<R>, options?: TransactionOptions): Promise<R>;
   iterate(options?: ScanOptions & { pageSize?: number }): AsyncIterableIterator<{ key: string; value: Uint8Array }>;
 };
 
 /** The page-side view of document collections. */
-export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams'> & {
+export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams' | Staged> & {
   /** Reads a collection batch by batch: the worker sends packed batches ahead of the reader (no round trip per batch). */
   iterate(name: string, options?: CollectionReadOptions): AsyncIterableIterator<Doc[]>;
   /**
@@ -198,17 +202,39 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
       return track(mapPageError(run(proxy(callback) as unknown as F, txOptions), `${where}.transaction`, [txOptions], ['options'], true));
     };
 
+  // A large array argument goes to the worker in slices (sliced-send.ts); smaller ones as
+  // any call does.
+  const sliced = <R>(where: string, args: unknown[], names: string[], items: unknown, write: SlicedWrite<unknown, R>, whole: () => Promise<R>): Promise<R> => {
+    if (closed) return Promise.reject(closedError());
+    if (!Array.isArray(items) || items.length <= SLICE_FROM) return track(mapPageError(whole(), where, args, names));
+    return track(sendSliced(items, write, where, args, names, isClosed));
+  };
+  const slicedBatch = (where: string, remoteStore: { stage(token: number, ops: unknown[]): Promise<void>; unstage(token: number): Promise<void>; batchStaged(token: number): Promise<void>; batch(ops: never): Promise<void> }) =>
+    (ops: readonly unknown[]) => sliced(where, [ops], ['ops'], ops, {
+      stage: (token, slice) => remoteStore.stage(token, slice),
+      unstage: (token) => remoteStore.unstage(token),
+      commit: (token) => mapPageError(remoteStore.batchStaged(token), where, [ops], ['ops']),
+    }, () => remoteStore.batch(ops as never));
+
   const kv = guard(remoteKv, 'kv', shelf, {
+    batch: slicedBatch('kv.batch', remoteKv as never),
     transaction: inTransaction('kv', (fn, o) => remoteKv.transaction(fn as never, o)),
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kv as unknown as Pager, o),
   }) as unknown as ShelfKv;
   const kvBytes = guard(remoteBytes, 'kvBytes', shelf, {
+    batch: slicedBatch('kvBytes.batch', remoteBytes as never),
     transaction: inTransaction('kvBytes', (fn, o) => remoteBytes.transaction(fn as never, o)),
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kvBytes as unknown as Pager, o),
   }) as unknown as ShelfKvBytes;
   const logs = guard(remoteLogs, 'logs', shelf, {});
   const reads = createCollectionReads({ remote: remoteCollections, name, isClosed, track });
   const collections = guard(remoteCollections, 'collections', shelf, {
+    insertMany: (collection: string, docs: readonly unknown[]) =>
+      sliced('collections.insertMany', [collection, docs], ['name', 'docs'], docs, {
+        stage: (token, slice) => remoteCollections.stage(token, slice),
+        unstage: (token) => remoteCollections.unstage(token),
+        commit: (token) => mapPageError(remoteCollections.insertManyStaged(collection, token), 'collections.insertMany', [collection, docs], ['name', 'docs']),
+      }, () => remoteCollections.insertMany(collection, docs as never)),
     iterate: reads.iterate,
     stream: reads.stream,
   }) as unknown as ShelfCollections;

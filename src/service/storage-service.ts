@@ -11,6 +11,7 @@ import type { ShelfSearchOptions } from './search-service.ts';
 import { checkShelfOptions } from './shelf-options.ts';
 import { WireSnapshots } from './wire-snapshots.ts';
 import { WireCollections } from './wire-collections.ts';
+import { Staging } from './staging.ts';
 import { WireBytesKv, WireTypedKv } from './wire-kv.ts';
 
 installErrorTransfer();
@@ -81,10 +82,12 @@ export class StorageService {
     return this.#typed!;
   }
 
+  /** Slices of large writes the page sends apart (see staging.ts). */
+  readonly #staging = new Staging();
   /** Byte-level KV access. */
-  readonly kvBytes = new WireBytesKv(() => this.#store(), () => this.#closing.signal);
+  readonly kvBytes = new WireBytesKv(() => this.#store(), () => this.#closing.signal, this.#staging);
   /** KV access with values encoded by msgpackr in the worker. */
-  readonly kv = new WireTypedKv(() => this.#typedStore(), () => this.#closing.signal);
+  readonly kv = new WireTypedKv(() => this.#typedStore(), () => this.#closing.signal, this.#staging);
 
   /** Buffered logging into `log:{level}:{id}` keys. */
   readonly logs = {
@@ -108,7 +111,7 @@ export class StorageService {
   }
 
   /** Document collections: lazy loading, LRU bounded in bytes, background saving, streams. */
-  readonly collections = new WireCollections(() => this.#collectionEngine());
+  readonly collections = new WireCollections(() => this.#collectionEngine(), this.#staging);
 
   /** The code snapshot store (sql.js, journaled to OPFS); opened on first use. */
   readonly snapshots = new WireSnapshots(() => this.#snapshotStore());

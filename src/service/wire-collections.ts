@@ -1,6 +1,7 @@
 import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
 import { pushBatches } from './batch-port.ts';
 import { BufferPool } from '../codec/buffer-pool.ts';
+import type { Staging } from './staging.ts';
 
 /**
  * Document collections as the storage worker exposes them. Streams to the page go through
@@ -14,8 +15,10 @@ export class WireCollections {
   readonly #engine: () => CollectionEngine;
   /** Streams being pushed to the page: stopped (their files released) before the engine closes. */
   readonly #pushing = new Set<{ stop: AbortController; done: Promise<void> }>();
-  constructor(engine: () => CollectionEngine) {
+  readonly #staging: Staging;
+  constructor(engine: () => CollectionEngine, staging: Staging) {
     this.#engine = engine;
+    this.#staging = staging;
   }
   /** Stops every stream to the page and waits until each has ended. @internal */
   async stopStreams(): Promise<void> {
@@ -43,6 +46,19 @@ export class WireCollections {
   }
   insertMany(name: string, docs: readonly (Omit<Doc, '_id'> & { _id?: string })[]): Promise<string[]> {
     return this.#engine().insertMany(name, docs);
+  }
+  /** A slice of a large `insertMany`'s documents (see staging.ts). @internal */
+  stage(token: number, docs: unknown[]): void {
+    this.#staging.add(token, docs);
+  }
+  /** Forgets the slices staged under `token`. @internal */
+  unstage(token: number): void {
+    this.#staging.drop(token);
+  }
+  /** `insertMany` of the documents staged under `token`. @internal */
+  insertManyStaged(name: string, token: number): Promise<string[]> {
+    const docs = this.#staging.take(token);
+    return this.#engine().insertMany(name, docs as (Omit<Doc, '_id'> & { _id?: string })[]);
   }
   get(name: string, id: string): Promise<Doc | undefined> {
     return this.#engine().get(name, id);

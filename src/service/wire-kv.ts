@@ -4,6 +4,7 @@ import type {
   BatchOp, KeyRange, KvStats, KvStore, ScanOptions, ScanPage, TransactionOptions,
   TypedBatchOp, TypedKvStore, TypedScanPage, TypedTransaction, KvTransaction,
 } from '../kv/index.ts';
+import type { Staging } from './staging.ts';
 
 /** Gives the buffers of `values` to the receiver instead of copying them. */
 function transferValues<T>(result: T, values: readonly (Uint8Array | undefined)[] | null): T {
@@ -41,9 +42,11 @@ function untilClosing<T>(work: Promise<T>, closing: AbortSignal): Promise<T> {
 export class WireBytesKv {
   readonly #kv: () => KvStore;
   readonly #closing: () => AbortSignal;
-  constructor(kv: () => KvStore, closing: () => AbortSignal) {
+  readonly #staging: Staging;
+  constructor(kv: () => KvStore, closing: () => AbortSignal, staging: Staging) {
     this.#kv = kv;
     this.#closing = closing;
+    this.#staging = staging;
   }
   async get(key: string): Promise<Uint8Array | undefined> {
     const v = await this.#kv().get(key);
@@ -71,6 +74,19 @@ export class WireBytesKv {
   batch(ops: readonly BatchOp[]): Promise<void> {
     return this.#kv().batch(ops);
   }
+  /** A slice of a large `batch`'s operations (see staging.ts). @internal */
+  stage(token: number, ops: unknown[]): void {
+    this.#staging.add(token, ops);
+  }
+  /** Forgets the slices staged under `token`. @internal */
+  unstage(token: number): void {
+    this.#staging.drop(token);
+  }
+  /** `batch` of the operations staged under `token`. @internal */
+  batchStaged(token: number): Promise<void> {
+    const ops = this.#staging.take(token);
+    return this.#kv().batch(ops as BatchOp[]);
+  }
   async scan(options?: ScanOptions): Promise<ScanPage> {
     const page = await this.#kv().scan(options);
     return transferValues(page, page.values);
@@ -93,9 +109,11 @@ export class WireBytesKv {
 export class WireTypedKv<T = unknown> {
   readonly #kv: () => TypedKvStore<T>;
   readonly #closing: () => AbortSignal;
-  constructor(kv: () => TypedKvStore<T>, closing: () => AbortSignal) {
+  readonly #staging: Staging;
+  constructor(kv: () => TypedKvStore<T>, closing: () => AbortSignal, staging: Staging) {
     this.#kv = kv;
     this.#closing = closing;
+    this.#staging = staging;
   }
   get(key: string): Promise<T | undefined> {
     return this.#kv().get(key);
@@ -120,6 +138,19 @@ export class WireTypedKv<T = unknown> {
   }
   batch(ops: readonly TypedBatchOp<T>[]): Promise<void> {
     return this.#kv().batch(ops);
+  }
+  /** A slice of a large `batch`'s operations (see staging.ts). @internal */
+  stage(token: number, ops: unknown[]): void {
+    this.#staging.add(token, ops);
+  }
+  /** Forgets the slices staged under `token`. @internal */
+  unstage(token: number): void {
+    this.#staging.drop(token);
+  }
+  /** `batch` of the operations staged under `token`. @internal */
+  batchStaged(token: number): Promise<void> {
+    const ops = this.#staging.take(token);
+    return this.#kv().batch(ops as TypedBatchOp<T>[]);
   }
   scan(options?: ScanOptions): Promise<TypedScanPage<T>> {
     return this.#kv().scan(options);

@@ -103,6 +103,62 @@ describe('openShelf', () => {
     }
   });
 
+  it('sends large writes in slices, letting the page run between them, and keeps them atomic', async () => {
+    const shelf = await fresh();
+    // Which calls reach the storage worker, in order, beside a task the page queued.
+    const order: string[] = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      const path = (message as { path?: string[] } | null)?.path;
+      if (Array.isArray(path) && path.length) order.push(path[path.length - 1]!);
+      return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+    } as typeof Worker.prototype.postMessage;
+    try {
+      const docs = Array.from({ length: 20_000 }, (_, i) => ({ _id: `d${i}`, i, text: `document ${i}` }));
+      await shelf.collections.create('big');
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => order.push('page task');
+      port2.postMessage(0); // queued before the insert starts sending
+      const ids = await shelf.collections.insertMany('big', docs);
+      port1.close();
+      expect(ids).toEqual(docs.map((d) => d._id));
+      expect(await shelf.collections.count('big')).toBe(20_000);
+      expect(await shelf.collections.get('big', 'd19999')).toEqual(docs[19_999]);
+      const stages = order.filter((c) => c === 'stage').length;
+      expect(stages).toBeGreaterThan(1);
+      // The page's task ran after the first slice went and before the write was made.
+      expect(order.indexOf('page task')).toBeGreaterThan(order.indexOf('stage'));
+      expect(order.indexOf('page task')).toBeLessThan(order.indexOf('insertManyStaged'));
+      // Small writes go in one message, as before.
+      order.length = 0;
+      await shelf.collections.insertMany('big', [{ _id: 'small' }]);
+      expect(order).toEqual(['insertMany']);
+
+      // Atomic as one call: a duplicate id in the last slice writes nothing and names it.
+      const dup = Array.from({ length: 3000 }, (_, i) => ({ _id: i === 2999 ? 'x5' : `x${i}` }));
+      await expect(shelf.collections.insertMany('big', dup)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('docs[2999]') });
+      // A document that cannot be sent, in a later slice: named as in a call in one piece.
+      const bad = Array.from({ length: 3000 }, (_, i) => (i === 2500 ? { _id: 'f', f: () => 1 } : { _id: `y${i}` }));
+      await expect(shelf.collections.insertMany('big', bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('docs[2500].f is a function') });
+      expect(await shelf.collections.count('big')).toBe(20_001);
+
+      // KV batches the same way, typed and bytes.
+      order.length = 0;
+      await shelf.kv.batch(Array.from({ length: 5000 }, (_, i) => ({ type: 'put' as const, key: `k:${String(i).padStart(5, '0')}`, value: { i } })));
+      expect(order.filter((c) => c === 'stage').length).toBeGreaterThan(1);
+      expect(order[order.length - 1]).toBe('batchStaged');
+      expect(await shelf.kv.count({ prefix: 'k:' })).toBe(5000);
+      expect(await shelf.kv.get('k:04999')).toEqual({ i: 4999 });
+      await shelf.kvBytes.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: `b:${i}`, value: new Uint8Array([i & 0xff]) })));
+      expect(await shelf.kvBytes.get('b:2999')).toEqual(new Uint8Array([2999 & 0xff]));
+      const badOps = Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: `z:${i}`, value: i === 2000 ? Symbol('no') : i }));
+      await expect(shelf.kv.batch(badOps)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('ops[2000].value is a symbol') });
+      expect(await shelf.kv.count({ prefix: 'z:' })).toBe(0);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
+  });
+
   it('buffers logs in the worker and flushes them on close', async () => {
     const shelf = await fresh();
     const keys = await shelf.logs.add([
