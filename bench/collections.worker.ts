@@ -134,6 +134,10 @@ const api = {
     const ms = performance.now() - t0;
     return { opsPerSec: (ops / ms) * 1000, ms };
   },
+  /** Sends `n` documents to the page in one message (the baseline of a large read from the page). */
+  produce(n: number) {
+    return makeAnalysisDocs(n);
+  },
   /** Receives documents posted from the page in one message (the baseline of a write from the page). */
   receive(docs: unknown[]) {
     return docs.length;

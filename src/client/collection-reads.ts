@@ -1,6 +1,6 @@
 import { transfer, type Remote } from 'comlink';
 import { ShelfError } from '../errors/index.ts';
-import type { Doc, Filter } from '../collections/index.ts';
+import type { Doc, Filter, FindOptions } from '../collections/index.ts';
 import { decodeDocBatchFree } from '../collections/packed-batch.ts';
 import { BatchReader } from '../service/batch-port.ts';
 import type { WireCollections } from '../service/wire-collections.ts';
@@ -55,8 +55,10 @@ export function createCollectionReads(options: {
   name: string;
   isClosed: () => boolean;
   track: <T>(call: Promise<T>) => Promise<T>;
+  /** Posts a call after any write still being sent in slices (see open-shelf.ts). */
+  inOrder: <T>(post: () => Promise<T>) => Promise<T>;
 }) {
-  const { remote, name, isClosed, track } = options;
+  const { remote, name, isClosed, track, inOrder } = options;
   const enders = new Set<(error: ShelfError) => void>();
 
   async function open(collection: string, o: CollectionReadOptions | undefined, call: string, onEnd?: (error: ShelfError) => void): Promise<Opened> {
@@ -79,7 +81,7 @@ export function createCollectionReads(options: {
     };
     enders.add(end);
     try {
-      await track(mapPageError(remote.pushPacked(transfer(port2, [port2]), collection, o ?? {}), call, [collection, o], ['name', 'options']));
+      await track(mapPageError(inOrder(() => remote.pushPacked(transfer(port2, [port2]), collection, o ?? {})), call, [collection, o], ['name', 'options']));
     } catch (error) {
       release();
       throw error;
@@ -132,6 +134,43 @@ export function createCollectionReads(options: {
           await it.return(undefined);
         },
       });
+    },
+
+    /**
+     * `find` and `findAll`: the worker sends a large result as packed batches (see
+     * `WireCollections.findToPage`), rebuilt here one batch per task, where one structured
+     * clone of 100k documents held the page 182–284 ms; a small one comes back as it is.
+     */
+    async find(collection: string, filter?: Filter, o?: FindOptions, all = false): Promise<Doc[]> {
+      const call = all ? 'collections.findAll' : 'collections.find';
+      if (isClosed()) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
+      const { port1, port2 } = new MessageChannel();
+      const reader = new BatchReader(port1);
+      const end = (error: ShelfError) => {
+        enders.delete(end);
+        reader.abort(error);
+      };
+      enders.add(end);
+      try {
+        const args = all ? [collection] : [collection, filter, o];
+        const started = inOrder(() => remote.findToPage(transfer(port2, [port2]), collection, filter, o, all) as Promise<Doc[] | { packed: number }>);
+        const result = await track(mapPageError(started, call, args, ['name', 'filter', 'options']));
+        if (Array.isArray(result)) return result;
+        const docs: Doc[] = [];
+        for await (const batch of batches(reader, 1000, `collection ${JSON.stringify(collection)} ${all ? 'findAll' : 'find'}`)) {
+          for (let i = 0; i < batch.length; i++) docs.push(batch[i]!);
+        }
+        if (docs.length !== result.packed) {
+          // Only a shelf closing stops the worker's side early (and that fails the read above).
+          throw new ShelfError(isClosed() ? 'CLOSED' : 'INTERNAL', `${call}: the result ended after ${docs.length} of ${result.packed} documents`);
+        }
+        return docs;
+      } catch (error) {
+        throw toPageError(error, call);
+      } finally {
+        enders.delete(end);
+        reader.cancel();
+      }
     },
 
     /** Fails every read still open with `error` and stops the worker's side of each. */

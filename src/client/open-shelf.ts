@@ -1,6 +1,6 @@
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer, ShelfError } from '../errors/index.ts';
-import type { Doc } from '../collections/index.ts';
+import type { Doc, Filter, FindOptions } from '../collections/index.ts';
 import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction } from '../kv/index.ts';
 import type { ShelfOptions, StorageService } from '../service/index.ts';
 import { checkShelfOptions } from '../service/shelf-options.ts';
@@ -26,7 +26,7 @@ export interface OpenShelfOptions extends ShelfOptions {
 }
 
 /** The worker's side of writes sent in slices (src/client/sliced-send.ts): not for the page's callers. */
-type Staged = 'stage' | 'unstage' | 'insertManyStaged' | 'batchStaged';
+type Staged = 'stage' | 'unstage' | 'insertManyStaged' | 'batchStaged' | 'findToPage';
 
 /** The page-side view of the typed KV store (values encoded by msgpackr in the worker). */
 export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get' | 'getMany' | 'set' | 'batch' | 'scan' | Staged> & {
@@ -115,14 +115,18 @@ async function* pages<V>(remote: Pager, options: ScanOptions & { pageSize?: numb
  * answer) and every error reaches the page as a ShelfError (an argument that cannot be
  * sent to the worker: `INVALID_ARGUMENT` naming it).
  */
-function guard<T extends object>(remote: T, where: string, shelf: { isClosed: () => boolean; name: string; track: <R>(p: Promise<R>) => Promise<R> }, extras: object): T {
+function guard<T extends object>(
+  remote: T, where: string,
+  shelf: { isClosed: () => boolean; name: string; track: <R>(p: Promise<R>) => Promise<R>; inOrder: <R>(post: () => Promise<R>) => Promise<R> },
+  extras: object,
+): T {
   return new Proxy(extras as T, {
     get(target, prop) {
       if (prop in target) return (target as Record<PropertyKey, unknown>)[prop];
       if (prop === 'then' || typeof prop === 'symbol') return undefined;
       return (...args: unknown[]) => {
         if (shelf.isClosed()) return Promise.reject(new ShelfError('CLOSED', `shelf "${shelf.name}" is closed`));
-        const call = (remote as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args);
+        const call = shelf.inOrder(() => (remote as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args));
         return shelf.track(mapPageError(call, `${where}.${prop}`, args));
       };
     },
@@ -184,7 +188,12 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   // running, a call racing close).
   const unanswered = new Set<(error: ShelfError) => void>();
   const track = <T>(call: Promise<T>): Promise<T> => failWith(unanswered, call);
-  const shelf = { isClosed, name, track };
+  // Calls reach the storage worker in the order the page makes them, as one message each
+  // would: while a write goes in slices (sliced-send.ts), later calls wait until its last
+  // message (the write itself) is posted. Undefined when no write is being sent.
+  let sending: Promise<void> | undefined;
+  const inOrder = <T>(post: () => Promise<T>): Promise<T> => (sending ? sending.then(post) : post());
+  const shelf = { isClosed, name, track, inOrder };
 
   const inTransaction = <F extends (tx: never) => Promise<unknown>>(where: string, run: (fn: F, o?: TransactionOptions) => Promise<unknown>) =>
     async (fn: F, txOptions?: TransactionOptions) => {
@@ -199,15 +208,29 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
         return result;
       };
       // Errors thrown by `fn` itself come back as they were; only a failed send is mapped.
-      return track(mapPageError(run(proxy(callback) as unknown as F, txOptions), `${where}.transaction`, [txOptions], ['options'], true));
+      return track(mapPageError(inOrder(() => run(proxy(callback) as unknown as F, txOptions)), `${where}.transaction`, [txOptions], ['options'], true));
     };
 
   // A large array argument goes to the worker in slices (sliced-send.ts); smaller ones as
   // any call does.
   const sliced = <R>(where: string, args: unknown[], names: string[], items: unknown, write: SlicedWrite<unknown, R>, whole: () => Promise<R>): Promise<R> => {
     if (closed) return Promise.reject(closedError());
-    if (!Array.isArray(items) || items.length <= SLICE_FROM) return track(mapPageError(whole(), where, args, names));
-    return track(sendSliced(items, write, where, args, names, isClosed));
+    if (!Array.isArray(items) || items.length <= SLICE_FROM) return track(mapPageError(inOrder(whole), where, args, names));
+    const all = items.slice(); // the array as it is now: later changes to it do not count
+    // Later calls wait until this write is posted; it waits for a write sent before it.
+    const before = sending;
+    let release!: () => void;
+    const posted = new Promise<void>((resolve) => (release = resolve));
+    const chain = before ? before.then(() => posted) : posted;
+    sending = chain;
+    void chain.then(() => {
+      if (sending === chain) sending = undefined;
+    });
+    const run = async () => {
+      if (before) await before;
+      return sendSliced(all, write, where, args, names, () => terminated, release);
+    };
+    return track(run());
   };
   const slicedBatch = (where: string, remoteStore: { stage(token: number, ops: unknown[]): Promise<void>; unstage(token: number): Promise<void>; batchStaged(token: number): Promise<void>; batch(ops: never): Promise<void> }) =>
     (ops: readonly unknown[]) => sliced(where, [ops], ['ops'], ops, {
@@ -227,7 +250,7 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     iterate: (o: ScanOptions & { pageSize?: number } = {}) => pages(kvBytes as unknown as Pager, o),
   }) as unknown as ShelfKvBytes;
   const logs = guard(remoteLogs, 'logs', shelf, {});
-  const reads = createCollectionReads({ remote: remoteCollections, name, isClosed, track });
+  const reads = createCollectionReads({ remote: remoteCollections, name, isClosed, track, inOrder });
   const collections = guard(remoteCollections, 'collections', shelf, {
     insertMany: (collection: string, docs: readonly unknown[]) =>
       sliced('collections.insertMany', [collection, docs], ['name', 'docs'], docs, {
@@ -235,6 +258,8 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
         unstage: (token) => remoteCollections.unstage(token),
         commit: (token) => mapPageError(remoteCollections.insertManyStaged(collection, token), 'collections.insertMany', [collection, docs], ['name', 'docs']),
       }, () => remoteCollections.insertMany(collection, docs as never)),
+    find: (collection: string, filter?: Filter, o?: FindOptions) => reads.find(collection, filter, o),
+    findAll: (collection: string) => reads.find(collection, undefined, undefined, true),
     iterate: reads.iterate,
     stream: reads.stream,
   }) as unknown as ShelfCollections;
@@ -245,14 +270,14 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     createIncrementalSnapshot: (...args: Parameters<ShelfSnapshots['createIncrementalSnapshot']>) => {
       if (closed) return Promise.reject(closedError());
       const [repo, base, next, paths, analyze, o] = args;
-      const call = remoteSnapshots.createIncrementalSnapshot(repo, base, next, paths, typeof analyze === 'function' ? proxy(analyze) : analyze, o);
+      const call = inOrder(() => remoteSnapshots.createIncrementalSnapshot(repo, base, next, paths, typeof analyze === 'function' ? proxy(analyze) : analyze, o));
       return track(mapPageError(call, 'snapshots.createIncrementalSnapshot', [repo, base, next, paths, undefined, o], ['repo', 'base', 'next', 'paths', 'analyze', 'options'], true));
     },
   }) as unknown as ShelfSnapshots;
 
   const search = createSearchClient({ name, memory: shelfOptions.memory ?? false, search: shelfOptions.search ?? {}, isClosed, ...(searchWorker ? { createWorker: searchWorker } : {}) });
 
-  const flush = () => (closed ? Promise.resolve() : track(mapPageError(remote.flush(), 'flush')));
+  const flush = () => (closed ? Promise.resolve() : track(mapPageError(inOrder(() => remote.flush()), 'flush')));
   // The page may be discarded after these events: save what is pending (best effort).
   const onHide = () => {
     if (typeof document === 'undefined' || document.visibilityState === 'hidden') void flush().catch(() => undefined);
@@ -275,7 +300,8 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     }
     // Both closes run to their end before either worker is terminated: a failed search
     // close must not cut the storage worker's final flush short.
-    const [stored, searched] = await Promise.allSettled([mapPageError(remote.close(), 'close'), search.close()]);
+    // After every write the page made before closing, one sent in slices included.
+    const [stored, searched] = await Promise.allSettled([mapPageError(inOrder(() => remote.close()), 'close'), search.close()]);
     search.dispose();
     if (stored.status === 'fulfilled') {
       terminated = true;

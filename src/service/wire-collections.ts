@@ -1,6 +1,8 @@
 import type { CollectionEngine, CollectionStats, Doc, Filter, FindOptions } from '../collections/index.ts';
 import { pushBatches } from './batch-port.ts';
 import { BufferPool } from '../codec/buffer-pool.ts';
+import { BLOCK_DOCS } from '../collections/collection-file.ts';
+import { encodeDocBatch } from '../collections/packed-batch.ts';
 import type { Staging } from './staging.ts';
 
 /**
@@ -11,6 +13,9 @@ import type { Staging } from './staging.ts';
  * nothing ended it when the shelf closed.
  * @internal
  */
+/** Results of `find`/`findAll` up to this many documents reach the page in one message (see `findToPage`). */
+const RESULT_WHOLE = 512;
+
 export class WireCollections {
   readonly #engine: () => CollectionEngine;
   /** Streams being pushed to the page: stopped (their files released) before the engine closes. */
@@ -82,6 +87,37 @@ export class WireCollections {
     return this.#engine().findAll(name);
   }
   /**
+   * `find` (or `findAll`, without filter and options) for the page: a result of up to
+   * {@link RESULT_WHOLE} documents comes back as it is (one structured clone); a larger one
+   * goes to `port` as packed batches, as a stream's do, and the call says how many, so the
+   * page rebuilds it a batch per task instead of cloning it in one. @internal
+   */
+  async findToPage(port: MessagePort, name: string, filter?: Filter, options?: FindOptions, all = false): Promise<Doc[] | { packed: number }> {
+    let docs: Doc[];
+    try {
+      docs = all ? await this.#engine().findAll(name) : await this.#engine().find(name, filter, options);
+    } catch (error) {
+      port.close();
+      throw error;
+    }
+    if (docs.length <= RESULT_WHOLE) {
+      port.close();
+      return docs;
+    }
+    const result = docs;
+    const batches = (async function* () {
+      for (let i = 0; i < result.length; i += BLOCK_DOCS) yield encodeDocBatch(result.slice(i, i + BLOCK_DOCS));
+    })();
+    this.#push(port, batches);
+    return { packed: docs.length };
+  }
+  #push(port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, pool?: BufferPool): void {
+    const stop = new AbortController();
+    const push = { stop, done: Promise.resolve() };
+    push.done = pushBatches(port, source, { signal: stop.signal, ...(pool ? { pool } : {}) }).finally(() => this.#pushing.delete(push));
+    this.#pushing.add(push);
+  }
+  /**
    * Posts batches as column-packed bytes (collections/packed-batch.ts) to `port` as the
    * reader hands back credits (see batch-port.ts): what `shelf.collections.iterate` reads.
    * An unknown collection is refused here; later errors arrive through the port. @internal
@@ -89,12 +125,9 @@ export class WireCollections {
   pushPacked(port: MessagePort, name: string, options?: { batchSize?: number; filter?: Filter }): void {
     const engine = this.#engine();
     engine.state(name);
-    const stop = new AbortController();
-    const push = { stop, done: Promise.resolve() };
     // Each stream has its own pool of the buffers its reader hands back (buffer-pool.ts).
     const pool = new BufferPool();
-    push.done = pushBatches(port, engine.packedBatches(name, { ...options, pool }), { signal: stop.signal, pool }).finally(() => this.#pushing.delete(push));
-    this.#pushing.add(push);
+    this.#push(port, engine.packedBatches(name, { ...options, pool }), pool);
   }
   save(name: string): Promise<void> {
     return this.#engine().save(name);

@@ -159,6 +159,72 @@ describe('openShelf', () => {
     }
   });
 
+  it('a write sent in slices keeps its place among the page\'s calls and takes the array as it was', async () => {
+    const shelf = await fresh();
+    // A call made after a sliced batch reaches the worker after it.
+    const ops = Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: i === 2999 ? 'x' : `o:${i}`, value: i === 2999 ? 1 : i }));
+    await Promise.all([shelf.kv.batch(ops), shelf.kv.set('x', 2)]);
+    expect(await shelf.kv.get('x')).toBe(2);
+    // The array is taken when the call is made: emptying it afterwards changes nothing.
+    await shelf.collections.create('c');
+    const docs = Array.from({ length: 5000 }, (_, i) => ({ _id: `d${i}` }));
+    const writing = shelf.collections.insertMany('c', docs);
+    docs.length = 0;
+    expect(await writing).toHaveLength(5000);
+    // A read made after an unawaited sliced write sees it.
+    const more = Array.from({ length: 4000 }, (_, i) => ({ _id: `e${i}` }));
+    const inserted = shelf.collections.insertMany('c', more);
+    expect(await shelf.collections.count('c')).toBe(9000);
+    await inserted;
+    // A hole in a sliced array is refused at its index, as in one message.
+    const sparse: { _id: string }[] = Array.from({ length: 3000 }, (_, i) => ({ _id: `s${i}` }));
+    delete (sparse as unknown as Record<number, unknown>)[2000];
+    await expect(shelf.collections.insertMany('c', sparse)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('docs[2000]') });
+    // close() right after an unawaited sliced write: the write lands before the shelf closes.
+    const last = Array.from({ length: 3000 }, (_, i) => ({ _id: `z${i}` }));
+    const landing = shelf.collections.insertMany('c', last);
+    const name = shelf.name;
+    await shelf.close();
+    expect(await landing).toHaveLength(3000);
+    const again = await openShelf({ name });
+    opened.push({ shelf: again, name });
+    expect(await again.collections.count('c')).toBe(12_000);
+  });
+
+  it('returns large find and findAll results as packed batches, the same documents as a small result', async () => {
+    const shelf = await fresh();
+    await shelf.collections.create('many');
+    const docs = Array.from({ length: 5000 }, (_, i) => ({ _id: `m${i}`, i, even: i % 2 === 0, tags: [`t${i % 7}`], when: new Date(i), nested: { n: i, s: `s${i}` } }));
+    await shelf.collections.insertMany('many', docs);
+    // Credits the page hands back: one per packed batch it takes.
+    let credits = 0;
+    const post = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest: unknown[]) {
+      if ((message as { credit?: unknown } | null)?.credit === 1) credits++;
+      return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+    } as typeof MessagePort.prototype.postMessage;
+    try {
+      expect(await shelf.collections.findAll('many')).toEqual(docs);
+      expect(credits).toBe(5);
+      credits = 0;
+      const evens = await shelf.collections.find('many', { even: true }, { offset: 10, limit: 2000 });
+      expect(evens).toEqual(docs.filter((d) => d.even).slice(10, 2010));
+      expect(credits).toBe(2);
+      // A small result comes back in one message, as before.
+      credits = 0;
+      expect(await shelf.collections.find('many', { i: { $lt: 3 } })).toEqual(docs.slice(0, 3));
+      expect(credits).toBe(0);
+    } finally {
+      MessagePort.prototype.postMessage = post;
+    }
+    // Errors keep their codes; closing the shelf fails a large read still under way.
+    await expect(shelf.collections.findAll('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(shelf.collections.find('many', { i: { $gt: {} } } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const reading = expect(shelf.collections.findAll('many')).rejects.toMatchObject({ code: 'CLOSED' });
+    await shelf.close();
+    await reading;
+  });
+
   it('buffers logs in the worker and flushes them on close', async () => {
     const shelf = await fresh();
     const keys = await shelf.logs.add([

@@ -14,6 +14,17 @@ describe('Staging (slices of large writes from the page)', () => {
     expect(() => staging.take(1)).toThrow(ShelfError);
   });
 
+  it('gives back a hole of a sparse slice as undefined in its place', () => {
+    const staging = new Staging();
+    // eslint-disable-next-line no-sparse-arrays
+    staging.add(3, [1, , 3]);
+    staging.add(3, [4]);
+    const items = staging.take(3);
+    expect(items).toHaveLength(4);
+    expect(items[1]).toBeUndefined();
+    expect(items[3]).toBe(4);
+  });
+
   it('drops a token, and refuses a bad token or items that are not an array', () => {
     const staging = new Staging();
     staging.add(7, [1]);
