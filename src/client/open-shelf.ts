@@ -5,7 +5,7 @@ import type { KvTransaction, ScanOptions, TransactionOptions, TypedTransaction }
 import type { ShelfOptions, StorageService } from '../service/index.ts';
 import { checkShelfOptions } from '../service/shelf-options.ts';
 import { createCollectionReads, type CollectionReadOptions } from './collection-reads.ts';
-import { mapPageError } from './page-errors.ts';
+import { mapPageError, toPageError } from './page-errors.ts';
 import { SLICE_FROM, sendSliced, type SlicedWrite } from './sliced-send.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
 import { failWith, workerFailure } from './worker-calls.ts';
@@ -216,7 +216,12 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const sliced = <R>(where: string, args: unknown[], names: string[], items: unknown, write: SlicedWrite<unknown, R>, whole: () => Promise<R>): Promise<R> => {
     if (closed) return Promise.reject(closedError());
     if (!Array.isArray(items) || items.length <= SLICE_FROM) return track(mapPageError(inOrder(whole), where, args, names));
-    const all = items.slice(); // the array as it is now: later changes to it do not count
+    let all: unknown[];
+    try {
+      all = items.slice(); // the array as it is now: later changes to it do not count
+    } catch (error) {
+      return Promise.reject(toPageError(error, where, args, names)); // an item's getter threw
+    }
     // Later calls wait until this write is posted; it waits for a write sent before it.
     const before = sending;
     let release!: () => void;

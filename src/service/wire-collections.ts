@@ -4,6 +4,7 @@ import { BufferPool } from '../codec/buffer-pool.ts';
 import { BLOCK_DOCS } from '../collections/collection-file.ts';
 import { encodeDocBatch } from '../collections/packed-batch.ts';
 import type { Staging } from './staging.ts';
+import { ShelfError } from '../errors/index.ts';
 
 /**
  * Document collections as the storage worker exposes them. Streams to the page go through
@@ -25,8 +26,11 @@ export class WireCollections {
     this.#engine = engine;
     this.#staging = staging;
   }
+  /** Set once the shelf closes: no stream starts after {@link stopStreams}. */
+  #stopped = false;
   /** Stops every stream to the page and waits until each has ended. @internal */
   async stopStreams(): Promise<void> {
+    this.#stopped = true;
     const all = [...this.#pushing];
     for (const p of all) p.stop.abort();
     await Promise.all(all.map((p) => p.done));
@@ -111,7 +115,13 @@ export class WireCollections {
     this.#push(port, batches);
     return { packed: docs.length };
   }
+  /** Starts pushing `source` to `port`; refused once the streams were stopped (a read that ended after close began). */
   #push(port: MessagePort, source: AsyncGenerator<Uint8Array, void, undefined>, pool?: BufferPool): void {
+    if (this.#stopped) {
+      port.close();
+      void source.return(undefined);
+      throw new ShelfError('CLOSED', 'the shelf is closing: no stream starts now');
+    }
     const stop = new AbortController();
     const push = { stop, done: Promise.resolve() };
     push.done = pushBatches(port, source, { signal: stop.signal, ...(pool ? { pool } : {}) }).finally(() => this.#pushing.delete(push));

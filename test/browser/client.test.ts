@@ -154,6 +154,11 @@ describe('openShelf', () => {
       const badOps = Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: `z:${i}`, value: i === 2000 ? Symbol('no') : i }));
       await expect(shelf.kv.batch(badOps)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('ops[2000].value is a symbol') });
       expect(await shelf.kv.count({ prefix: 'z:' })).toBe(0);
+      // An item whose getter throws rejects, as in a small batch (it does not throw at the call).
+      const getters = Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: `g:${i}`, value: i }));
+      Object.defineProperty(getters, 2999, { get: () => { throw new Error('getter boom'); } });
+      const batched = shelf.kv.batch(getters);
+      await expect(batched).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('getter boom') });
     } finally {
       Worker.prototype.postMessage = post;
     }
