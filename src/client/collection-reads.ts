@@ -61,12 +61,11 @@ export function createCollectionReads(options: {
   const { remote, name, isClosed, track, inOrder } = options;
   const enders = new Set<(error: ShelfError) => void>();
 
-  async function open(collection: string, o: CollectionReadOptions | undefined, call: string, onEnd?: (error: ShelfError) => void): Promise<Opened> {
-    checkOptions(o, `${call}: options`);
-    const batchSize = o?.batchSize ?? 1000;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ShelfError('INVALID_ARGUMENT', `${call}: options.batchSize must be a positive integer, got ${String(batchSize)}`);
-    }
+  /**
+   * A port for the worker to push packed batches to and its reader; closing the shelf ends
+   * the read with the shelf's error (and `onEnd`), `release` lets go of it.
+   */
+  function connect(onEnd?: (error: ShelfError) => void) {
     if (isClosed()) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
     const { port1, port2 } = new MessageChannel();
     const reader = new BatchReader(port1);
@@ -80,8 +79,18 @@ export function createCollectionReads(options: {
       reader.cancel();
     };
     enders.add(end);
+    return { port: port2, reader, release };
+  }
+
+  async function open(collection: string, o: CollectionReadOptions | undefined, call: string, onEnd?: (error: ShelfError) => void): Promise<Opened> {
+    checkOptions(o, `${call}: options`);
+    const batchSize = o?.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ShelfError('INVALID_ARGUMENT', `${call}: options.batchSize must be a positive integer, got ${String(batchSize)}`);
+    }
+    const { port, reader, release } = connect(onEnd);
     try {
-      await track(mapPageError(inOrder(() => remote.pushPacked(transfer(port2, [port2]), collection, o ?? {})), call, [collection, o], ['name', 'options']));
+      await track(mapPageError(inOrder(() => remote.pushPacked(transfer(port, [port]), collection, o ?? {})), call, [collection, o], ['name', 'options']));
     } catch (error) {
       release();
       throw error;
@@ -143,17 +152,10 @@ export function createCollectionReads(options: {
      */
     async find(collection: string, filter?: Filter, o?: FindOptions, all = false): Promise<Doc[]> {
       const call = all ? 'collections.findAll' : 'collections.find';
-      if (isClosed()) throw new ShelfError('CLOSED', `shelf "${name}" is closed`);
-      const { port1, port2 } = new MessageChannel();
-      const reader = new BatchReader(port1);
-      const end = (error: ShelfError) => {
-        enders.delete(end);
-        reader.abort(error);
-      };
-      enders.add(end);
+      const { port, reader, release } = connect();
       try {
         const args = all ? [collection] : [collection, filter, o];
-        const started = inOrder(() => remote.findToPage(transfer(port2, [port2]), collection, filter, o, all) as Promise<Doc[] | { packed: number }>);
+        const started = inOrder(() => remote.findToPage(transfer(port, [port]), collection, filter, o, all) as Promise<Doc[] | { packed: number }>);
         const result = await track(mapPageError(started, call, args, ['name', 'filter', 'options']));
         if (Array.isArray(result)) return result;
         const docs: Doc[] = [];
@@ -168,8 +170,7 @@ export function createCollectionReads(options: {
       } catch (error) {
         throw toPageError(error, call);
       } finally {
-        enders.delete(end);
-        reader.cancel();
+        release();
       }
     },
 

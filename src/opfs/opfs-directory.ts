@@ -92,18 +92,9 @@ export function readRange(handle: SyncHandle, size: number, offset: number, leng
  * writer): the caller reads another way.
  */
 export async function readThroughHandle(file: FileSystemFileHandle, offset: number, length: number | undefined): Promise<Uint8Array | undefined> {
-  if (!readOnlyHandles) return undefined;
-  const create = (file as unknown as { createSyncAccessHandle?: (o: { mode: string }) => Promise<SyncHandle & { mode?: string }> }).createSyncAccessHandle;
-  if (typeof create !== 'function') return undefined;
-  let handle: (SyncHandle & { mode?: string }) | undefined;
+  const handle = await openReadOnlyHandle(file);
+  if (!handle) return undefined;
   try {
-    handle = await create.call(file, { mode: 'read-only' });
-  } catch {
-    return undefined;
-  }
-  try {
-    // A browser that ignores the mode opens an exclusive handle: not used again there.
-    if (handle.mode !== 'read-only') readOnlyHandles = false;
     const size = handle.getSize();
     return readRange(handle, size, offset, length ?? size);
   } finally {
