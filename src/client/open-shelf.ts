@@ -6,7 +6,7 @@ import type { ShelfOptions, StorageService } from '../service/index.ts';
 import { checkShelfOptions } from '../service/shelf-options.ts';
 import { createCollectionReads, type CollectionReadOptions } from './collection-reads.ts';
 import { mapPageError, toPageError } from './page-errors.ts';
-import { SLICE_FROM, sendSliced, type SlicedWrite } from './sliced-send.ts';
+import { SLICE_FROM, sendSliced, type SliceStaging } from './sliced-send.ts';
 import { createSearchClient, type ShelfSearch } from './search-client.ts';
 import { failWith, workerFailure } from './worker-calls.ts';
 
@@ -25,11 +25,11 @@ export interface OpenShelfOptions extends ShelfOptions {
   readonly searchWorker?: () => Worker;
 }
 
-/** The worker's side of writes sent in slices (src/client/sliced-send.ts): not for the page's callers. */
-type Staged = 'stage' | 'unstage' | 'insertManyStaged' | 'batchStaged' | 'findToPage';
+/** What the client itself calls in the worker for large writes and reads (sliced-send.ts, collection-reads.ts): not for the page's callers. */
+type Internal = 'insertManyStaged' | 'batchStaged' | 'findToPage';
 
 /** The page-side view of the typed KV store (values encoded by msgpackr in the worker). */
-export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get' | 'getMany' | 'set' | 'batch' | 'scan' | Staged> & {
+export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get' | 'getMany' | 'set' | 'batch' | 'scan' | Internal> & {
   get(key: string): Promise<T | undefined>;
   getMany(keys: readonly string[]): Promise<(T | undefined)[]>;
   set(key: string, value: T): Promise<void>;
@@ -45,13 +45,13 @@ export type ShelfKv<T = unknown> = Omit<Remote<Api['kv']>, 'transaction' | 'get'
 };
 
 /** The page-side view of the byte KV store. */
-export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction' | Staged> & {
+export type ShelfKvBytes = Omit<Remote<Api['kvBytes']>, 'transaction' | Internal> & {
   transaction<R>(fn: (tx: Remote<KvTransaction>) => Promise<R>, options?: TransactionOptions): Promise<R>;
   iterate(options?: ScanOptions & { pageSize?: number }): AsyncIterableIterator<{ key: string; value: Uint8Array }>;
 };
 
 /** The page-side view of document collections. */
-export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams' | Staged> & {
+export type ShelfCollections = Omit<Remote<Api['collections']>, 'pushPacked' | 'stopStreams' | Internal> & {
   /** Reads a collection batch by batch: the worker sends packed batches ahead of the reader (no round trip per batch). */
   iterate(name: string, options?: CollectionReadOptions): AsyncIterableIterator<Doc[]>;
   /**
@@ -213,7 +213,8 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
 
   // A large array argument goes to the worker in slices (sliced-send.ts); smaller ones as
   // any call does.
-  const sliced = <R>(where: string, args: unknown[], names: string[], items: unknown, write: SlicedWrite<unknown, R>, whole: () => Promise<R>): Promise<R> => {
+  const staging: SliceStaging = { stage: (token, slice) => remote.stage(token, slice), unstage: (token) => remote.unstage(token) };
+  const sliced = <R>(where: string, args: unknown[], names: string[], items: unknown, commit: (token: number) => Promise<R>, whole: () => Promise<R>): Promise<R> => {
     if (closed) return Promise.reject(closedError());
     if (!Array.isArray(items) || items.length <= SLICE_FROM) return track(mapPageError(inOrder(whole), where, args, names));
     let all: unknown[];
@@ -233,16 +234,12 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
     });
     const run = async () => {
       if (before) await before;
-      return sendSliced(all, write, where, args, names, () => terminated, release);
+      return sendSliced(all, staging, (token) => mapPageError(commit(token), where, args, names), where, args, names, () => terminated, release);
     };
     return track(run());
   };
-  const slicedBatch = (where: string, remoteStore: { stage(token: number, ops: unknown[]): Promise<void>; unstage(token: number): Promise<void>; batchStaged(token: number): Promise<void>; batch(ops: never): Promise<void> }) =>
-    (ops: readonly unknown[]) => sliced(where, [ops], ['ops'], ops, {
-      stage: (token, slice) => remoteStore.stage(token, slice),
-      unstage: (token) => remoteStore.unstage(token),
-      commit: (token) => mapPageError(remoteStore.batchStaged(token), where, [ops], ['ops']),
-    }, () => remoteStore.batch(ops as never));
+  const slicedBatch = (where: string, remoteStore: { batchStaged(token: number): Promise<void>; batch(ops: never): Promise<void> }) =>
+    (ops: readonly unknown[]) => sliced(where, [ops], ['ops'], ops, (token) => remoteStore.batchStaged(token), () => remoteStore.batch(ops as never));
 
   const kv = guard(remoteKv, 'kv', shelf, {
     batch: slicedBatch('kv.batch', remoteKv as never),
@@ -258,11 +255,8 @@ export async function openShelf(options: OpenShelfOptions): Promise<Shelf> {
   const reads = createCollectionReads({ remote: remoteCollections, name, isClosed, track, inOrder });
   const collections = guard(remoteCollections, 'collections', shelf, {
     insertMany: (collection: string, docs: readonly unknown[]) =>
-      sliced('collections.insertMany', [collection, docs], ['name', 'docs'], docs, {
-        stage: (token, slice) => remoteCollections.stage(token, slice),
-        unstage: (token) => remoteCollections.unstage(token),
-        commit: (token) => mapPageError(remoteCollections.insertManyStaged(collection, token), 'collections.insertMany', [collection, docs], ['name', 'docs']),
-      }, () => remoteCollections.insertMany(collection, docs as never)),
+      sliced('collections.insertMany', [collection, docs], ['name', 'docs'], docs,
+        (token) => remoteCollections.insertManyStaged(collection, token), () => remoteCollections.insertMany(collection, docs as never)),
     find: (collection: string, filter?: Filter, o?: FindOptions) => reads.find(collection, filter, o),
     findAll: (collection: string) => reads.find(collection, undefined, undefined, true),
     iterate: reads.iterate,

@@ -42,15 +42,15 @@ function yieldToPage(): Promise<void> {
 
 let nextToken = 1;
 
-/** How a sliced write reaches the worker: stage slices under a token, drop them, or write them. */
-export interface SlicedWrite<T, R> {
-  readonly stage: (token: number, slice: T[]) => Promise<void>;
+/** Where slices wait in the worker until a write takes them (the storage worker's `stage`/`unstage`). */
+export interface SliceStaging {
+  readonly stage: (token: number, slice: unknown[]) => Promise<void>;
   readonly unstage: (token: number) => Promise<void>;
-  readonly commit: (token: number) => Promise<R>;
 }
 
 /**
- * Sends `items` in slices through `write.stage`, then runs `write.commit` on them all.
+ * Sends `items` in slices through `staging`, then runs `commit` on them all (the write that
+ * takes what is staged under its token).
  * `posted` is called once the commit is posted, or the write has failed before it: later
  * calls may go from then on. An item that cannot be sent fails the call as
  * `INVALID_ARGUMENT` naming it (as a call in one piece would: `call`, `args` and `names`
@@ -58,9 +58,9 @@ export interface SlicedWrite<T, R> {
  * `isGone` says the worker will never answer (stop sending).
  * @internal
  */
-export async function sendSliced<T, R>(
-  items: readonly T[], write: SlicedWrite<T, R>, call: string, args: readonly unknown[], names: readonly string[],
-  isGone: () => boolean, posted: () => void,
+export async function sendSliced<R>(
+  items: readonly unknown[], staging: SliceStaging, commit: (token: number) => Promise<R>,
+  call: string, args: readonly unknown[], names: readonly string[], isGone: () => boolean, posted: () => void,
 ): Promise<R> {
   const token = nextToken++;
   const all = items; // the caller's copy, taken when the call was made
@@ -76,7 +76,7 @@ export async function sendSliced<T, R>(
       const slice = all.slice(at, at + size);
       const started = performance.now();
       // The clone happens here, before stage() returns its promise.
-      const staged = write.stage(token, slice);
+      const staged = staging.stage(token, slice);
       staged.catch((error: unknown) => (failed ??= { error }));
       sent.push(staged);
       const took = performance.now() - started;
@@ -85,11 +85,11 @@ export async function sendSliced<T, R>(
       if (at < all.length) await yieldToPage();
     }
     await Promise.all(sent);
-    committed = write.commit(token);
+    committed = commit(token);
   } catch (error) {
     posted();
     // Not waited for: a worker that is gone never answers.
-    write.unstage(token).catch(() => undefined);
+    staging.unstage(token).catch(() => undefined);
     throw toPageError(error, call, args, names);
   }
   posted();
@@ -98,7 +98,7 @@ export async function sendSliced<T, R>(
   } catch (error) {
     // The write itself could not be sent (an argument besides the array): its slices stay
     // staged unless dropped. A write the worker refused has taken them already.
-    write.unstage(token).catch(() => undefined);
+    staging.unstage(token).catch(() => undefined);
     throw error;
   }
 }

@@ -2,14 +2,20 @@ import { ShelfError, toShelfError } from '../errors/index.ts';
 import { listFiles, openOpfsDirectory, openReadOnlyHandle, readRange, readThroughHandle, removeFile, writeFileDurably } from './opfs-directory.ts';
 import type { BlobReader, BlobStore } from './blob-store.ts';
 
+/** What a failed read of `name` throws: `NOT_FOUND` for a missing file. */
+function readError(error: unknown, name: string): ShelfError {
+  if ((error as { name?: string }).name === 'NotFoundError') return new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
+  return toShelfError(error, `reading "${name}"`);
+}
+
 /**
  * Blobs as files in an OPFS directory. In a dedicated worker, writes go through a sync
  * access handle and are flushed before `write` resolves (elsewhere through a writable
- * stream); reads go through read-only sync access handles held for one read there, and
- * `getFile()` slices elsewhere, so several streams can read one file while another file is
- * written. (Where a browser ignores the handle's mode, its first read held the file
- * exclusively; it reads by `getFile()` after that.) A write or removal of a file that a
- * read holds waits for it.
+ * stream); reads go through read-only sync access handles there (held for one read, or
+ * for a run of them: {@link openReader}), and `getFile()` slices elsewhere, so several
+ * streams can read one file while another file is written. (Where a browser ignores the
+ * handle's mode, the handle it gives is closed at once and reads go through `getFile()`.)
+ * A write or removal of a file that a read holds waits for it.
  */
 export class OpfsBlobStore implements BlobStore {
   readonly #dir: FileSystemDirectoryHandle;
@@ -40,14 +46,17 @@ export class OpfsBlobStore implements BlobStore {
     return (await this.#file(name))?.size;
   }
 
-  async read(name: string, offset = 0, length?: number): Promise<Uint8Array> {
-    let handle: FileSystemFileHandle | undefined;
+  /** The handle of an existing file; a missing one is `NOT_FOUND`. */
+  async #fileHandle(name: string): Promise<FileSystemFileHandle> {
     try {
-      handle = await this.#dir.getFileHandle(name);
+      return await this.#dir.getFileHandle(name);
     } catch (error) {
-      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
-      throw toShelfError(error, `reading "${name}"`);
+      throw readError(error, name);
     }
+  }
+
+  async read(name: string, offset = 0, length?: number): Promise<Uint8Array> {
+    const handle = await this.#fileHandle(name);
     let fast: Uint8Array | undefined;
     try {
       fast = await readThroughHandle(handle, offset, length);
@@ -59,8 +68,7 @@ export class OpfsBlobStore implements BlobStore {
     try {
       file = await handle.getFile();
     } catch (error) {
-      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
-      throw toShelfError(error, `reading "${name}"`);
+      throw readError(error, name);
     }
     const end = length === undefined ? file.size : Math.min(file.size, offset + length);
     return new Uint8Array(await file.slice(offset, end).arrayBuffer());
@@ -74,14 +82,7 @@ export class OpfsBlobStore implements BlobStore {
    * are not to be had (see {@link openReadOnlyHandle}).
    */
   async openReader(name: string): Promise<BlobReader | undefined> {
-    let file: FileSystemFileHandle;
-    try {
-      file = await this.#dir.getFileHandle(name);
-    } catch (error) {
-      if ((error as { name?: string }).name === 'NotFoundError') throw new ShelfError('NOT_FOUND', `file ${JSON.stringify(name)} does not exist`);
-      throw toShelfError(error, `reading "${name}"`);
-    }
-    const handle = await openReadOnlyHandle(file);
+    const handle = await openReadOnlyHandle(await this.#fileHandle(name));
     if (!handle) return undefined;
     let size: number;
     try {

@@ -82,8 +82,18 @@ export class StorageService {
     return this.#typed!;
   }
 
-  /** Slices of large writes the page sends apart (see staging.ts). */
+  /** Slices of large writes the page sends apart (see staging.ts): the wires' `*Staged` calls take them. */
   readonly #staging = new Staging();
+
+  /** A slice of a large write's array, kept under `token` until the write takes it (see staging.ts). @internal */
+  stage(token: number, items: unknown[]): void {
+    this.#staging.add(token, items);
+  }
+
+  /** Forgets the slices staged under `token` (a write that could not be sent). @internal */
+  unstage(token: number): void {
+    this.#staging.drop(token);
+  }
   /** Byte-level KV access. */
   readonly kvBytes = new WireBytesKv(() => this.#store(), () => this.#closing.signal, this.#staging);
   /** KV access with values encoded by msgpackr in the worker. */

@@ -56,14 +56,6 @@ export class WireCollections {
   insertMany(name: string, docs: readonly (Omit<Doc, '_id'> & { _id?: string })[]): Promise<string[]> {
     return this.#engine().insertMany(name, docs);
   }
-  /** A slice of a large `insertMany`'s documents (see staging.ts). @internal */
-  stage(token: number, docs: unknown[]): void {
-    this.#staging.add(token, docs);
-  }
-  /** Forgets the slices staged under `token`. @internal */
-  unstage(token: number): void {
-    this.#staging.drop(token);
-  }
   /** `insertMany` of the documents staged under `token`. @internal */
   insertManyStaged(name: string, token: number): Promise<string[]> {
     const docs = this.#staging.take(token);

@@ -74,14 +74,6 @@ export class WireBytesKv {
   batch(ops: readonly BatchOp[]): Promise<void> {
     return this.#kv().batch(ops);
   }
-  /** A slice of a large `batch`'s operations (see staging.ts). @internal */
-  stage(token: number, ops: unknown[]): void {
-    this.#staging.add(token, ops);
-  }
-  /** Forgets the slices staged under `token`. @internal */
-  unstage(token: number): void {
-    this.#staging.drop(token);
-  }
   /** `batch` of the operations staged under `token`. @internal */
   batchStaged(token: number): Promise<void> {
     const ops = this.#staging.take(token);
@@ -138,14 +130,6 @@ export class WireTypedKv<T = unknown> {
   }
   batch(ops: readonly TypedBatchOp<T>[]): Promise<void> {
     return this.#kv().batch(ops);
-  }
-  /** A slice of a large `batch`'s operations (see staging.ts). @internal */
-  stage(token: number, ops: unknown[]): void {
-    this.#staging.add(token, ops);
-  }
-  /** Forgets the slices staged under `token`. @internal */
-  unstage(token: number): void {
-    this.#staging.drop(token);
   }
   /** `batch` of the operations staged under `token`. @internal */
   batchStaged(token: number): Promise<void> {

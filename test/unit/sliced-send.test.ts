@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ShelfError } from '../../src/index.ts';
-import { sendSliced, type SlicedWrite } from '../../src/client/sliced-send.ts';
+import { sendSliced, type SliceStaging } from '../../src/client/sliced-send.ts';
 
 /** A write whose stage "takes" `msPerItem(item)` of the page's clock per item, recording what happens. */
 function fakeWrite(msPerItem: (item: number) => number, commit: (token: number, staged: number[]) => Promise<string> = async (_, staged) => `wrote ${staged.length}`) {
@@ -9,20 +9,20 @@ function fakeWrite(msPerItem: (item: number) => number, commit: (token: number, 
   const log: string[] = [];
   const sizes: number[] = [];
   const staged = new Map<number, number[]>();
-  const write: SlicedWrite<number, string> = {
-    stage: (token, slice) => {
-      for (const item of slice) clock += msPerItem(item);
+  const write = {
+    stage: (token: number, slice: unknown[]) => {
+      for (const item of slice as number[]) clock += msPerItem(item);
       sizes.push(slice.length);
-      staged.set(token, [...(staged.get(token) ?? []), ...slice]);
+      staged.set(token, [...(staged.get(token) ?? []), ...(slice as number[])]);
       log.push('stage');
       return Promise.resolve();
     },
-    unstage: (token) => {
+    unstage: (token: number) => {
       log.push(`unstage ${token}`);
       staged.delete(token);
       return Promise.resolve();
     },
-    commit: (token) => {
+    commit: (token: number) => {
       log.push('commit');
       return commit(token, staged.get(token) ?? []);
     },
@@ -39,7 +39,7 @@ describe('sendSliced (large writes from the page)', () => {
     const { write, sizes, staged } = fakeWrite((i) => (i < 8000 ? 0.0001 : 0.01));
     let posted = 0;
     const token = { value: 0 };
-    const result = await sendSliced(items, { ...write, commit: (t) => ((token.value = t), write.commit(t)) }, 'x.write', [items], ['items'], () => false, () => posted++);
+    const result = await sendSliced(items, write, (t) => ((token.value = t), write.commit(t)), 'x.write', [items], ['items'], () => false, () => posted++);
     expect(result).toBe('wrote 28000');
     expect(posted).toBe(1);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(28_000);
@@ -54,12 +54,12 @@ describe('sendSliced (large writes from the page)', () => {
     const items = Array.from({ length: 3000 }, (_, i) => i);
     const { write, log } = fakeWrite(() => 0.001);
     let calls = 0;
-    const failing: SlicedWrite<number, string> = {
+    const failing: SliceStaging = {
       ...write,
       stage: (token, slice) => (++calls === 2 ? Promise.reject(Object.assign(new Error('no clone'), { name: 'DataCloneError' })) : write.stage(token, slice)),
     };
     let posted = 0;
-    const error = await sendSliced(items, failing, 'x.write', [items], ['items'], () => false, () => posted++).catch((e: unknown) => e);
+    const error = await sendSliced(items, failing, write.commit, 'x.write', [items], ['items'], () => false, () => posted++).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShelfError);
     expect((error as ShelfError).code).toBe('INVALID_ARGUMENT');
     expect(posted).toBe(1);
@@ -71,7 +71,7 @@ describe('sendSliced (large writes from the page)', () => {
   it('drops what it staged when the write itself cannot be sent', async () => {
     const items = Array.from({ length: 2000 }, (_, i) => i);
     const { write, log, staged } = fakeWrite(() => 0.001, () => Promise.reject(new ShelfError('INVALID_ARGUMENT', 'name cannot be sent')));
-    await expect(sendSliced(items, write, 'x.write', [items], ['items'], () => false, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(sendSliced(items, write, write.commit, 'x.write', [items], ['items'], () => false, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(log.slice(-2)).toEqual(['commit', expect.stringMatching(/^unstage \d+$/)]);
     expect(staged.size).toBe(0);
   });
