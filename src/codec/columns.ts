@@ -139,18 +139,25 @@ function stringsColumn(values: readonly string[]): Column {
   return stringColumn(values);
 }
 
+// Integers are written into an Int32Array as they are checked, and narrowed from it: a typed
+// array built from a JavaScript array (`new Int16Array(values)`, the extracted column is holey)
+// took 9–14 ms for the three number columns of 100k analysis documents in a Chromium worker,
+// against 3–6 ms this way (harness).
 function numberColumn(values: readonly number[]): Column {
+  const n = values.length;
+  const ints = new Int32Array(n);
   let min = 0;
   let max = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v !== (v | 0) || (v === 0 && 1 / v < 0)) return { t: 'f', v: new Float64Array(values) };
+    ints[i] = v;
     if (v < min) min = v;
     else if (v > max) max = v;
   }
-  if (min >= -0x80 && max < 0x80) return { t: 'i', v: new Int8Array(values) };
-  if (min >= -0x8000 && max < 0x8000) return { t: 'i', v: new Int16Array(values) };
-  return { t: 'i', v: new Int32Array(values) };
+  if (min >= -0x80 && max < 0x80) return { t: 'i', v: new Int8Array(ints) };
+  if (min >= -0x8000 && max < 0x8000) return { t: 'i', v: new Int16Array(ints) };
+  return { t: 'i', v: ints };
 }
 
 function arrayColumn(values: readonly unknown[][]): Column {
@@ -165,7 +172,12 @@ function arrayColumn(values: readonly unknown[][]): Column {
   }
   const items = new Array<unknown>(total);
   let p = 0;
-  for (const a of values) for (let j = 0; j < a.length; j++) items[p++] = a[j];
+  // Index loops, not for…of over the arrays: 27–35 ms against 39–48 for the two array
+  // columns of 100k analysis documents (harness).
+  for (let i = 0; i < values.length; i++) {
+    const a = values[i]!;
+    for (let j = 0; j < a.length; j++) items[p++] = a[j];
+  }
   return { t: 'a', counts: unsignedArray(counts, max), items: encodeColumn(items) };
 }
 
