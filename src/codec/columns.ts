@@ -400,11 +400,19 @@ export function decodeColumn(column: unknown, n: number): Values {
       const items = decodeColumn(c.items, total);
       const arrays = new Array<unknown[]>(counts.length);
       let p = 0;
-      for (let i = 0; i < arrays.length; i++) {
-        const e = p + counts[i]!;
-        const a = new Array<unknown>(e - p);
-        for (let j = 0; p < e; j++, p++) a[j] = items[p];
-        arrays[i] = a;
+      if (Array.isArray(items)) {
+        for (let i = 0; i < arrays.length; i++) {
+          const e = p + counts[i]!;
+          arrays[i] = items.slice(p, e);
+          p = e;
+        }
+      } else {
+        for (let i = 0; i < arrays.length; i++) {
+          const e = p + counts[i]!;
+          const a = new Array<unknown>(e - p);
+          for (let j = 0; p < e; j++, p++) a[j] = items[p];
+          arrays[i] = a;
+        }
       }
       out = arrays;
       break;
