@@ -69,13 +69,15 @@ export class DocTable {
     const slots = table.#slots;
     const mask = slots.length - 1;
     for (let i = 0; i < docs.length; i++) {
-      const id = docs[i]!._id;
-      const h = hashes ? hashes[i]! : idHash(id);
+      // Given the hashes, a document is read only when another in its probe run has the
+      // same hash (they are compared): not reading every document's id here saved a
+      // cache miss per document.
+      const h = hashes ? hashes[i]! : idHash(docs[i]!._id);
       own[i] = h;
       // #place, checking the probe run for the same id on the way.
       let s = table.#home(h);
       for (let v = slots[s]!; v !== EMPTY; v = slots[s]!) {
-        if (own[v - 1] === h && docs[v - 1]!._id === id) throw new ShelfError('CORRUPT', `${label}: holds the document id ${JSON.stringify(id)} twice`);
+        if (own[v - 1] === h && docs[v - 1]!._id === docs[i]!._id) throw new ShelfError('CORRUPT', `${label}: holds the document id ${JSON.stringify(docs[i]!._id)} twice`);
         s = (s + 1) & mask;
       }
       slots[s] = i + 1;
