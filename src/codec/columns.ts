@@ -102,12 +102,13 @@ function utf8Of(text: string): Uint8Array {
 }
 
 // A dictionary pays when values repeat (kinds, languages, paths of one file): judged on the
-// first values before building one, so columns of unique strings pay no lookups. The first
-// DICT_FIRST decide alone when they all differ: hashing a string the program built by
-// concatenation flattens it first, and 64 of them per column of unique strings took
-// 15–19 ms of a 100k-document save (a Chromium worker, harness). A column of a few dozen
-// values that repeat (languages, extensions) rarely has 16 different ones first, and is
-// judged on 64 as before.
+// first values before building one, so a column of unique strings costs at most a few
+// hundred comparisons. The first DICT_FIRST decide alone when they all differ: sampling 64
+// per column of unique strings took 15–19 ms of a 100k-document save when the sample was a
+// Set (hashing a string the program built by concatenation flattens it first; a Chromium
+// worker, harness); the sample is now compared, not hashed, but still stops at 16 then. A
+// column of a few dozen values that repeat (languages, extensions) rarely has 16 different
+// ones first, and is judged on 64.
 const DICT_FIRST = 16;
 const DICT_SAMPLE = 64;
 // Up to this many distinct values, a value's code is found by comparing it with each of
