@@ -49,8 +49,9 @@ export interface SliceStaging {
 }
 
 /**
- * Sends `items` in slices through `staging`, then runs `commit` on them all (the write that
- * takes what is staged under its token).
+ * Sends `all` (the caller's copy, taken when the call was made) in slices through
+ * `staging`, then runs `commit` on them all (the write that takes what is staged under its
+ * token).
  * `posted` is called once the commit is posted, or the write has failed before it: later
  * calls may go from then on. An item that cannot be sent fails the call as
  * `INVALID_ARGUMENT` naming it (as a call in one piece would: `call`, `args` and `names`
@@ -59,11 +60,10 @@ export interface SliceStaging {
  * @internal
  */
 export async function sendSliced<R>(
-  items: readonly unknown[], staging: SliceStaging, commit: (token: number) => Promise<R>,
+  all: readonly unknown[], staging: SliceStaging, commit: (token: number) => Promise<R>,
   call: string, args: readonly unknown[], names: readonly string[], isGone: () => boolean, posted: () => void,
 ): Promise<R> {
   const token = nextToken++;
-  const all = items; // the caller's copy, taken when the call was made
   const sent: Promise<void>[] = [];
   let failed: { error: unknown } | undefined;
   let committed: Promise<R>;

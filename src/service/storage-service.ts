@@ -94,6 +94,7 @@ export class StorageService {
   unstage(token: number): void {
     this.#staging.drop(token);
   }
+
   /** Byte-level KV access. */
   readonly kvBytes = new WireBytesKv(() => this.#store(), () => this.#closing.signal, this.#staging);
   /** KV access with values encoded by msgpackr in the worker. */

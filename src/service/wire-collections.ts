@@ -6,6 +6,9 @@ import { encodeDocBatch } from '../collections/packed-batch.ts';
 import type { Staging } from './staging.ts';
 import { ShelfError } from '../errors/index.ts';
 
+/** Results of `find`/`findAll` up to this many documents reach the page in one message (see `findToPage`). */
+const RESULT_WHOLE = 512;
+
 /**
  * Document collections as the storage worker exposes them. Streams to the page go through
  * {@link pushPacked}: the page builds `iterate` and `stream` on it (src/client), so that
@@ -14,9 +17,6 @@ import { ShelfError } from '../errors/index.ts';
  * nothing ended it when the shelf closed.
  * @internal
  */
-/** Results of `find`/`findAll` up to this many documents reach the page in one message (see `findToPage`). */
-const RESULT_WHOLE = 512;
-
 export class WireCollections {
   readonly #engine: () => CollectionEngine;
   /** Streams being pushed to the page: stopped (their files released) before the engine closes. */
