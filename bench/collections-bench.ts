@@ -22,6 +22,9 @@ async function run() {
   const cs = { save: [] as number[], load: [] as number[], bytes: 0, resave: [] as number[], reused: 0, resaveIndexed: [] as number[], reusedIndexed: 0 };
   const one = { save: [] as number[], load: [] as number[], bytes: 0 };
   const js = { save: [] as number[], load: [] as number[], bytes: 0 };
+  // The same documents after a structured clone, as documents sent from the page are.
+  const csCloned = { save: [] as number[], load: [] as number[], bytes: 0 };
+  const jsCloned = { save: [] as number[], load: [] as number[], bytes: 0 };
   // One unmeasured round first, so that no contender's medians count the worker's first
   // compile of its code, a helper worker's start or the first OPFS files (first streams
   // after opening a shelf are measured below, on their own).
@@ -33,12 +36,12 @@ async function run() {
   }
   for (let r = 0; r < ROUNDS; r++) {
     // Rotated each round, so no contender always runs first (or after the same one).
-    const order = (['codeshelf', 'one-thread', 'json'] as const).map((_, i, all) => all[(i + r) % all.length]!);
+    const order = (['codeshelf', 'one-thread', 'json', 'cloned', 'json-cloned'] as const).map((_, i, all) => all[(i + r) % all.length]!);
     for (const who of order) {
       let res: { saveMs: number; loadMs: number; bytes: number };
-      if (who === 'json') res = await bench.json(N, path);
+      if (who === 'json' || who === 'json-cloned') res = await bench.json(N, path, who === 'json-cloned');
       else {
-        const ours = await bench.codeshelf(N, path, who === 'one-thread' ? 0 : undefined);
+        const ours = await bench.codeshelf(N, path, who === 'one-thread' ? 0 : undefined, who === 'cloned');
         if (who === 'codeshelf') {
           cs.resave.push(ours.resaveMs);
           cs.reused = ours.reused;
@@ -47,7 +50,7 @@ async function run() {
         }
         res = ours;
       }
-      const into = who === 'json' ? js : who === 'one-thread' ? one : cs;
+      const into = { codeshelf: cs, 'one-thread': one, json: js, cloned: csCloned, 'json-cloned': jsCloned }[who];
       into.save.push(res.saveMs);
       into.load.push(res.loadMs);
       into.bytes = res.bytes;
@@ -149,6 +152,8 @@ async function run() {
   const csTotal = median(cs.save) + median(cs.load);
   const oneTotal = median(one.save) + median(one.load);
   const jsTotal = median(js.save) + median(js.load);
+  const clonedTotal = median(csCloned.save) + median(csCloned.load);
+  const jsClonedTotal = median(jsCloned.save) + median(jsCloned.load);
   const rows = [
     { name: `save ${N} analysis docs`, codeshelf: median(cs.save), baseline: median(js.save), unit: 'ms', ratio: median(js.save) / median(cs.save) },
     { name: `load ${N} analysis docs`, codeshelf: median(cs.load), baseline: median(js.load), unit: 'ms', ratio: median(js.load) / median(cs.load) },
@@ -157,6 +162,8 @@ async function run() {
     { name: `the next save after 10 more updates (${cs.reusedIndexed} blocks copied, found by the file's id index)`, codeshelf: median(cs.resaveIndexed), baseline: median(js.save), unit: 'ms', ratio: median(js.save) / median(cs.resaveIndexed) },
     { name: `save ${N} docs, compressing on the worker's thread only`, codeshelf: median(one.save), baseline: median(js.save), unit: 'ms', ratio: median(js.save) / median(one.save) },
     { name: "save + load, compressing on the worker's thread only", codeshelf: oneTotal, baseline: jsTotal, unit: 'ms', ratio: jsTotal / oneTotal },
+    { name: `save ${N} docs received by structured clone, as from the page (JSON saves the same)`, codeshelf: median(csCloned.save), baseline: median(jsCloned.save), unit: 'ms', ratio: median(jsCloned.save) / median(csCloned.save) },
+    { name: 'save + load of those', codeshelf: clonedTotal, baseline: jsClonedTotal, unit: 'ms', ratio: jsClonedTotal / clonedTotal },
     { name: 'file size', codeshelf: cs.bytes, baseline: js.bytes, unit: 'bytes', ratio: js.bytes / cs.bytes },
     { name: 'LRU get/put (10k keys)', codeshelf: median(lruRuns), baseline: null, unit: 'ops/s', ratio: null },
     { name: `size ${N} docs for the memory limit (baseline: msgpackr pack of each, as inserts did)`, codeshelf: median(inserts.map((i) => i.countMs)), baseline: median(inserts.map((i) => i.packMs)), unit: 'ms', ratio: median(inserts.map((i) => i.packMs)) / median(inserts.map((i) => i.countMs)) },

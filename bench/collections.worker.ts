@@ -27,10 +27,12 @@ async function syncHandle(d: FileSystemDirectoryHandle, name: string): Promise<S
 const api = {
   /**
    * codeshelf: save (encode + write new generation) then load (fresh engine, read + decode);
-   * `compressionWorkers: 0` deflates on the worker's own thread.
+   * `compressionWorkers: 0` deflates on the worker's own thread. `cloned`: the documents
+   * are a structured clone, as documents the page sent are (each string its own; the
+   * generated ones share their literals), and JSON's baseline takes the same.
    */
-  async codeshelf(n: number, path: string, compressionWorkers?: number) {
-    const docs = makeAnalysisDocs(n);
+  async codeshelf(n: number, path: string, compressionWorkers?: number, cloned = false) {
+    const docs = cloned ? structuredClone(makeAnalysisDocs(n)) : makeAnalysisDocs(n);
     const storage = await OpfsBlobStore.open(path);
     const options = { storage, saveIntervalMs: 0, memoryLimitBytes: 1e10, ...(compressionWorkers === undefined ? {} : { compressionWorkers }) };
     let engine = await CollectionEngine.open(options);
@@ -67,8 +69,8 @@ const api = {
     return { saveMs, loadMs, bytes, resaveMs: first.ms, reused: first.reused, resaveIndexedMs: next.ms, reusedIndexed: next.reused };
   },
   /** Baseline: JSON.stringify + write through a sync handle; read + JSON.parse. */
-  async json(n: number, path: string) {
-    const docs = makeAnalysisDocs(n);
+  async json(n: number, path: string, cloned = false) {
+    const docs = cloned ? structuredClone(makeAnalysisDocs(n)) : makeAnalysisDocs(n);
     const d = await dir(path);
     collect();
     let t0 = performance.now();
