@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { ShelfError } from '../errors/index.ts';
 import { crc32 } from './crc32.ts';
 
@@ -28,7 +28,8 @@ const packr = new Packr({ useRecords: false, moreTypes: true });
 export function encodeRecord(value: unknown): Uint8Array {
   let payload: Uint8Array;
   try {
-    payload = packr.pack(value);
+    // Copied into the record below before anything packs again (see `pack` in frame.ts).
+    payload = packr.pack(value, RESET_BUFFER_MODE);
   } catch (error) {
     throw new ShelfError('INVALID_ARGUMENT', `record cannot be encoded: ${(error as Error).message}`, { cause: error });
   }

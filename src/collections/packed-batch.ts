@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { fromColumns, holdsObjects, toColumns } from '../codec/columns.ts';
 import { ShelfError } from '../errors/index.ts';
 import type { Doc } from './types.ts';
@@ -14,9 +14,14 @@ import type { Doc } from './types.ts';
  */
 const packr = new Packr({ useRecords: true, moreTypes: true });
 
-/** Encodes documents as one batch. The bytes are a fresh copy (safe to transfer). */
+/**
+ * Encodes documents as one batch. The bytes are a fresh copy (safe to transfer), so the
+ * packer packs over its own buffer every time (see `pack` in src/codec/frame.ts). Copied
+ * with `new Uint8Array`, not `slice`: in Node msgpackr packs into a `Buffer`, whose `slice`
+ * is a view of the same memory.
+ */
 export function encodeDocBatch(docs: readonly Doc[]): Uint8Array {
-  return packr.pack({ count: docs.length, columns: toColumns(docs) }).slice();
+  return new Uint8Array(packr.pack({ count: docs.length, columns: toColumns(docs) }, RESET_BUFFER_MODE));
 }
 
 /** Reads the `{ count, columns }` of a batch or block payload; malformed bytes are `CORRUPT`. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32, decodeCollectionBytes, decodeFrame, decodeFrameBytes, encodeCollectionFile, encodeFrame, encodeFrameBytes, encodeRecord, readRecords, ShelfError } from '../../src/index.ts';
+import { decodeDocBatch, encodeDocBatch } from '../../src/collections/packed-batch.ts';
 
 const ctx = { kind: 'TEST', name: 'unit' };
 
@@ -24,6 +25,20 @@ describe('frame', () => {
     }
     const bytes = new Uint8Array([1, 2, 3, 250]);
     expect([...decodeFrameBytes(encodeFrameBytes(bytes, { kind: 'TEST' }), ctx)]).toEqual([1, 2, 3, 250]);
+  });
+
+  it('frames and batches made one after another each keep their own bytes (the packer packs over one buffer)', () => {
+    // Sizes that make the packer grow its buffer, then fit in it again.
+    const values = [3_000, 200_000, 10, 50_000].map((n, k) => ({ k, text: 'x'.repeat(n), ids: Array.from({ length: n % 997 }, (_, i) => i * k) }));
+    for (const compress of [true, false]) {
+      for (const records of [true, false]) {
+        const frames = values.map((v) => encodeFrame(v, { kind: 'TEST', compress, records }));
+        expect(frames.map((f) => decodeFrame(f, ctx))).toEqual(values);
+      }
+    }
+    const docs = values.map((v) => [{ _id: `d${v.k}`, ...v }]);
+    const batches = docs.map((d) => encodeDocBatch(d));
+    expect(batches.map((b) => decodeDocBatch(b, 'batch'))).toEqual(docs);
   });
 
   it('continues a CRC like zlib does', () => {
