@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 
 /**
  * The size of a document as MessagePack (msgpackr without records): what the engine counts
@@ -120,5 +120,6 @@ const LARGEST = 0x7fd00000;
 /** The MessagePack size of `doc` (see the module comment); throws what msgpackr throws for a document it cannot encode. */
 export function packedSize(doc: unknown): number {
   const counted = size(doc, 0);
-  return counted === NOT_PLAIN || counted > LARGEST ? sizer.pack(doc).length : counted;
+  // Only the length is used: the pack goes over msgpackr's one buffer, as frames do (see `pack` in src/codec/frame.ts).
+  return counted === NOT_PLAIN || counted > LARGEST ? sizer.pack(doc, RESET_BUFFER_MODE).length : counted;
 }
